@@ -1,0 +1,1 @@
+"""Airflow provider for AWS ETL: Glue, DataBrew, Athena, SNS and Step Functions."""

@@ -1,0 +1,282 @@
+"""The sandbox's WSGI layer: routes AWS API calls to sandbox handlers, or on to moto.
+
+Every request is decoded into a :class:`Call` (service, region, account, operation, params).
+A handler registered with :func:`route` for that (service, operation) answers it; a handler
+may also return :data:`FORWARD` to let moto answer, or call :meth:`Call.forward` to
+post-process moto's answer. Fault injection (:mod:`.faults`) runs before any handler.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import threading
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+from urllib.parse import parse_qs
+
+import botocore.session
+from moto.core import DEFAULT_ACCOUNT_ID
+
+#: The credential-scope name of a service -> its botocore service name.
+SIGNING_TO_SERVICE = {"states": "stepfunctions"}
+DEFAULT_REGION = "us-east-1"
+
+Handler = Callable[["Call"], Any]
+_ROUTES: dict[tuple[str, str], Handler] = {}
+FORWARD = object()  #: a handler's answer meaning "let moto answer this call"
+
+
+def route(service: str, *operations: str) -> Callable[[Handler], Handler]:
+    """Register a handler for botocore ``service`` (e.g. ``glue``) and operation names."""
+
+    def register(fn: Handler) -> Handler:
+        for op in operations:
+            _ROUTES[(service, op)] = fn
+        return fn
+
+    return register
+
+
+class AwsError(Exception):
+    """An AWS error answer: ``code`` (e.g. ``EntityNotFoundException``), message, HTTP status."""
+
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+@lru_cache(maxsize=None)
+def service_model(service: str) -> Any:
+    return botocore.session.get_session().get_service_model(service)
+
+
+@lru_cache(maxsize=None)
+def _rest_matchers(service: str) -> list[tuple[str, re.Pattern[str], str, int]]:
+    """(method, path regex, operation, literal length) for a REST service, most specific first."""
+    model = service_model(service)
+    out = []
+    for name in model.operation_names:
+        http = model.operation_model(name).http
+        uri = http["requestUri"].split("?")[0]
+        pattern = re.sub(r"\\\{(\w+)\\\+\\\}", r"(?P<\1>.+)", re.escape(uri))
+        pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", pattern)
+        literal = len(re.sub(r"\{[^}]*\}", "", uri))
+        out.append((http["method"], re.compile("^" + pattern.rstrip("/") + "/?$"), name, literal))
+    out.sort(key=lambda m: -m[3])
+    return out
+
+
+@dataclass
+class Call:
+    """One decoded AWS API call."""
+
+    service: str
+    operation: str
+    region: str
+    account_id: str
+    params: dict[str, Any]
+    environ: dict[str, Any]
+    body: bytes
+    path_params: dict[str, str] = field(default_factory=dict)
+    _forward: Callable[[], tuple[int, dict[str, str], bytes]] | None = None
+
+    @property
+    def protocol(self) -> str:
+        return service_model(self.service).metadata["protocol"]
+
+    def forward(self) -> tuple[int, dict[str, str], bytes]:
+        """Let moto answer this call; returns (status, headers, body)."""
+        assert self._forward is not None
+        return self._forward()
+
+    def forward_json(self) -> dict[str, Any]:
+        """Let moto answer a JSON-protocol call and return the decoded answer (raises on error)."""
+        status, headers, body = self.forward()
+        data = json.loads(body or b"{}")
+        if status >= 400:
+            code = headers.get("x-amzn-ErrorType", data.get("__type", "InternalFailure"))
+            raise AwsError(code.split(":")[0].split("#")[-1], data.get("message") or data.get("Message", ""), status)
+        return data
+
+
+def _service_region(environ: dict[str, Any]) -> tuple[str | None, str]:
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    m = re.search(r"Credential=[^/]+/\d{8}/([^/]+)/([^/]+)/aws4_request", auth)
+    if not m:
+        return None, DEFAULT_REGION
+    region, signing = m.group(1), m.group(2)
+    return SIGNING_TO_SERVICE.get(signing, signing), region
+
+
+def decode(environ: dict[str, Any], body: bytes) -> Call | None:
+    """Decode a WSGI request into a :class:`Call`, or None when it is not a signed AWS call."""
+    service, region = _service_region(environ)
+    if service is None:
+        return None
+    try:
+        protocol = service_model(service).metadata["protocol"]
+    except Exception:  # an AWS service botocore does not know: moto's business
+        return None
+    params: dict[str, Any] = {}
+    path_params: dict[str, str] = {}
+    operation = ""
+    if protocol == "json":
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        operation = target.split(".")[-1]
+        params = json.loads(body or b"{}")
+    elif protocol == "query":
+        form = parse_qs(body.decode() if body else environ.get("QUERY_STRING", ""))
+        params = {k: v[0] for k, v in form.items()}
+        operation = params.get("Action", "")
+    else:  # rest-json / rest-xml
+        path = environ.get("PATH_INFO", "")
+        method = environ.get("REQUEST_METHOD", "GET")
+        for m_method, rx, name, _ in _rest_matchers(service):
+            if m_method == method:
+                hit = rx.match(path.rstrip("/") or "/")
+                if hit:
+                    operation, path_params = name, hit.groupdict()
+                    break
+        if protocol == "rest-json" and body:
+            try:
+                params = json.loads(body)
+            except ValueError:
+                params = {}
+        query = parse_qs(environ.get("QUERY_STRING", ""))
+        params.update({k: v[0] for k, v in query.items() if k not in params})
+        params.update(path_params)
+    return Call(service, operation, region, DEFAULT_ACCOUNT_ID, params, environ, body, path_params)
+
+
+def error_response(call: Call | None, err: AwsError) -> tuple[int, dict[str, str], bytes]:
+    """Render an AWS error in the call's protocol."""
+    protocol = call.protocol if call else "json"
+    request_id = str(uuid.uuid4())
+    if protocol in ("json", "rest-json"):
+        headers = {"Content-Type": "application/x-amz-json-1.1", "x-amzn-ErrorType": err.code,
+                   "x-amzn-RequestId": request_id}
+        return err.status, headers, json.dumps({"__type": err.code, "message": err.message}).encode()
+    if protocol == "query":
+        kind = "Receiver" if err.status >= 500 else "Sender"
+        xml = (f"<ErrorResponse><Error><Type>{kind}</Type><Code>{err.code}</Code>"
+               f"<Message>{_xml_escape(err.message)}</Message></Error>"
+               f"<RequestId>{request_id}</RequestId></ErrorResponse>")
+        return err.status, {"Content-Type": "text/xml"}, xml.encode()
+    xml = (f"<?xml version='1.0' encoding='UTF-8'?><Error><Code>{err.code}</Code>"
+           f"<Message>{_xml_escape(err.message)}</Message><RequestId>{request_id}</RequestId></Error>")
+    return err.status, {"Content-Type": "application/xml"}, xml.encode()
+
+
+def _xml_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def json_response(data: Any, status: int = 200) -> tuple[int, dict[str, str], bytes]:
+    body = json.dumps(data, default=_json_default).encode()
+    return status, {"Content-Type": "application/x-amz-json-1.1",
+                    "x-amzn-RequestId": str(uuid.uuid4())}, body
+
+
+def _json_default(value: Any) -> Any:
+    import datetime
+
+    if isinstance(value, datetime.datetime):
+        return value.timestamp()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.decode()
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+
+AdminHandler = Callable[[str, dict[str, Any], bytes], tuple[int, dict[str, str], bytes]]
+_ADMIN: dict[str, AdminHandler] = {}
+ADMIN_PREFIX = "/_sandbox/"
+
+
+def admin_route(name: str) -> Callable[[AdminHandler], AdminHandler]:
+    """Register a sandbox admin endpoint ``/_sandbox/<name>`` (method, query, body) -> response."""
+
+    def register(fn: AdminHandler) -> AdminHandler:
+        _ADMIN[name] = fn
+        return fn
+
+    return register
+
+
+class SandboxApp:
+    """WSGI middleware in front of moto's dispatcher."""
+
+    def __init__(self, moto_app: Callable[..., Iterable[bytes]]) -> None:
+        self.moto_app = moto_app
+        self.lock = threading.RLock()
+
+    def _call_moto(self, environ: dict[str, Any], body: bytes) -> tuple[int, dict[str, str], bytes]:
+        env = dict(environ)
+        env["wsgi.input"] = io.BytesIO(body)
+        env["CONTENT_LENGTH"] = str(len(body))
+        captured: dict[str, Any] = {}
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+            captured["status"] = int(status.split()[0])
+            captured["headers"] = dict(headers)
+
+        chunks = self.moto_app(env, start_response)
+        try:
+            data = b"".join(chunks)
+        finally:
+            if hasattr(chunks, "close"):
+                chunks.close()
+        return captured["status"], captured["headers"], data
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        status, headers, data = self.handle(environ, body)
+        headers = {k: v for k, v in headers.items() if k.lower() not in ("content-length", "transfer-encoding")}
+        headers["Content-Length"] = str(len(data))
+        start_response(f"{status} {_REASONS.get(status, 'OK')}", list(headers.items()))
+        return [data]
+
+    def handle(self, environ: dict[str, Any], body: bytes) -> tuple[int, dict[str, str], bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path.startswith(ADMIN_PREFIX):
+            name = path[len(ADMIN_PREFIX):].strip("/")
+            handler = _ADMIN.get(name.split("/")[0])
+            if handler is None:
+                return 404, {"Content-Type": "application/json"}, json.dumps(
+                    {"error": f"no sandbox admin endpoint {name!r}; known: {sorted(_ADMIN)}"}).encode()
+            query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+            query["_path"] = name
+            query["_method"] = environ.get("REQUEST_METHOD", "GET")
+            return handler(environ.get("REQUEST_METHOD", "GET"), query, body)
+        call = decode(environ, body)
+        if call is None:
+            return self._call_moto(environ, body)
+        call._forward = lambda: self._call_moto(environ, body)
+        from . import faults
+
+        try:
+            faults.before_call(call)
+            handler = _ROUTES.get((call.service, call.operation))
+            if handler is None:
+                return self._call_moto(environ, body)
+            result = handler(call)
+            if result is FORWARD:
+                return self._call_moto(environ, body)
+            if isinstance(result, tuple):
+                return result
+            return json_response(result)
+        except AwsError as err:
+            return error_response(call, err)
+
+
+_REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 409: "Conflict", 500: "Internal Server Error",
+            503: "Service Unavailable"}

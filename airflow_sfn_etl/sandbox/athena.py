@@ -1,0 +1,1 @@
+"""Sandbox handlers for athena (to be filled)."""

@@ -1,0 +1,1 @@
+"""Sandbox handlers for crawler (to be filled)."""

@@ -1,0 +1,1 @@
+"""Sandbox handlers for databrew (to be filled)."""

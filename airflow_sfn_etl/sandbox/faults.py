@@ -1,0 +1,140 @@
+"""Fault injection: throttling / HTTP 500 on a share of a service's calls, and named failures.
+
+Rules are set through the admin endpoint ``/_sandbox/faults`` (POST a JSON rule, DELETE to
+clear, GET to list) or from Python with :class:`airflow_sfn_etl.sandbox.client.SandboxClient`.
+
+A *call* rule: ``{"kind": "throttle"|"error500", "service": "glue", "operations": ["GetJobRun"],
+"rate": 0.5, "count": 3, "seed": 1}`` answers a share (``rate``) of matching calls, at most
+``count`` times, with ``ThrottlingException`` or HTTP 500.
+
+A *run* rule: ``{"kind": "fail"|"delay", "target": "glue_job"|"databrew_job"|"crawler"|"athena_query",
+"name": "se2_job0" | "pattern": "regex", "message": "...", "seconds": 5}``: service handlers ask
+:func:`run_fault` when a run starts and fail it with ``message`` or make it take ``seconds``.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import threading
+from typing import Any
+
+from .app import AwsError, Call, admin_route
+
+_lock = threading.Lock()
+_call_rules: list[dict[str, Any]] = []
+_run_rules: list[dict[str, Any]] = []
+_counters: dict[str, int] = {"injected": 0}
+_rng = random.Random(0)
+
+CALL_KINDS = {"throttle", "error500"}
+RUN_KINDS = {"fail", "delay"}
+RUN_TARGETS = {"glue_job", "databrew_job", "crawler", "athena_query", "sfn_execution"}
+
+
+def add_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    """Validate and add a fault rule; returns it with its id."""
+    kind = rule.get("kind")
+    with _lock:
+        if kind in CALL_KINDS:
+            if not rule.get("service"):
+                raise ValueError("a throttle/error500 fault needs 'service' (e.g. 'glue')")
+            rule = {"rate": 1.0, "count": None, "operations": [], **rule}
+            rule["remaining"] = rule["count"]
+            if rule.get("seed") is not None:
+                _rng.seed(rule["seed"])
+            _call_rules.append(rule)
+        elif kind in RUN_KINDS:
+            if rule.get("target") not in RUN_TARGETS:
+                raise ValueError(f"a {kind} fault needs 'target', one of {sorted(RUN_TARGETS)}")
+            if not rule.get("name") and not rule.get("pattern"):
+                raise ValueError(f"a {kind} fault needs 'name' or 'pattern' to say which run it hits")
+            if kind == "delay" and not isinstance(rule.get("seconds"), (int, float)):
+                raise ValueError("a delay fault needs 'seconds' (a number)")
+            _run_rules.append(rule)
+        else:
+            raise ValueError(f"unknown fault kind {kind!r}; use one of {sorted(CALL_KINDS | RUN_KINDS)}")
+        rule["id"] = len(_call_rules) + len(_run_rules)
+        return rule
+
+
+def clear() -> None:
+    with _lock:
+        _call_rules.clear()
+        _run_rules.clear()
+        _counters["injected"] = 0
+
+
+def injected() -> int:
+    return _counters["injected"]
+
+
+def before_call(call: Call) -> None:
+    """Raise an injected error for this call if a call rule says so."""
+    if not _call_rules:
+        return
+    with _lock:
+        for rule in _call_rules:
+            if rule["service"] != call.service:
+                continue
+            if rule["operations"] and call.operation not in rule["operations"]:
+                continue
+            if rule["remaining"] is not None and rule["remaining"] <= 0:
+                continue
+            if _rng.random() >= rule["rate"]:
+                continue
+            if rule["remaining"] is not None:
+                rule["remaining"] -= 1
+            _counters["injected"] += 1
+            if rule["kind"] == "throttle":
+                code = "Throttling" if call.protocol == "query" else (
+                    "SlowDown" if call.service == "s3" else "ThrottlingException")
+                raise AwsError(code, f"Rate exceeded (sandbox fault on {call.service}.{call.operation})", 400)
+            raise AwsError("InternalFailure" if call.service != "s3" else "InternalError",
+                           f"sandbox fault: HTTP 500 on {call.service}.{call.operation}", 500)
+
+
+def run_fault(target: str, name: str) -> dict[str, Any] | None:
+    """The first run rule for ``target`` whose name equals or pattern matches ``name``."""
+    with _lock:
+        for rule in _run_rules:
+            if rule["target"] != target:
+                continue
+            if rule.get("name") == name or (rule.get("pattern") and re.search(rule["pattern"], name)):
+                _counters["injected"] += 1
+                return dict(rule)
+    return None
+
+
+def run_faults(target: str, name: str) -> tuple[str | None, float]:
+    """(failure message or None, extra seconds) for a run of ``target`` named ``name``."""
+    message: str | None = None
+    delay = 0.0
+    with _lock:
+        rules = [r for r in _run_rules if r["target"] == target and (
+            r.get("name") == name or (r.get("pattern") and re.search(r["pattern"], name)))]
+        _counters["injected"] += len(rules)
+    for rule in rules:
+        if rule["kind"] == "fail" and message is None:
+            message = rule.get("message") or f"sandbox fault: {target} {name} failed"
+        if rule["kind"] == "delay":
+            delay += float(rule["seconds"])
+    return message, delay
+
+
+@admin_route("faults")
+def _faults_admin(method: str, query: dict[str, Any], body: bytes) -> tuple[int, dict[str, str], bytes]:
+    headers = {"Content-Type": "application/json"}
+    if method == "POST":
+        try:
+            rule = add_rule(json.loads(body or b"{}"))
+        except (ValueError, TypeError) as exc:
+            return 400, headers, json.dumps({"error": str(exc)}).encode()
+        return 200, headers, json.dumps(rule).encode()
+    if method == "DELETE":
+        clear()
+        return 200, headers, b"{}"
+    with _lock:
+        data = {"call_rules": _call_rules, "run_rules": _run_rules, "injected": _counters["injected"]}
+    return 200, headers, json.dumps(data).encode()

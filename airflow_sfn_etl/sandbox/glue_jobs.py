@@ -1,0 +1,1 @@
+"""Sandbox handlers for glue_jobs (to be filled)."""

@@ -1,0 +1,126 @@
+"""The sandbox server: moto's in-process server behind :class:`SandboxApp`, on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from .app import SandboxApp
+
+#: Service modules whose handlers make up the sandbox (imported for their @route side effects).
+SERVICE_MODULES = ("athena", "crawler", "glue_jobs", "databrew", "sns", "stepfunctions")
+
+DEFAULT_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _load_service_modules() -> None:
+    import importlib
+
+    for name in SERVICE_MODULES:
+        importlib.import_module(f"{__package__}.{name}")
+
+
+class Sandbox:
+    """A local AWS on ``http://127.0.0.1:<port>``; use as a context manager or start()/stop().
+
+    :param port: TCP port; 0 picks a free one.
+    :param data_dir: where run artefacts (job logs, DuckDB spill) live; a temp dir if None.
+    """
+
+    def __init__(self, *, port: int = 0, data_dir: str | os.PathLike[str] | None = None,
+                 host: str = "127.0.0.1") -> None:
+        self.host = host
+        self.port = port or free_port()
+        self.data_dir = Path(data_dir) if data_dir else None
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def env(self) -> dict[str, str]:
+        """Environment variables that point AWS SDKs (and Airflow's aws_default) at the sandbox."""
+        return {
+            **DEFAULT_CREDENTIALS,
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AIRFLOW_CONN_AWS_DEFAULT": (
+                '{"conn_type": "aws", "login": "testing", "password": "testing", '
+                f'"extra": {{"region_name": "us-east-1", "endpoint_url": "{self.endpoint_url}"}}}}'
+            ),
+        }
+
+    def start(self) -> Sandbox:
+        from moto.moto_api import _internal  # noqa: F401  (registers moto-api backend)
+        from moto.core.config import default_user_config
+
+        for key, value in DEFAULT_CREDENTIALS.items():
+            os.environ.setdefault(key, value)
+        # moto's Step Functions interpreter calls services on localhost:$MOTO_PORT.
+        os.environ["MOTO_PORT"] = str(self.port)
+        default_user_config["stepfunctions"] = {"execute_state_machine": True}
+        _load_service_modules()
+        from . import runtime
+
+        runtime.configure(endpoint_url=self.endpoint_url, data_dir=self.data_dir)
+        app = SandboxApp(DomainDispatcherApplication(create_backend_app))
+        self._server = make_server(self.host, self.port, app, threaded=True,
+                                   request_handler=MotoRequestHandler)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="aws-sandbox", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        from . import runtime
+
+        runtime.shutdown()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._server = None
+
+    def wait(self) -> None:
+        """Block until interrupted (Ctrl-C)."""
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+    def client(self, service: str, **kwargs: Any) -> Any:
+        """A boto3 client for ``service`` pointed at this sandbox."""
+        import boto3
+
+        return boto3.client(service, endpoint_url=self.endpoint_url, region_name="us-east-1",
+                            aws_access_key_id="testing", aws_secret_access_key="testing", **kwargs)

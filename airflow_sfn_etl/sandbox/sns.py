@@ -1,0 +1,1 @@
+"""Sandbox handlers for sns (to be filled)."""

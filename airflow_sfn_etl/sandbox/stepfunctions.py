@@ -1,0 +1,1 @@
+"""Sandbox handlers for stepfunctions (to be filled)."""
