@@ -103,6 +103,20 @@ class Sandbox:
             self._thread.join(timeout=10)
         self._server = None
 
+    def reset(self) -> None:
+        """Forget everything: moto's state, every service module's runs, and fault rules."""
+        import importlib
+        import urllib.request
+
+        from . import faults
+
+        urllib.request.urlopen(urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST"))
+        for name in SERVICE_MODULES:
+            reset = getattr(importlib.import_module(f"{__package__}.{name}"), "reset", None)
+            if reset is not None:
+                reset()
+        faults.clear()
+
     def wait(self) -> None:
         """Block until interrupted (Ctrl-C)."""
         try:
