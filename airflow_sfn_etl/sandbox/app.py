@@ -85,20 +85,26 @@ class Call:
     environ: dict[str, Any]
     body: bytes
     path_params: dict[str, str] = field(default_factory=dict)
-    _forward: Callable[[], tuple[int, dict[str, str], bytes]] | None = None
+    _forward: Callable[[bytes | None], tuple[int, dict[str, str], bytes]] | None = None
 
     @property
     def protocol(self) -> str:
         return service_model(self.service).metadata["protocol"]
 
-    def forward(self) -> tuple[int, dict[str, str], bytes]:
-        """Let moto answer this call; returns (status, headers, body)."""
-        assert self._forward is not None
-        return self._forward()
+    def forward(self, body: bytes | None = None) -> tuple[int, dict[str, str], bytes]:
+        """Let moto answer this call; returns (status, headers, body).
 
-    def forward_json(self) -> dict[str, Any]:
-        """Let moto answer a JSON-protocol call and return the decoded answer (raises on error)."""
-        status, headers, body = self.forward()
+        :param body: a rewritten request body to send instead of the original one.
+        """
+        assert self._forward is not None
+        return self._forward(body)
+
+    def forward_json(self, body: bytes | None = None) -> dict[str, Any]:
+        """Let moto answer a JSON-protocol call and return the decoded answer (raises on error).
+
+        :param body: a rewritten request body to send instead of the original one.
+        """
+        status, headers, body = self.forward(body)
         data = json.loads(body or b"{}")
         if status >= 400:
             code = headers.get("x-amzn-ErrorType", data.get("__type", "InternalFailure"))
@@ -260,7 +266,8 @@ class SandboxApp:
         call = decode(environ, body)
         if call is None:
             return self._call_moto(environ, body)
-        call._forward = lambda: self._call_moto(environ, body)
+        call._forward = lambda new_body=None: self._call_moto(
+            environ, body if new_body is None else new_body)
         from . import faults
 
         try:

@@ -1,0 +1,126 @@
+"""The patches that put the sandbox's integrations into moto's Step Functions interpreter.
+
+Each patch replaces one named moto internal and checks first that it exists, so a moto upgrade
+that moves it fails loudly at sandbox start instead of silently running moto's own behaviour:
+
+1. ``state_task_service_for`` (the Task-resource factory; patched in its module and in
+   ``state_task_factory``, which imports it by name): ``glue``, ``athena``, ``databrew`` and
+   ``aws-sdk`` resources get the classes of this package.
+2. ``_SERVICE_ERROR_NAMES`` of the AWS SDK integration: error names as AWS spells them
+   (``Glue.CrawlerRunningException``, not ``glue.CrawlerRunningException``), so that
+   ``Retry``/``Catch`` written for AWS match.
+3. ``Environment.set_error``: an aborted execution stays ABORTED when a task that was torn down
+   by the abort reports an error afterwards (moto would turn it into FAILED).
+4. ``BaseExecutionWorkerCommunication._reflect_execution_status``: the execution's output is made
+   JSON-safe, so DescribeExecution never fails on a value the interpreter left as ``datetime``
+   (e.g. ``$$.Execution.StartTime`` passed through).
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+from typing import Any
+
+from .athena import SandboxAthenaService
+from .aws_sdk import SandboxAwsSdkService
+from .databrew import SandboxDataBrewService
+from .glue import SandboxGlueService
+from .results import iso_timestamps
+
+_PARSER = "moto.stepfunctions.parser"
+_SERVICE = f"{_PARSER}.asl.component.state.exec.state_task.service"
+
+#: Task resource service name -> the sandbox's class for it.
+SANDBOX_SERVICES: dict[str, type] = {
+    "aws-sdk": SandboxAwsSdkService,
+    "glue": SandboxGlueService,
+    "athena": SandboxAthenaService,
+    "databrew": SandboxDataBrewService,
+}
+
+#: AWS SDK integration error prefixes as AWS spells them (lower-cased service name -> prefix).
+AWS_SDK_ERROR_PREFIXES = {
+    "glue": "Glue", "athena": "Athena", "databrew": "DataBrew", "sns": "Sns", "s3": "S3",
+    "sqs": "Sqs", "iam": "Iam", "sfn": "Sfn", "dynamodb": "DynamoDb",
+}
+
+_installed = False
+
+
+def _attr(module_name: str, name: str) -> tuple[Any, Any]:
+    """(module, module.name); raises a clear error if moto no longer has it."""
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as err:
+        raise RuntimeError(f"sandbox Step Functions patch: moto has no module {module_name} ({err}); "
+                           "this moto version is not supported by the sandbox") from err
+    if not hasattr(module, name):
+        raise RuntimeError(f"sandbox Step Functions patch: {module_name}.{name} is gone; "
+                           "this moto version is not supported by the sandbox")
+    return module, getattr(module, name)
+
+
+def _patch_service_factory() -> None:
+    factory_module, original = _attr(f"{_SERVICE}.state_task_service_factory", "state_task_service_for")
+    user_module, user_original = _attr(f"{_PARSER}.asl.component.state.exec.state_task.state_task_factory",
+                                       "state_task_service_for")
+    if user_original is not original:
+        raise RuntimeError("sandbox Step Functions patch: state_task_factory no longer uses "
+                           "state_task_service_factory.state_task_service_for")
+
+    @functools.wraps(original)
+    def state_task_service_for(service_name: str) -> Any:
+        cls = SANDBOX_SERVICES.get(service_name)
+        return cls() if cls is not None else original(service_name)
+
+    state_task_service_for.__sandbox_original__ = original  # type: ignore[attr-defined]
+    factory_module.state_task_service_for = state_task_service_for
+    user_module.state_task_service_for = state_task_service_for
+
+
+def _patch_aws_sdk_error_names() -> None:
+    _, names = _attr(f"{_SERVICE}.state_task_service_aws_sdk", "_SERVICE_ERROR_NAMES")
+    if not isinstance(names, dict):
+        raise RuntimeError("sandbox Step Functions patch: _SERVICE_ERROR_NAMES is no longer a dict")
+    names.update(AWS_SDK_ERROR_PREFIXES)
+
+
+def _patch_stopped_stays_stopped() -> None:
+    _, environment = _attr(f"{_PARSER}.asl.eval.environment", "Environment")
+    _, program_stopped = _attr(f"{_PARSER}.asl.eval.program_state", "ProgramStopped")
+    original = environment.set_error
+
+    @functools.wraps(original)
+    def set_error(self: Any, error: Any) -> None:
+        if isinstance(getattr(self, "_program_state", None), program_stopped):
+            return
+        original(self, error)
+
+    environment.set_error = set_error
+
+
+def _patch_json_safe_output() -> None:
+    _, comm = _attr(f"{_PARSER}.backend.execution", "BaseExecutionWorkerCommunication")
+    original = comm._reflect_execution_status
+
+    @functools.wraps(original)
+    def _reflect_execution_status(self: Any) -> None:
+        original(self)
+        execution = self.execution
+        if execution.output is not None and not isinstance(execution.output, str):
+            execution.output = iso_timestamps(execution.output)
+
+    comm._reflect_execution_status = _reflect_execution_status
+
+
+def install() -> None:
+    """Apply every patch once (idempotent)."""
+    global _installed
+    if _installed:
+        return
+    _patch_service_factory()
+    _patch_aws_sdk_error_names()
+    _patch_stopped_stays_stopped()
+    _patch_json_safe_output()
+    _installed = True
