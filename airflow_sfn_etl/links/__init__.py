@@ -1,0 +1,1 @@
+"""Extra links from task instances to the AWS console."""

@@ -1,0 +1,1 @@
+"""Operators for Glue, DataBrew, Athena, SNS and Step Functions."""

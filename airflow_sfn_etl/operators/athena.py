@@ -1,0 +1,208 @@
+"""Operator that runs one Athena query per task try chain, with optional rows in XCom."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.amazon.aws.hooks.athena import AthenaHook
+from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
+from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
+from airflow.providers.common.compat.sdk import AirflowException
+from botocore.exceptions import ClientError
+
+from airflow_sfn_etl.links.athena import AthenaQueryLink
+from airflow_sfn_etl.operators.base import wait_or_defer
+from airflow_sfn_etl.triggers.athena import AthenaQueryTrigger
+from airflow_sfn_etl.utils.aws import default_deferrable, error_code, persist_link, trigger_kwargs
+from airflow_sfn_etl.utils.polling import raise_for_event
+from airflow_sfn_etl.utils.run_key import idempotency_token
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+RESULTS_XCOM_KEY = "query_results"
+_INT_TYPES = {"tinyint", "smallint", "integer", "int", "bigint"}
+_FLOAT_TYPES = {"float", "real", "double"}
+
+
+def _convert(value: str | None, athena_type: str) -> Any:
+    if value is None:
+        return None
+    kind = athena_type.lower()
+    try:
+        if kind in _INT_TYPES:
+            return int(value)
+        if kind in _FLOAT_TYPES:
+            return float(value)
+    except ValueError:
+        return value
+    if kind == "boolean":
+        return value.lower() == "true"
+    return value
+
+
+def fetch_rows(hook: AthenaHook, query_execution_id: str, max_rows: int) -> list[dict[str, Any]]:
+    """Return up to ``max_rows`` result rows as dicts keyed by column name, typed by Athena type."""
+    rows: list[dict[str, Any]] = []
+    columns: list[tuple[str, str]] | None = None
+    kwargs: dict[str, Any] = {"QueryExecutionId": query_execution_id, "MaxResults": 1000}
+    first_page = True
+    while len(rows) < max_rows:
+        page = hook.get_conn().get_query_results(**kwargs)
+        result_set = page.get("ResultSet", {})
+        if columns is None:
+            info = result_set.get("ResultSetMetadata", {}).get("ColumnInfo", [])
+            columns = [(column["Name"], column.get("Type", "varchar")) for column in info]
+        raw_rows = [
+            [cell.get("VarCharValue") for cell in row.get("Data", [])] for row in result_set.get("Rows", [])
+        ]
+        if first_page and raw_rows and raw_rows[0] == [name for name, _ in columns]:
+            raw_rows = raw_rows[1:]  # Athena repeats the header as the first row of a SELECT
+        first_page = False
+        for values in raw_rows[: max_rows - len(rows)]:
+            typed = zip(columns, values, strict=False)
+            rows.append({name: _convert(value, kind) for (name, kind), value in typed})
+        token = page.get("NextToken")
+        if not token:
+            break
+        kwargs["NextToken"] = token
+    return rows
+
+
+class AthenaQueryOperator(AwsBaseOperator[AthenaHook]):
+    """Run an Athena query and wait for it; a retry re-attaches to the same query execution.
+
+    The ``ClientRequestToken`` is a hash of dag_id/run_id/task_id/map index, the first try of
+    the try chain, the workgroup, catalog, database and query text: Athena answers a repeated
+    token with the original execution, so retries do not run the query twice, while a cleared
+    task (a new try chain) or a changed query runs again. Returns the query execution id; with
+    ``result_to_xcom`` the rows (list of dicts) are also pushed under the XCom key
+    ``query_results``. FAILED and CANCELLED fail the task with ``StateChangeReason``.
+
+    :param query: SQL text, or a path to a ``.sql`` template file.
+    :param database: database (schema) the query runs in.
+    :param catalog: data catalog name.
+    :param workgroup: Athena workgroup.
+    :param output_location: S3 URI for results; default: the workgroup's own output location.
+    :param result_to_xcom: push the result rows to XCom under ``query_results``.
+    :param max_result_rows: maximum number of rows pushed to XCom.
+    :param poll_interval: seconds between the first polls (later polls back off up to a minute).
+    :param deferrable: wait on the triggerer instead of the worker.
+    """
+
+    aws_hook_class = AthenaHook
+    template_fields: Sequence[str] = aws_template_fields(
+        "query", "database", "catalog", "workgroup", "output_location"
+    )
+    template_ext: Sequence[str] = (".sql",)
+    template_fields_renderers = {"query": "sql"}
+    operator_extra_links = (AthenaQueryLink(),)
+    ui_color = "#44b5e2"
+
+    def __init__(
+        self,
+        *,
+        query: str,
+        database: str | None = None,
+        catalog: str = "AwsDataCatalog",
+        workgroup: str = "primary",
+        output_location: str | None = None,
+        result_to_xcom: bool = False,
+        max_result_rows: int = 100,
+        poll_interval: float = 3,
+        deferrable: bool = default_deferrable(),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if not isinstance(query, str) or not query.strip():
+            raise ValueError("query must be a non-empty SQL string or a path to a .sql file")
+        if max_result_rows < 1:
+            raise ValueError(f"max_result_rows must be at least 1, not {max_result_rows}")
+        self.query = query
+        self.database = database
+        self.catalog = catalog
+        self.workgroup = workgroup
+        self.output_location = output_location
+        self.result_to_xcom = result_to_xcom
+        self.max_result_rows = max_result_rows
+        self.poll_interval = poll_interval
+        self.deferrable = deferrable
+        self.query_execution_id: str | None = None
+
+    def resolve_output_location(self) -> str:
+        """Return ``output_location``, else the workgroup's ``ResultConfiguration.OutputLocation``."""
+        if self.output_location:
+            if not self.output_location.startswith("s3://"):
+                raise AirflowException(f"output_location must be an s3:// URI, not {self.output_location!r}")
+            return self.output_location
+        try:
+            workgroup = self.hook.get_conn().get_work_group(WorkGroup=self.workgroup)["WorkGroup"]
+        except ClientError as error:
+            if error_code(error) in ("InvalidRequestException", "ResourceNotFoundException"):
+                raise AirflowException(
+                    f"Athena workgroup '{self.workgroup}' not found: create it or fix workgroup"
+                ) from error
+            raise
+        location = (workgroup.get("Configuration") or {}).get("ResultConfiguration", {}).get("OutputLocation")
+        if not location:
+            raise AirflowException(
+                f"Athena workgroup '{self.workgroup}' has no query result location: pass "
+                "output_location='s3://bucket/prefix/' or set the workgroup's "
+                "ResultConfiguration.OutputLocation"
+            )
+        return location
+
+    def make_trigger(self) -> AthenaQueryTrigger:
+        """Return the trigger that waits for this task's query execution."""
+        if self.query_execution_id is None:
+            raise AirflowException("No Athena query to wait for: execute() has not started one")
+        return AthenaQueryTrigger(
+            query_execution_id=self.query_execution_id,
+            poll_interval=self.poll_interval,
+            **trigger_kwargs(self),
+        )
+
+    def execute(self, context: Context) -> str:
+        if not self.query.strip():
+            raise AirflowException("The rendered query is empty")
+        output_location = self.resolve_output_location()
+        query_context = {"Catalog": self.catalog}
+        if self.database:
+            query_context["Database"] = self.database
+        token = idempotency_token(context, self.workgroup, self.catalog, self.database or "", self.query)
+        self.query_execution_id = self.hook.run_query(
+            query=self.query,
+            query_context=query_context,
+            result_configuration={"OutputLocation": output_location},
+            client_request_token=token,
+            workgroup=self.workgroup,
+        )
+        persist_link(AthenaQueryLink, context, self, query_execution_id=self.query_execution_id)
+        event = wait_or_defer(self, self.make_trigger())
+        return self._finish(context, event)
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> str:
+        """Resume after the trigger: fail with StateChangeReason, or finish the task."""
+        event = raise_for_event(event)
+        self.query_execution_id = event["query_execution_id"]
+        return self._finish(context, event)
+
+    def _finish(self, context: Context, event: dict[str, Any]) -> str:
+        query_id = event["query_execution_id"]
+        self.log.info(
+            "Athena query %s succeeded: DataScannedInBytes=%s EngineExecutionTimeInMillis=%s",
+            query_id,
+            event.get("data_scanned_bytes"),
+            event.get("engine_execution_time_ms"),
+        )
+        if self.result_to_xcom:
+            rows = fetch_rows(self.hook, query_id, self.max_result_rows)
+            self.log.info("Pushing %d row(s) to XCom key '%s'", len(rows), RESULTS_XCOM_KEY)
+            context["ti"].xcom_push(key=RESULTS_XCOM_KEY, value=rows)
+        return query_id
+
+    def on_kill(self) -> None:
+        """Stop the query this task started (StopQueryExecution)."""
+        if self.query_execution_id:
+            self.hook.stop_query(self.query_execution_id)

@@ -1,0 +1,128 @@
+"""Operator that runs a DataBrew job and fails on FAILED, STOPPED and TIMEOUT runs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.amazon.aws.hooks.glue_databrew import GlueDataBrewHook
+from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
+from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
+from airflow.providers.common.compat.sdk import AirflowException
+from botocore.exceptions import ClientError
+
+from airflow_sfn_etl.links.databrew import DataBrewJobLink
+from airflow_sfn_etl.operators.base import wait_or_defer
+from airflow_sfn_etl.triggers.databrew import DataBrewJobTrigger, stop_databrew_run
+from airflow_sfn_etl.utils.aws import default_deferrable, error_code, persist_link, trigger_kwargs
+from airflow_sfn_etl.utils.polling import raise_for_event
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+REATTACH_STATES = ("STARTING", "RUNNING")
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+class DataBrewStartJobOperator(AwsBaseOperator[GlueDataBrewHook]):
+    """Start a DataBrew job run and wait for it; only SUCCEEDED passes.
+
+    Upstream's ``job_complete`` waiter treats FAILED, STOPPED and TIMEOUT as success; here they
+    fail the task with the run's ``ErrorMessage``.
+
+    Re-attach: DataBrew runs carry no caller-defined tag, and a job runs one run at a time by
+    default (``MaxConcurrentRuns``), so before starting, ``ListJobRuns`` is read and the newest
+    STARTING/RUNNING run is attached to instead of starting another. A retry after the worker was
+    lost therefore waits for the run the earlier try started. Returns the run id.
+
+    :param job_name: name of the DataBrew job (it must exist).
+    :param wait_for_completion: wait for the run to end.
+    :param poll_interval: seconds between the first polls (later polls back off up to a minute).
+    :param deferrable: wait on the triggerer instead of the worker.
+    """
+
+    aws_hook_class = GlueDataBrewHook
+    template_fields: Sequence[str] = aws_template_fields("job_name")
+    operator_extra_links = (DataBrewJobLink(),)
+    ui_color = "#ededed"
+
+    def __init__(
+        self,
+        *,
+        job_name: str,
+        wait_for_completion: bool = True,
+        poll_interval: float = 5,
+        deferrable: bool = default_deferrable(),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.job_name = job_name
+        self.wait_for_completion = wait_for_completion
+        self.poll_interval = poll_interval
+        self.deferrable = deferrable
+        self.run_id: str | None = None
+
+    def _not_found(self, error: ClientError) -> AirflowException:
+        return AirflowException(
+            f"DataBrew job '{self.job_name}' does not exist in region {self.hook.conn_region_name}: "
+            "create the job first or fix job_name"
+        )
+
+    def find_active_run(self) -> dict[str, Any] | None:
+        """Return the newest STARTING/RUNNING run of the job, if any."""
+        try:
+            runs = self.hook.conn.list_job_runs(Name=self.job_name, MaxResults=100).get("JobRuns", [])
+        except ClientError as error:
+            if error_code(error) == "ResourceNotFoundException":
+                raise self._not_found(error) from error
+            raise
+        active = [run for run in runs if run.get("State") in REATTACH_STATES]
+        active.sort(key=lambda run: run.get("StartedOn") or _EPOCH, reverse=True)
+        return active[0] if active else None
+
+    def make_trigger(self) -> DataBrewJobTrigger:
+        """Return the trigger that waits for this task's run."""
+        if self.run_id is None:
+            raise AirflowException("No DataBrew job run to wait for: execute() has not started one")
+        return DataBrewJobTrigger(
+            job_name=self.job_name,
+            run_id=self.run_id,
+            poll_interval=self.poll_interval,
+            **trigger_kwargs(self),
+        )
+
+    def execute(self, context: Context) -> str:
+        existing = self.find_active_run()
+        if existing:
+            self.run_id = existing["RunId"]
+            self.log.info(
+                "DataBrew job '%s' already has run %s (%s): attaching to it",
+                self.job_name,
+                self.run_id,
+                existing.get("State"),
+            )
+        else:
+            try:
+                self.run_id = self.hook.conn.start_job_run(Name=self.job_name)["RunId"]
+            except ClientError as error:
+                if error_code(error) == "ResourceNotFoundException":
+                    raise self._not_found(error) from error
+                raise
+            self.log.info("Started DataBrew job '%s' run %s", self.job_name, self.run_id)
+        persist_link(DataBrewJobLink, context, self, job_name=self.job_name)
+        if self.wait_for_completion:
+            wait_or_defer(self, self.make_trigger())
+            self.log.info("DataBrew job '%s' run %s succeeded", self.job_name, self.run_id)
+        return self.run_id
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> str:
+        """Resume after the trigger: fail with the run's ErrorMessage, or return the run id."""
+        event = raise_for_event(event)
+        self.log.info("DataBrew job '%s' run %s succeeded", self.job_name, event["run_id"])
+        return event["run_id"]
+
+    def on_kill(self) -> None:
+        """Stop the run this task started or attached to (StopJobRun)."""
+        if self.run_id:
+            stop_databrew_run(self.hook, self.job_name, self.run_id)

@@ -1,0 +1,130 @@
+"""Operator that runs a Glue crawler (or joins its running crawl) and judges the crawl itself."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.amazon.aws.hooks.glue_crawler import GlueCrawlerHook
+from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
+from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
+from airflow.providers.common.compat.sdk import AirflowException
+from botocore.exceptions import ClientError
+
+from airflow_sfn_etl.links.glue import GlueCrawlerLink
+from airflow_sfn_etl.operators.base import wait_or_defer
+from airflow_sfn_etl.triggers.glue_crawler import GlueCrawlerTrigger, stop_crawler
+from airflow_sfn_etl.utils.aws import default_deferrable, error_code, persist_link, trigger_kwargs
+from airflow_sfn_etl.utils.polling import raise_for_event
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+
+def get_crawler_or_fail(hook: GlueCrawlerHook, crawler_name: str) -> dict[str, Any]:
+    """Return ``GetCrawler``'s description, or fail with a message naming the missing crawler."""
+    try:
+        return hook.get_crawler(crawler_name)
+    except ClientError as error:
+        if error_code(error) == "EntityNotFoundException":
+            raise AirflowException(
+                f"Glue crawler '{crawler_name}' does not exist in region {hook.conn_region_name}: "
+                "create it first (e.g. GlueCrawlerCreateOperator) or fix crawler_name"
+            ) from error
+        raise
+
+
+class GlueCrawlerOperator(AwsBaseOperator[GlueCrawlerHook]):
+    """Start a Glue crawl and wait for it; a crawl already running is joined, not failed on.
+
+    Success means ``State`` READY and ``LastCrawl.Status`` SUCCEEDED; FAILED and CANCELLED crawls
+    fail the task with ``LastCrawl.ErrorMessage``. Returns the crawler name.
+
+    :param crawler_name: name of the Glue crawler.
+    :param wait_for_completion: wait for the crawl to end.
+    :param poll_interval: seconds between the first polls (later polls back off up to a minute).
+    :param max_polls: fail after this many polls without the crawl ending (``None``: no limit).
+    :param deferrable: wait on the triggerer instead of the worker.
+    """
+
+    aws_hook_class = GlueCrawlerHook
+    template_fields: Sequence[str] = aws_template_fields("crawler_name")
+    operator_extra_links = (GlueCrawlerLink(),)
+    ui_color = "#ededed"
+
+    def __init__(
+        self,
+        *,
+        crawler_name: str,
+        wait_for_completion: bool = True,
+        poll_interval: float = 5,
+        max_polls: int | None = None,
+        deferrable: bool = default_deferrable(),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if max_polls is not None and max_polls < 1:
+            raise ValueError(f"max_polls must be a positive number of polls or None, not {max_polls!r}")
+        self.crawler_name = crawler_name
+        self.wait_for_completion = wait_for_completion
+        self.poll_interval = poll_interval
+        self.max_polls = max_polls
+        self.deferrable = deferrable
+        self._crawl_owned = False
+
+    def make_trigger(self) -> GlueCrawlerTrigger:
+        """Return the trigger that waits for this crawler."""
+        return GlueCrawlerTrigger(
+            crawler_name=self.crawler_name,
+            poll_interval=self.poll_interval,
+            max_polls=self.max_polls,
+            **trigger_kwargs(self),
+        )
+
+    def _wait_until_not_stopping(self, crawler: dict[str, Any]) -> None:
+        polls = 0
+        while crawler.get("State") == "STOPPING":
+            polls += 1
+            if self.max_polls is not None and polls > self.max_polls:
+                raise AirflowException(
+                    f"Timed out: Glue crawler '{self.crawler_name}' was still STOPPING "
+                    f"after {polls - 1} polls"
+                )
+            self.log.info("Glue crawler '%s' is stopping a previous crawl; waiting", self.crawler_name)
+            time.sleep(self.poll_interval)
+            crawler = get_crawler_or_fail(self.hook, self.crawler_name)
+
+    def _start_or_join(self) -> None:
+        crawler = get_crawler_or_fail(self.hook, self.crawler_name)
+        if crawler.get("State") == "RUNNING":
+            self.log.info("Glue crawler '%s' is already running: joining that crawl", self.crawler_name)
+            return
+        self._wait_until_not_stopping(crawler)
+        try:
+            self.hook.glue_client.start_crawler(Name=self.crawler_name)
+            self.log.info("Started Glue crawler '%s'", self.crawler_name)
+        except ClientError as error:
+            if error_code(error) != "CrawlerRunningException":
+                raise
+            self.log.info("Glue crawler '%s' is already running: joining that crawl", self.crawler_name)
+
+    def execute(self, context: Context) -> str:
+        self._start_or_join()
+        self._crawl_owned = True
+        persist_link(GlueCrawlerLink, context, self, crawler_name=self.crawler_name)
+        if self.wait_for_completion:
+            wait_or_defer(self, self.make_trigger())
+            self.log.info("Glue crawler '%s' succeeded", self.crawler_name)
+        return self.crawler_name
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> str:
+        """Resume after the trigger: fail with the crawl's error, or return the crawler name."""
+        raise_for_event(event)
+        self.log.info("Glue crawler '%s' succeeded", self.crawler_name)
+        return self.crawler_name
+
+    def on_kill(self) -> None:
+        """Stop the crawl this task started or joined."""
+        if self._crawl_owned:
+            stop_crawler(self.hook, self.crawler_name)

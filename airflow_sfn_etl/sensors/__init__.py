@@ -1,0 +1,1 @@
+"""Deferrable sensors for Glue, DataBrew, Athena, SNS and Step Functions."""

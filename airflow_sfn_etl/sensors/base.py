@@ -1,0 +1,94 @@
+"""Base sensor that pokes with a trigger's status check and defers to that trigger."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.amazon.aws.sensors.base_aws import AwsBaseSensor
+from airflow.providers.common.compat.sdk import AirflowException
+from airflow.sdk.bases.sensor import PokeReturnValue
+
+from airflow_sfn_etl.triggers.base import AwsPollingTrigger
+from airflow_sfn_etl.utils.aws import default_deferrable
+from airflow_sfn_etl.utils.polling import RunStatus, raise_for_event
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+
+class AwsRunSensor(AwsBaseSensor[Any]):
+    """Wait for an AWS run to end: success returns, a failed run raises with the service's reason.
+
+    In deferrable mode the sensor checks once in the worker, then defers to the trigger, which
+    polls every ``poke_interval`` seconds with backoff up to ``max_poll_interval`` and stops the
+    run when a user kills the task (``cancel_on_kill``).
+
+    :param deferrable: wait on the triggerer instead of the worker.
+    :param max_poll_interval: upper bound of the trigger's delay between polls, in seconds.
+    :param cancel_on_kill: stop the AWS run when a user kills the deferred task.
+    """
+
+    def __init__(
+        self,
+        *,
+        deferrable: bool = default_deferrable(),
+        max_poll_interval: float = 60,
+        cancel_on_kill: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.deferrable = deferrable
+        self.max_poll_interval = max_poll_interval
+        self.cancel_on_kill = cancel_on_kill
+        self._trigger: AwsPollingTrigger | None = None
+
+    def make_trigger(self, **common: Any) -> AwsPollingTrigger:
+        """Return the trigger for the watched run, built with ``common`` keyword arguments."""
+        raise NotImplementedError
+
+    def result(self, event: dict[str, Any]) -> Any:
+        """Return the XCom value for a success event (default: nothing)."""
+        return None
+
+    @property
+    def trigger(self) -> AwsPollingTrigger:
+        """The trigger, built once after templates are rendered."""
+        if self._trigger is None:
+            self._trigger = self.make_trigger(
+                poll_interval=self.poke_interval,
+                max_poll_interval=max(self.max_poll_interval, self.poke_interval),
+                cancel_on_kill=self.cancel_on_kill,
+                aws_conn_id=self.aws_conn_id,
+                region_name=self.region_name,
+                verify=self.verify,
+                botocore_config=self.botocore_config,
+            )
+        return self._trigger
+
+    def _judge(self, status: RunStatus) -> PokeReturnValue | bool:
+        if status.failed:
+            raise AirflowException(status.message)
+        if status.done:
+            return PokeReturnValue(is_done=True, xcom_value=self.result(status.event()))
+        self.log.info("%s is %s", self.trigger.describe(), status.state)
+        return False
+
+    def poke(self, context: Context) -> PokeReturnValue | bool:
+        return self._judge(self.trigger.check(self.hook))
+
+    def execute(self, context: Context) -> Any:
+        if not self.deferrable:
+            return super().execute(context)
+        outcome = self.poke(context)
+        if isinstance(outcome, PokeReturnValue):
+            return outcome.xcom_value
+        self.defer(
+            trigger=self.trigger,
+            method_name="execute_complete",
+            timeout=timedelta(seconds=float(self.timeout)),
+        )
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> Any:
+        """Resume after the trigger: raise with the service's reason, or return the result."""
+        return self.result(raise_for_event(event))

@@ -1,0 +1,47 @@
+"""Small AWS helpers shared by the operators and sensors."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from airflow.providers.common.compat.sdk import conf
+from botocore.exceptions import ClientError
+
+log = logging.getLogger(__name__)
+
+
+def default_deferrable() -> bool:
+    """Return Airflow's ``[operators] default_deferrable`` setting (False when unset)."""
+    return conf.getboolean("operators", "default_deferrable", fallback=False)
+
+
+def error_code(error: BaseException) -> str:
+    """Return the AWS error code of a ``ClientError`` (empty for anything else)."""
+    if isinstance(error, ClientError):
+        return str(error.response.get("Error", {}).get("Code", ""))
+    return ""
+
+
+def trigger_kwargs(operator: Any) -> dict[str, Any]:
+    """Return the connection arguments a trigger needs to rebuild the operator's hook."""
+    return {
+        "aws_conn_id": operator.aws_conn_id,
+        "region_name": operator.region_name,
+        "verify": operator.verify,
+        "botocore_config": operator.botocore_config,
+    }
+
+
+def persist_link(link_class: Any, context: Any, operator: Any, **kwargs: Any) -> None:
+    """Store an extra link's arguments in XCom; a failure only logs a warning."""
+    try:
+        link_class.persist(
+            context=context,
+            operator=operator,
+            region_name=operator.hook.conn_region_name,
+            aws_partition=operator.hook.conn_partition,
+            **kwargs,
+        )
+    except Exception as error:  # noqa: BLE001 - a missing console link must not fail the task
+        log.warning("Could not store the %s link: %s", getattr(link_class, "name", link_class), error)
