@@ -1,0 +1,379 @@
+"""Walk an Airflow DAG and arrange its tasks' fragments into a state machine (IR).
+
+Dependencies become a sequence; a fan-out/fan-in that forms a series-parallel graph becomes a
+``Parallel`` state with one branch per independent chain. Several roots start with a
+``Parallel``; several sinks end with one (independent tasks run side by side, as in Airflow).
+Any other shape is rejected, naming the edges that break it. Redundant (transitive) edges are
+ignored. Branches are sorted by the task_id of their first task, so output is deterministic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from airflow_sfn_etl.asl.context import MAX_STATE_NAME, AslContext, retry_of, state_name_of
+from airflow_sfn_etl.asl.errors import AslCompileError, DagShapeError
+from airflow_sfn_etl.asl.fragments import fragment_for
+from airflow_sfn_etl.asl.ir import (
+    EXIT,
+    Choice,
+    Fragment,
+    Graph,
+    Parallel,
+    State,
+    StateMachine,
+    Succeed,
+    Task,
+    _Chainable,
+)
+
+_SRC = "\x00start"
+_DST = "\x00end"
+
+
+@dataclass
+class _Par:
+    """A parallel region: one item list per branch."""
+
+    branches: list[list[_Item]]
+
+
+_Item = str | _Par
+
+
+# --------------------------------------------------------------------------- graph shape
+
+
+class _Shape:
+    """The DAG's dependency graph with a virtual source and sink, transitively reduced."""
+
+    def __init__(self, dag_id: str, task_ids: list[str], edges: set[tuple[str, str]]) -> None:
+        self.dag_id = dag_id
+        nodes = [_SRC, *task_ids, _DST]
+        self.succ: dict[str, set[str]] = {n: set() for n in nodes}
+        for up, down in edges:
+            self.succ[up].add(down)
+        for t in task_ids:
+            if not any(t in self.succ[u] for u in task_ids):
+                self.succ[_SRC].add(t)
+            if not self.succ[t]:
+                self.succ[t].add(_DST)
+        self._reduce()
+        self.pred: dict[str, set[str]] = {n: set() for n in nodes}
+        for up, downs in self.succ.items():
+            for down in downs:
+                self.pred[down].add(up)
+        self.order = {n: i for i, n in enumerate(self._topo(nodes))}
+
+    def _reach(self, start: str, allowed: set[str] | None = None) -> set[str]:
+        seen: set[str] = set()
+        stack = [start]
+        while stack:
+            node = stack.pop()
+            for nxt in self.succ[node]:
+                if nxt not in seen and (allowed is None or nxt in allowed):
+                    seen.add(nxt)
+                    stack.append(nxt)
+        return seen
+
+    def _reduce(self) -> None:
+        for node in sorted(self.succ):
+            for direct in sorted(self.succ[node]):
+                others = self.succ[node] - {direct}
+                if any(direct in self._reach(o) | {o} for o in others):
+                    self.succ[node].discard(direct)
+
+    def _topo(self, nodes: list[str]) -> list[str]:
+        indeg = {n: 0 for n in nodes}
+        for downs in self.succ.values():
+            for d in downs:
+                indeg[d] += 1
+        ready = sorted(n for n in nodes if indeg[n] == 0)
+        out: list[str] = []
+        while ready:
+            node = ready.pop(0)
+            out.append(node)
+            for d in sorted(self.succ[node]):
+                indeg[d] -= 1
+                if indeg[d] == 0:
+                    ready.append(d)
+            ready.sort()
+        return out
+
+    def decompose(self, src: str, dst: str, nodes: frozenset[str]) -> list[_Item]:
+        """The items strictly between ``src`` and ``dst`` (all of ``nodes``), as a sequence."""
+        if not nodes:
+            return []
+        cuts = [
+            v
+            for v in sorted(nodes, key=self.order.__getitem__)
+            if dst not in self._reach(src, set(nodes - {v}) | {dst})
+        ]
+        if cuts:
+            items: list[_Item] = []
+            bounds = [src, *cuts, dst]
+            for a, b in zip(bounds, bounds[1:], strict=False):
+                between = frozenset(n for n in nodes if n in self._reach(a) and b in self._reach(n))
+                items.extend(self.decompose(a, b, between))
+                if b != dst:
+                    items.append(b)
+            return items
+        components = self._components(nodes)
+        if len(components) == 1:
+            raise self._shape_error(src, dst, nodes)
+        return [_Par([self.decompose(src, dst, c) for c in components])]
+
+    def _components(self, nodes: frozenset[str]) -> list[frozenset[str]]:
+        left = set(nodes)
+        out: list[frozenset[str]] = []
+        while left:
+            seed = min(left, key=self.order.__getitem__)
+            comp = {seed}
+            stack = [seed]
+            while stack:
+                node = stack.pop()
+                for nxt in (self.succ[node] | self.pred[node]) & left:
+                    if nxt not in comp:
+                        comp.add(nxt)
+                        stack.append(nxt)
+            left -= comp
+            out.append(frozenset(comp))
+        return out
+
+    def _shape_error(self, src: str, dst: str, nodes: frozenset[str]) -> DagShapeError:
+        entries = self.succ[src] & nodes
+        exits = self.pred[dst] & nodes
+        inside = [(u, v) for u in nodes for v in self.succ[u] if v in nodes]
+        came_from = {n: {e for e in entries if n == e or n in self._reach(e, set(nodes))} for n in nodes}
+        goes_to = {n: {x for x in exits if n == x or x in self._reach(n, set(nodes))} for n in nodes}
+        joins = {(u, v) for u, v in inside if came_from[u] < came_from[v]}
+        splits = {(u, v) for u, v in inside if goes_to[v] < goes_to[u]}
+        culprits = (joins & splits) or (joins | splits) or set(inside)
+        listed = ", ".join(f"{u} >> {v}" for u, v in sorted(culprits, key=lambda e: (self.order[e[0]], e[1])))
+        where = (
+            "between the DAG's roots and sinks"
+            if src == _SRC and dst == _DST
+            else (
+                f"between {'the start' if src == _SRC else repr(src)} "
+                f"and {'the end' if dst == _DST else repr(dst)}"
+            )
+        )
+        return DagShapeError(
+            f"DAG '{self.dag_id}' cannot be compiled to Step Functions: the tasks {where} "
+            f"({', '.join(sorted(nodes, key=self.order.__getitem__))}) do not form a series-parallel graph, "
+            f"so they cannot be split into Parallel branches that start together and end together. "
+            f"Edges that break it: {listed}. Remove these dependencies, or join the branches in one task "
+            "before the crossing dependency."
+        )
+
+
+# --------------------------------------------------------------------------- linking
+
+
+def _retarget(state: State, target: str | None, done: str) -> bool:
+    """Point EXIT transitions at ``target``; at the end (None) ``Next`` becomes ``End`` and other
+    references go to the Succeed state ``done``. Return True if ``done`` is needed."""
+    other = target if target is not None else done
+    used_done = False
+    if isinstance(state, _Chainable) and state.next == EXIT:
+        if target is None:
+            state.next, state.end = None, True
+        else:
+            state.next = target
+    if isinstance(state, Choice):
+        for rule in state.choices:
+            if rule.next == EXIT:
+                rule.next, used_done = other, used_done or target is None
+        if state.default == EXIT:
+            state.default, used_done = other, used_done or target is None
+    if isinstance(state, (Task, Parallel)):
+        for catch in state.catch:
+            if catch.next == EXIT:
+                catch.next, used_done = other, used_done or target is None
+    return used_done
+
+
+def link(fragments: list[Fragment]) -> Graph:
+    """Chain fragments in order; the last one's exit ends the graph (adding a Succeed if needed)."""
+    states: list[State] = []
+    for i, frag in enumerate(fragments):
+        target = fragments[i + 1].start if i + 1 < len(fragments) else None
+        done = f"{frag.name}: Done"[:MAX_STATE_NAME]
+        needs_succeed = False
+        for state in frag.states:
+            needs_succeed |= _retarget(state, target, done)
+        states.extend(frag.states)
+        if needs_succeed:
+            states.append(Succeed(name=done))
+    return Graph(start=fragments[0].start, states=states)
+
+
+# --------------------------------------------------------------------------- DAG -> IR
+
+
+@dataclass
+class BuildOptions:
+    """Compile-time settings: ARN region/account (None -> read at run time from the machine's ARN)."""
+
+    region: str | None = None
+    account: str | None = None
+
+
+class _Builder:
+    def __init__(self, dag: Any, options: BuildOptions) -> None:
+        self.dag = dag
+        self.options = options
+        self.param_defaults = _param_defaults(dag)
+        folder = getattr(dag, "folder", None)
+        search = [folder] if folder else []
+        tsp = getattr(dag, "template_searchpath", None) or []
+        search += [tsp] if isinstance(tsp, str) else list(tsp)
+        self.search_path = tuple(str(s) for s in search)
+        self.params_used: set[str] = set()
+        self.notes: list[str] = []
+        self.parallel_names: set[str] = set()
+
+    def build(self) -> StateMachine:
+        tasks = self.dag.task_dict
+        if not tasks:
+            raise AslCompileError(f"DAG '{self.dag.dag_id}' has no tasks to compile.")
+        edges = {(t.task_id, d) for t in tasks.values() for d in t.downstream_task_ids}
+        shape = _Shape(self.dag.dag_id, sorted(tasks), edges)
+        items = shape.decompose(_SRC, _DST, frozenset(tasks))
+        graph = link(self._fragments(items))
+        self._check_names(graph)
+        timeout = getattr(self.dag, "dagrun_timeout", None)
+        description = getattr(self.dag, "description", None)
+        comment = f"Airflow DAG '{self.dag.dag_id}'" + (f": {description}" if description else "")
+        comment += " (compiled by airflow-sfn-etl)"
+        return StateMachine(
+            dag_id=self.dag.dag_id,
+            comment=comment,
+            graph=graph,
+            timeout_seconds=int(timeout.total_seconds()) if timeout else None,
+            params_used=tuple(sorted(self.params_used)),
+            param_defaults=self.param_defaults,
+            notes=tuple(self.notes),
+        )
+
+    def _fragments(self, items: list[_Item]) -> list[Fragment]:
+        out: list[Fragment] = []
+        for item in items:
+            if isinstance(item, str):
+                out.append(self._task_fragment(self.dag.task_dict[item]))
+            else:
+                branches = sorted(item.branches, key=_first_task_id)
+                graphs = [link(self._fragments(b)) for b in branches]
+                name = self._parallel_name(item, branches)
+                par = Parallel(name=name, branches=graphs, result_path=None)
+                out.append(Fragment(name=name, start=name, states=[par]))
+        return out
+
+    def _task_fragment(self, task: Any) -> Fragment:
+        ctx = AslContext(
+            task=task,
+            state_name=state_name_of(task),
+            retry=retry_of(task),
+            region=self.options.region,
+            account=self.options.account,
+            search_path=self.search_path,
+            param_defaults=self.param_defaults,
+        )
+        if len(ctx.state_name) > MAX_STATE_NAME:
+            raise AslCompileError(
+                f"Task '{task.task_id}': state name {ctx.state_name!r} is longer than {MAX_STATE_NAME} "
+                "characters; set a shorter task_display_name."
+            )
+        frag = fragment_for(task, ctx)
+        if frag.start not in {s.name for s in frag.states}:
+            raise AslCompileError(
+                f"Task '{task.task_id}': its fragment starts at unknown state {frag.start!r}."
+            )
+        self.params_used |= ctx.params_used
+        self.notes.extend(ctx.notes)
+        return frag
+
+    def _parallel_name(self, item: _Par, branches: list[list[_Item]]) -> str:
+        ids = _all_task_ids(item)
+        group = _common_group(self.dag, ids)
+        if group is not None:
+            name = str(group.label)
+        else:
+            firsts = [state_name_of(self.dag.task_dict[_first_task_id(b)]) for b in branches]
+            name = "Parallel: " + " | ".join(firsts)
+            if len(name) > MAX_STATE_NAME:
+                name = name[: MAX_STATE_NAME - 3] + "..."
+        base, n = name, 2
+        while name in self.parallel_names:
+            suffix = f" ({n})"
+            name = base[: MAX_STATE_NAME - len(suffix)] + suffix
+            n += 1
+        self.parallel_names.add(name)
+        return name
+
+    def _check_names(self, graph: Graph) -> None:
+        seen: dict[str, str] = {}
+        for state in graph.iter_states():
+            owner = getattr(state, "task_id", None) or state.name
+            if state.name in seen:
+                raise AslCompileError(
+                    f"State name {state.name!r} is used twice (tasks {seen[state.name]!r} and {owner!r}); "
+                    "state names must be unique: give the tasks distinct task_display_name values."
+                )
+            seen[state.name] = str(owner)
+
+
+def _first_task_id(items: list[_Item] | _Item) -> str:
+    if isinstance(items, str):
+        return items
+    if isinstance(items, _Par):
+        return min(_first_task_id(b) for b in items.branches)
+    return _first_task_id(items[0])
+
+
+def _all_task_ids(item: _Item | list[_Item]) -> set[str]:
+    if isinstance(item, str):
+        return {item}
+    if isinstance(item, _Par):
+        return set().union(*(_all_task_ids(b) for b in item.branches))
+    return set().union(*(_all_task_ids(i) for i in item)) if item else set()
+
+
+def _common_group(dag: Any, task_ids: set[str]) -> Any:
+    """The innermost non-root TaskGroup holding exactly these tasks, if any."""
+    tasks = [dag.task_dict[t] for t in sorted(task_ids)]
+    chains = []
+    for task in tasks:
+        chain = []
+        group = getattr(task, "task_group", None)
+        while group is not None and not getattr(group, "is_root", True):
+            chain.append(group)
+            group = group.parent_group
+        chains.append(chain)
+    if not chains or not chains[0]:
+        return None
+    for group in chains[0]:
+        if all(any(g is group for g in chain) for chain in chains[1:]):
+            members = {t.task_id for t in group.iter_tasks()}
+            return group if members == task_ids else None
+    return None
+
+
+def _param_defaults(dag: Any) -> dict[str, Any]:
+    params = getattr(dag, "params", None)
+    if params is None:
+        return {}
+    dump = getattr(params, "dump", None)
+    values = dump() if callable(dump) else dict(params)
+    return {str(k): v for k, v in sorted(values.items())}
+
+
+def build_state_machine(dag: Any, *, region: str | None = None, account: str | None = None) -> StateMachine:
+    """Compile an Airflow DAG to the state machine IR.
+
+    :param dag: the Airflow DAG.
+    :param region: AWS region for ARNs built from names (None: read from the running machine's ARN).
+    :param account: AWS account id, same rule as ``region``.
+    """
+    return _Builder(dag, BuildOptions(region=region, account=account)).build()
