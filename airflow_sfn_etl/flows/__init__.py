@@ -1,0 +1,1 @@
+"""The two reference flows' deployment: settings, and idempotent creation of their AWS resources."""

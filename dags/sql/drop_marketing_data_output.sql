@@ -1,0 +1,1 @@
+DROP TABLE IF EXISTS {{ params.database }}.marketing_data_output

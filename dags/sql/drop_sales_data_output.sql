@@ -1,0 +1,1 @@
+DROP TABLE IF EXISTS {{ params.database }}.sales_data_output

@@ -1,0 +1,1 @@
+MSCK REPAIR TABLE {{ params.database }}.marketing_data_output

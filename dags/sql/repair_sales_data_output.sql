@@ -1,0 +1,1 @@
+MSCK REPAIR TABLE {{ params.database }}.sales_data_output
