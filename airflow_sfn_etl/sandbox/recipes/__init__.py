@@ -1,0 +1,44 @@
+"""DataBrew recipe steps applied to an Arrow table, under DataBrew's operation and parameter names.
+
+:func:`apply_recipe` runs a recipe's ``Steps`` in order; an operation the sandbox does not
+implement, a missing column or a step with ``ConditionExpressions`` raises :class:`RecipeError`
+naming the step number and the operation, which fails the job run.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+
+from . import columns, dates, text, types  # noqa: F401  (register their operations)
+from .base import OPERATIONS, RecipeError
+
+__all__ = ["OPERATIONS", "RecipeError", "apply_recipe", "supported_operations"]
+
+
+def supported_operations() -> list[str]:
+    """Names of the recipe operations the sandbox implements."""
+    return sorted(OPERATIONS)
+
+
+def apply_recipe(table: pa.Table, steps: list[dict[str, Any]]) -> pa.Table:
+    """``table`` after every step of a DataBrew recipe."""
+    for number, step in enumerate(steps, start=1):
+        action = step.get("Action") or {}
+        operation = action.get("Operation", "")
+        params = {str(k): str(v) for k, v in (action.get("Parameters") or {}).items()}
+        if step.get("ConditionExpressions"):
+            raise RecipeError(f"Recipe step {number} ({operation}): ConditionExpressions are not "
+                              "supported by the sandbox")
+        fn = OPERATIONS.get(operation)
+        if fn is None:
+            raise RecipeError(f"Recipe step {number}: unsupported operation {operation!r}; the sandbox "
+                              f"implements {', '.join(supported_operations())}")
+        try:
+            table = fn(table, params)
+        except RecipeError as exc:
+            raise RecipeError(f"Recipe step {number} ({operation}): {exc}") from None
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError, KeyError) as exc:
+            raise RecipeError(f"Recipe step {number} ({operation}): {type(exc).__name__}: {exc}") from None
+    return table

@@ -1,0 +1,73 @@
+"""The recipe operation registry and column helpers shared by the operation modules."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import pyarrow as pa
+
+Operation = Callable[[pa.Table, dict[str, str]], pa.Table]
+OPERATIONS: dict[str, Operation] = {}
+
+
+class RecipeError(ValueError):
+    """A recipe step that cannot be applied; the message says which step and why."""
+
+
+def operation(*names: str) -> Callable[[Operation], Operation]:
+    """Register a function as the implementation of DataBrew operations ``names``."""
+
+    def register(fn: Operation) -> Operation:
+        for name in names:
+            OPERATIONS[name] = fn
+        return fn
+
+    return register
+
+
+def require(params: dict[str, str], name: str) -> str:
+    value = params.get(name)
+    if value is None or value == "":
+        raise RecipeError(f"parameter {name!r} is required")
+    return value
+
+
+def column(table: pa.Table, name: str) -> pa.ChunkedArray:
+    if name not in table.column_names:
+        raise RecipeError(f"column {name!r} not found; columns are {table.column_names}")
+    return table.column(name)
+
+
+def source_columns(params: dict[str, str]) -> list[str]:
+    """``sourceColumns`` (a JSON list) or ``sourceColumn``."""
+    raw = params.get("sourceColumns")
+    if raw:
+        try:
+            names = json.loads(raw)
+        except ValueError as exc:
+            raise RecipeError(f"sourceColumns must be a JSON list of column names, got {raw!r}") from exc
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise RecipeError(f"sourceColumns must be a JSON list of column names, got {raw!r}")
+        return names
+    return [require(params, "sourceColumn")]
+
+
+def replace(table: pa.Table, name: str, values: pa.ChunkedArray | pa.Array) -> pa.Table:
+    return table.set_column(table.column_names.index(name), name, values)
+
+
+def put(table: pa.Table, name: str, values: pa.ChunkedArray | pa.Array) -> pa.Table:
+    """Set column ``name``: replaced in place when it exists, else appended."""
+    if name in table.column_names:
+        return replace(table, name, values)
+    return table.append_column(name, values)
+
+
+def source_or_value(table: pa.Table, params: dict[str, str]) -> pa.ChunkedArray | pa.Array:
+    """The input of a function step: column ``sourceColumn`` or the constant ``value``."""
+    if params.get("sourceColumn"):
+        return column(table, params["sourceColumn"])
+    if "value" in params:
+        return pa.array([params["value"]] * table.num_rows, pa.string())
+    raise RecipeError("either sourceColumn or value is required")

@@ -1,0 +1,296 @@
+"""Glue crawler runs on the sandbox, through plain boto3: schema inference, partitions, failures."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from botocore.exceptions import ClientError
+
+SEED = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "seed"
+CSVLOG_COLUMNS = [("deviceid", "string"), ("uuid", "bigint"), ("appid", "bigint"), ("country", "string"),
+                  ("year", "bigint"), ("month", "bigint"), ("day", "bigint"), ("hour", "bigint")]
+
+
+def _name(prefix: str) -> str:
+    return f"{prefix}{uuid.uuid4().hex[:8]}"
+
+
+def add_fault(sandbox, rule: dict) -> None:
+    req = urllib.request.Request(f"{sandbox.endpoint_url}/_sandbox/faults", data=json.dumps(rule).encode(),
+                                 method="POST", headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(req).read()
+
+
+@pytest.fixture
+def glue(sandbox_env):
+    return sandbox_env.client("glue")
+
+
+@pytest.fixture
+def s3(sandbox_env):
+    return sandbox_env.client("s3")
+
+
+@pytest.fixture
+def bucket(s3):
+    name = _name("crawl-")
+    s3.create_bucket(Bucket=name)
+    return name
+
+
+def make_crawler(glue, bucket_path: str, *, database: str | None = None, prefix: str = "",
+                 **extra) -> tuple[str, str]:
+    name, database = _name("crawler_"), database or _name("db_")
+    try:
+        glue.create_database(DatabaseInput={"Name": database})
+    except glue.exceptions.AlreadyExistsException:
+        pass
+    glue.create_crawler(Name=name, Role="arn:aws:iam::123456789012:role/crawler", DatabaseName=database,
+                        TablePrefix=prefix, Targets={"S3Targets": [{"Path": bucket_path}]}, **extra)
+    return name, database
+
+
+def wait_ready(glue, name: str, timeout: float = 20.0) -> dict:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        crawler = glue.get_crawler(Name=name)["Crawler"]
+        if crawler["State"] == "READY" and "LastCrawl" in crawler:
+            return crawler
+        time.sleep(0.05)
+    raise AssertionError(f"crawler {name} did not finish in {timeout}s")
+
+
+def wait_state(glue, name: str, wanted: str, timeout: float = 10.0) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if glue.get_crawler(Name=name)["Crawler"]["State"] == wanted:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"crawler {name} never reached {wanted}")
+
+
+def crawl(glue, name: str) -> dict:
+    glue.start_crawler(Name=name)
+    return wait_ready(glue, name)
+
+
+def test_crawl_of_csvlog_gives_the_eight_typed_columns(glue, s3, bucket):
+    s3.put_object(Bucket=bucket, Key="se2/in0/csvlog.csv", Body=(SEED / "csvlog.csv").read_bytes())
+    name, database = make_crawler(glue, f"s3://{bucket}/se2/in0/", prefix="se2_")
+
+    crawler = crawl(glue, name)
+
+    assert crawler["LastCrawl"]["Status"] == "SUCCEEDED"
+    assert crawler["LastCrawl"]["LogGroup"] == "/aws-glue/crawlers"
+    table = glue.get_table(DatabaseName=database, Name="se2_in0")["Table"]
+    sd = table["StorageDescriptor"]
+    assert [(c["Name"], c["Type"]) for c in sd["Columns"]] == CSVLOG_COLUMNS
+    assert table["PartitionKeys"] == []
+    assert table["Parameters"]["classification"] == "csv"
+    assert table["Parameters"]["skip.header.line.count"] == "1"
+    assert table["Parameters"]["recordCount"] == "19"
+    assert sd["Location"] == f"s3://{bucket}/se2/in0/"
+    assert sd["SerdeInfo"]["SerializationLibrary"] == "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe"
+    assert sd["SerdeInfo"]["Parameters"]["field.delim"] == ","
+    assert sd["InputFormat"] == "org.apache.hadoop.mapred.TextInputFormat"
+
+
+def test_csv_without_distinct_header_gets_generic_column_names(glue, s3, bucket):
+    s3.put_object(Bucket=bucket, Key="names/n.csv", Body=b"alice,paris\nbob,tokyo\ncarol,lima\n")
+    name, database = make_crawler(glue, f"s3://{bucket}/names/")
+    crawl(glue, name)
+    table = glue.get_table(DatabaseName=database, Name="names")["Table"]
+    assert [(c["Name"], c["Type"]) for c in table["StorageDescriptor"]["Columns"]] == [
+        ("col0", "string"), ("col1", "string")]
+    assert "skip.header.line.count" not in table["Parameters"]
+
+
+def test_key_value_folders_become_partitions(glue, s3, bucket):
+    body = b"id,amount,paid\n1,2.5,true\n2,3.0,false\n"
+    for y, m in (("2017", "12"), ("2018", "01"), ("2018", "02")):
+        s3.put_object(Bucket=bucket, Key=f"logs/year={y}/month={m}/part-0.csv", Body=body)
+    name, database = make_crawler(glue, f"s3://{bucket}/logs/", prefix="raw_")
+
+    assert crawl(glue, name)["LastCrawl"]["Status"] == "SUCCEEDED"
+
+    table = glue.get_table(DatabaseName=database, Name="raw_logs")["Table"]
+    assert table["PartitionKeys"] == [{"Name": "year", "Type": "string"}, {"Name": "month", "Type": "string"}]
+    assert [(c["Name"], c["Type"]) for c in table["StorageDescriptor"]["Columns"]] == [
+        ("id", "bigint"), ("amount", "double"), ("paid", "boolean")]
+    parts = glue.get_partitions(DatabaseName=database, TableName="raw_logs")["Partitions"]
+    assert sorted(p["Values"] for p in parts) == [["2017", "12"], ["2018", "01"], ["2018", "02"]]
+    locations = {tuple(p["Values"]): p["StorageDescriptor"]["Location"] for p in parts}
+    assert locations[("2018", "01")] == f"s3://{bucket}/logs/year=2018/month=01/"
+
+
+def test_parquet_target_schema_comes_from_the_files(glue, s3, bucket):
+    table = pa.table({
+        "id": pa.array([1, 2], pa.int64()), "small": pa.array([1, 2], pa.int32()),
+        "price": pa.array([1.5, 2.5], pa.float64()), "name": ["a", "b"], "ok": [True, False],
+        "ts": pa.array([0, 1], pa.timestamp("ms")),
+    })
+    buf = io.BytesIO()
+    pq.write_table(table, buf, compression="snappy")
+    s3.put_object(Bucket=bucket, Key="pq/orders/part-0.parquet", Body=buf.getvalue())
+    name, database = make_crawler(glue, f"s3://{bucket}/pq/orders/")
+
+    assert crawl(glue, name)["LastCrawl"]["Status"] == "SUCCEEDED"
+
+    got = glue.get_table(DatabaseName=database, Name="orders")["Table"]
+    assert [(c["Name"], c["Type"]) for c in got["StorageDescriptor"]["Columns"]] == [
+        ("id", "bigint"), ("small", "int"), ("price", "double"), ("name", "string"), ("ok", "boolean"),
+        ("ts", "timestamp")]
+    assert got["Parameters"]["classification"] == "parquet"
+    assert got["StorageDescriptor"]["SerdeInfo"]["SerializationLibrary"] == (
+        "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe")
+
+
+def test_sub_folders_with_different_schemas_become_separate_tables(glue, s3, bucket):
+    s3.put_object(Bucket=bucket, Key="se2/in0/csvlog.csv", Body=(SEED / "csvlog.csv").read_bytes())
+    s3.put_object(Bucket=bucket, Key="se2/other/x.csv", Body=b"a,b\n1,x\n2,y\n")
+    name, database = make_crawler(glue, f"s3://{bucket}/se2/", prefix="se2_")
+    assert crawl(glue, name)["LastCrawl"]["Status"] == "SUCCEEDED"
+    names = sorted(t["Name"] for t in glue.get_tables(DatabaseName=database)["TableList"])
+    assert names == ["se2_in0", "se2_other"]
+
+
+def test_recrawl_updates_the_table_when_the_schema_changes(glue, s3, bucket):
+    s3.put_object(Bucket=bucket, Key="t/a.csv", Body=b"id,v\n1,2\n")
+    name, database = make_crawler(glue, f"s3://{bucket}/t/")
+    crawl(glue, name)
+    s3.put_object(Bucket=bucket, Key="t/a.csv", Body=b"id,v,w\n1,2,x\n")
+    crawl(glue, name)
+    columns = glue.get_table(DatabaseName=database, Name="t")["Table"]["StorageDescriptor"]["Columns"]
+    assert [c["Name"] for c in columns] == ["id", "v", "w"]
+    metrics = glue.get_crawler_metrics(CrawlerNameList=[name])["CrawlerMetricsList"][0]
+    assert (metrics["TablesCreated"], metrics["TablesUpdated"]) == (0, 1)
+
+
+def test_missing_bucket_fails_the_crawl_with_a_message(glue):
+    name, _ = make_crawler(glue, "s3://no-such-bucket-sandbox/in0/")
+    crawler = crawl(glue, name)
+    assert crawler["State"] == "READY"
+    assert crawler["LastCrawl"]["Status"] == "FAILED"
+    assert "no-such-bucket-sandbox" in crawler["LastCrawl"]["ErrorMessage"]
+    assert "does not exist" in crawler["LastCrawl"]["ErrorMessage"]
+
+
+def test_empty_target_fails_the_crawl(glue, bucket):
+    name, _ = make_crawler(glue, f"s3://{bucket}/nothing/here/")
+    crawler = crawl(glue, name)
+    assert crawler["LastCrawl"]["Status"] == "FAILED"
+    assert "No data found" in crawler["LastCrawl"]["ErrorMessage"]
+
+
+def test_unreadable_data_fails_the_crawl(glue, s3, bucket):
+    s3.put_object(Bucket=bucket, Key="bad/x.parquet", Body=b"this is not parquet at all")
+    name, database = make_crawler(glue, f"s3://{bucket}/bad/")
+    crawler = crawl(glue, name)
+    assert crawler["LastCrawl"]["Status"] == "FAILED"
+    assert "Parquet" in crawler["LastCrawl"]["ErrorMessage"]
+    assert glue.get_tables(DatabaseName=database)["TableList"] == []
+
+
+def test_stop_crawler_cancels_the_crawl(sandbox_env, glue, s3, bucket):
+    s3.put_object(Bucket=bucket, Key="slow/a.csv", Body=b"id,v\n1,2\n")
+    name, database = make_crawler(glue, f"s3://{bucket}/slow/")
+    add_fault(sandbox_env, {"kind": "delay", "target": "crawler", "name": name, "seconds": 30})
+    glue.start_crawler(Name=name)
+    wait_state(glue, name, "RUNNING")
+
+    glue.stop_crawler(Name=name)
+
+    assert glue.get_crawler(Name=name)["Crawler"]["State"] in ("STOPPING", "READY")
+    crawler = wait_ready(glue, name)
+    assert crawler["LastCrawl"]["Status"] == "CANCELLED"
+    assert glue.get_tables(DatabaseName=database)["TableList"] == []
+    with pytest.raises(ClientError) as err:
+        glue.stop_crawler(Name=name)
+    assert err.value.response["Error"]["Code"] == "CrawlerNotRunningException"
+
+
+def test_start_while_running_raises_crawler_running(sandbox_env, glue, s3, bucket):
+    s3.put_object(Bucket=bucket, Key="busy/a.csv", Body=b"id,v\n1,2\n")
+    name, _ = make_crawler(glue, f"s3://{bucket}/busy/")
+    add_fault(sandbox_env, {"kind": "delay", "target": "crawler", "name": name, "seconds": 30})
+    glue.start_crawler(Name=name)
+    with pytest.raises(ClientError) as err:
+        glue.start_crawler(Name=name)
+    assert err.value.response["Error"]["Code"] == "CrawlerRunningException"
+    with pytest.raises(ClientError) as err:
+        glue.delete_crawler(Name=name)
+    assert err.value.response["Error"]["Code"] == "CrawlerRunningException"
+    glue.stop_crawler(Name=name)
+    wait_ready(glue, name)
+
+
+def test_get_crawler_metrics(sandbox_env, glue, s3, bucket):
+    s3.put_object(Bucket=bucket, Key="m/a.csv", Body=b"id,v\n1,2\n")
+    name, _ = make_crawler(glue, f"s3://{bucket}/m/")
+    add_fault(sandbox_env, {"kind": "delay", "target": "crawler", "name": name, "seconds": 0.5})
+    glue.start_crawler(Name=name)
+    running = glue.get_crawler_metrics(CrawlerNameList=[name])["CrawlerMetricsList"][0]
+    assert running["CrawlerName"] == name
+    assert running["StillEstimating"] is True
+    wait_ready(glue, name)
+
+    done = glue.get_crawler_metrics(CrawlerNameList=[name])["CrawlerMetricsList"][0]
+    assert done["StillEstimating"] is False
+    assert done["TimeLeftSeconds"] == 0
+    assert done["LastRuntimeSeconds"] >= 0.5
+    assert done["MedianRuntimeSeconds"] == done["LastRuntimeSeconds"]
+    assert (done["TablesCreated"], done["TablesUpdated"], done["TablesDeleted"]) == (1, 0, 0)
+
+
+def test_fault_fail_fails_the_crawl_with_its_message(sandbox_env, glue, s3, bucket):
+    s3.put_object(Bucket=bucket, Key="f/a.csv", Body=b"id,v\n1,2\n")
+    name, database = make_crawler(glue, f"s3://{bucket}/f/")
+    add_fault(sandbox_env, {"kind": "fail", "target": "crawler", "name": name,
+                            "message": "Internal Service Exception"})
+    crawler = crawl(glue, name)
+    assert crawler["LastCrawl"]["Status"] == "FAILED"
+    assert crawler["LastCrawl"]["ErrorMessage"] == "Internal Service Exception"
+    assert glue.get_tables(DatabaseName=database)["TableList"] == []
+
+
+def test_fault_delay_makes_the_crawl_run_long(sandbox_env, glue, s3, bucket):
+    s3.put_object(Bucket=bucket, Key="d/a.csv", Body=b"id,v\n1,2\n")
+    name, _ = make_crawler(glue, f"s3://{bucket}/d/")
+    add_fault(sandbox_env, {"kind": "delay", "target": "crawler", "name": name, "seconds": 1})
+    started = time.monotonic()
+    glue.start_crawler(Name=name)
+    assert glue.get_crawler(Name=name)["Crawler"]["State"] == "RUNNING"
+    crawler = wait_ready(glue, name)
+    assert time.monotonic() - started >= 1
+    assert crawler["LastCrawl"]["Status"] == "SUCCEEDED"
+
+
+def test_list_crawls_shows_the_history(glue, s3, bucket):
+    s3.put_object(Bucket=bucket, Key="h/a.csv", Body=b"id,v\n1,2\n")
+    name, _ = make_crawler(glue, f"s3://{bucket}/h/")
+    crawl(glue, name)
+    crawl(glue, name)
+    crawls = glue.list_crawls(CrawlerName=name)["Crawls"]
+    assert [c["State"] for c in crawls] == ["COMPLETED", "COMPLETED"]
+    assert crawls[0]["StartTime"] >= crawls[1]["StartTime"]
+
+
+def test_airflow_glue_crawler_hook(sandbox_env, s3, bucket):
+    from airflow.providers.amazon.aws.hooks.glue_crawler import GlueCrawlerHook
+
+    glue = sandbox_env.client("glue")
+    s3.put_object(Bucket=bucket, Key="se2/in0/csvlog.csv", Body=(SEED / "csvlog.csv").read_bytes())
+    name, database = make_crawler(glue, f"s3://{bucket}/se2/in0/", prefix="se2_")
+    hook = GlueCrawlerHook(aws_conn_id="aws_default")
+    assert hook.has_crawler(name)
+    hook.start_crawler(name)
+    assert hook.wait_for_crawler_completion(name, poll_interval=1) == "SUCCEEDED"
+    assert glue.get_table(DatabaseName=database, Name="se2_in0")["Table"]["Name"] == "se2_in0"
