@@ -1,10 +1,105 @@
-"""``airflow-sfn-etl sandbox``."""
+"""``airflow-sfn-etl sandbox``: run the local AWS sandbox in the foreground until Ctrl-C.
+
+With ``--data-dir``, moto's state (S3 objects, Glue catalog, workgroups, topics, ...) is saved
+there every ``--save-interval`` seconds and on shutdown, and restored at start.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import signal
+import sys
+import threading
+import time
+from typing import Any
+
+DEFAULT_PORT = 4566
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    parser = sub.add_parser("sandbox", help="(not yet available)")
-    parser.set_defaults(func=lambda args: print("airflow-sfn-etl sandbox: not yet available") or 2)
+    parser = sub.add_parser(
+        "sandbox",
+        help="run the local AWS sandbox (moto + real Athena/Glue/DataBrew effects) in the foreground",
+        description="Run the local AWS sandbox on 127.0.0.1 until Ctrl-C.",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help=f"TCP port (default {DEFAULT_PORT}; 0 picks a free port)",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument(
+        "--data-dir", default=None, help="keep state here across restarts (and job logs / run artefacts)"
+    )
+    parser.add_argument(
+        "--save-interval",
+        type=float,
+        default=30.0,
+        help="seconds between state snapshots with --data-dir (default 30)",
+    )
+    parser.set_defaults(func=run)
+
+
+def _print_banner(sb: Any, restored: int, started: float) -> None:
+    env = sb.env()
+    lines = [
+        f"AWS sandbox listening on {sb.endpoint_url} (started in {time.perf_counter() - started:.2f}s"
+        + (f", restored {restored} backends" if restored else "")
+        + ")",
+        "Point AWS SDKs and Airflow at it with:",
+        f"  export AWS_ENDPOINT_URL={env['AWS_ENDPOINT_URL']}",
+        f"  export AWS_ACCESS_KEY_ID={env['AWS_ACCESS_KEY_ID']}",
+        f"  export AWS_SECRET_ACCESS_KEY={env['AWS_SECRET_ACCESS_KEY']}",
+        f"  export AWS_DEFAULT_REGION={env['AWS_DEFAULT_REGION']}",
+        f"  export AIRFLOW_CONN_AWS_DEFAULT='{env['AIRFLOW_CONN_AWS_DEFAULT']}'",
+        "Press Ctrl-C to stop.",
+    ]
+    print("\n".join(lines), flush=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    from airflow_sfn_etl.sandbox import Sandbox
+
+    sb = Sandbox(port=args.port, data_dir=args.data_dir, host=args.host)
+    try:
+        sb.start()
+    except OSError as exc:
+        print(f"airflow-sfn-etl sandbox: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 1
+    autosave = None
+    restored = 0
+    if args.data_dir:
+        from airflow_sfn_etl.sandbox import persist
+
+        restored = len(persist.restore(args.data_dir))
+        autosave = persist.Autosave(args.data_dir, args.save_interval).start()
+    _print_banner(sb, restored, started)
+    # Load the SQL engine now, off the start-up path, so the first Athena query does not wait for it.
+    threading.Thread(
+        target=importlib.import_module,
+        args=("airflow_sfn_etl.sandbox.sql",),
+        name="sandbox-preload",
+        daemon=True,
+    ).start()
+
+    def on_term(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)
+    try:
+        sb.wait()
+    finally:
+        if autosave is not None:
+            report = autosave.stop()
+            print(
+                f"saved state to {args.data_dir} ({len(report['saved'])} backends"
+                + (f"; skipped {report['skipped']}" if report["skipped"] else "")
+                + ")",
+                flush=True,
+            )
+        sb.stop()
+        print("AWS sandbox stopped.", flush=True)
+    return 0

@@ -1,1 +1,436 @@
-"""Sandbox handlers for athena (to be filled)."""
+"""Athena query executions that really run: SQL on DuckDB over the Glue catalog and S3.
+
+The sandbox owns query executions (Start/Get/BatchGet/List/Stop, GetQueryResults); moto keeps
+workgroups, whose ``ResultConfiguration.OutputLocation`` is the default output location (and
+wins when the workgroup enforces its configuration, as on AWS). A query goes QUEUED -> RUNNING
+-> SUCCEEDED / FAILED / CANCELLED on a background thread; results are written to
+``<OutputLocation><QueryExecutionId>.csv`` (``.txt`` for DDL and SHOW) and served from there.
+Run faults (``target="athena_query"``) match the query text.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from . import faults, runtime
+from .app import AwsError, Call, route
+from .state import s3_backend, split_s3_uri
+
+if TYPE_CHECKING:  # the SQL engine (DuckDB, sqlglot, pyarrow) loads on first use: fast sandbox start
+    from .sql import Context, Result
+
+QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED = "QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"
+DONE = {SUCCEEDED, FAILED, CANCELLED}
+NO_OUTPUT = (
+    "No output location provided. An output location is required either through the Workgroup "
+    "result configuration setting or as an API input."
+)
+ENGINE_VERSION = {"SelectedEngineVersion": "AUTO", "EffectiveEngineVersion": "Athena engine version 3"}
+#: AthenaError.ErrorType numbers by error name (the name also leads the message).
+ERROR_TYPES = {
+    "SYNTAX_ERROR": 1002,
+    "TABLE_NOT_FOUND": 1006,
+    "SCHEMA_NOT_FOUND": 1006,
+    "COLUMN_NOT_FOUND": 1006,
+    "SANDBOX_FAULT": 1000,
+    "GENERIC_INTERNAL_ERROR": 401,
+}
+
+
+@dataclass
+class Execution:
+    """One query execution and what it produced."""
+
+    id: str
+    query: str
+    workgroup: str
+    region: str
+    output_dir: str
+    context: dict[str, str]
+    statement_type: str
+    substatement_type: str
+    result_configuration: dict[str, Any]
+    execution_parameters: list[str] = field(default_factory=list)
+    state: str = QUEUED
+    reason: str | None = None
+    error_type: str | None = None
+    error_category: int = 2
+    submitted: float = field(default_factory=time.time)
+    started: float | None = None
+    completed: float | None = None
+    scanned: int = 0
+    result: Result | None = None
+    ctx: Context | None = None
+
+    @property
+    def output_file(self) -> str:
+        suffix = (
+            ".csv"
+            if self.statement_type == "DML" or self.substatement_type == "CREATE_TABLE_AS_SELECT"
+            else ".txt"
+        )
+        return f"{self.output_dir}{self.id}{suffix}"
+
+    def describe(self) -> dict[str, Any]:
+        now = time.time()
+        status: dict[str, Any] = {"State": self.state, "SubmissionDateTime": self.submitted}
+        if self.completed is not None:
+            status["CompletionDateTime"] = self.completed
+        if self.reason:
+            status["StateChangeReason"] = self.reason
+        if self.state == FAILED:
+            status["AthenaError"] = {
+                "ErrorCategory": self.error_category,
+                "ErrorType": ERROR_TYPES.get(self.error_type or "", 1000),
+                "Retryable": False,
+                "ErrorMessage": self.reason or "",
+            }
+        start = self.started or (self.completed if self.completed is not None else now)
+        end = self.completed if self.completed is not None else now
+        engine_ms = int(max(0.0, end - start) * 1000) if self.started else 0
+        stats: dict[str, Any] = {
+            "EngineExecutionTimeInMillis": engine_ms,
+            "DataScannedInBytes": self.scanned,
+            "TotalExecutionTimeInMillis": int((end - self.submitted) * 1000),
+            "QueryQueueTimeInMillis": int(((self.started or end) - self.submitted) * 1000),
+            "ServicePreProcessingTimeInMillis": 0,
+            "QueryPlanningTimeInMillis": 0,
+            "ServiceProcessingTimeInMillis": 0,
+            "ResultReuseInformation": {"ReusedPreviousResult": False},
+        }
+        if self.substatement_type == "CREATE_TABLE_AS_SELECT" and self.state == SUCCEEDED:
+            stats["DataManifestLocation"] = f"{self.output_dir}{self.id}-manifest.csv"
+        out: dict[str, Any] = {
+            "QueryExecutionId": self.id,
+            "Query": self.query,
+            "StatementType": self.statement_type,
+            "ResultConfiguration": {**self.result_configuration, "OutputLocation": self.output_file},
+            "ResultReuseConfiguration": {"ResultReuseByAgeConfiguration": {"Enabled": False}},
+            "QueryExecutionContext": self.context,
+            "Status": status,
+            "Statistics": stats,
+            "WorkGroup": self.workgroup,
+            "EngineVersion": ENGINE_VERSION,
+            "SubstatementType": self.substatement_type,
+        }
+        if self.execution_parameters:
+            out["ExecutionParameters"] = self.execution_parameters
+        return out
+
+
+_lock = threading.RLock()
+_executions: dict[str, Execution] = {}
+_tokens: dict[str, str] = {}
+_parsed: dict[str, tuple[str, list[list[str | None]]]] = {}
+
+
+def reset() -> None:
+    """Forget every execution (running ones are cancelled) and the table-file cache."""
+    with _lock:
+        for ex in _executions.values():
+            if ex.ctx is not None and ex.state not in DONE:
+                ex.ctx.cancel()
+        _executions.clear()
+        _tokens.clear()
+        _parsed.clear()
+    storage = sys.modules.get(f"{__package__}.sql.storage")
+    if storage is not None:
+        storage.clear_cache()
+
+
+def _athena_backend(call: Call) -> Any:
+    from moto.athena.models import athena_backends
+
+    return athena_backends[call.account_id][call.region]
+
+
+def _get(call: Call, exec_id: str | None = None) -> Execution:
+    exec_id = exec_id or call.params.get("QueryExecutionId", "")
+    with _lock:
+        ex = _executions.get(exec_id)
+    if ex is None:
+        raise AwsError("InvalidRequestException", f"QueryExecution {exec_id} was not found")
+    return ex
+
+
+def _bind_parameters(query: str, values: list[str]) -> str:
+    """Substitute ``?`` placeholders (outside quotes) with ExecutionParameters, in order."""
+    if not values:
+        return query
+    parts = re.split(r"('(?:[^']|'')*'|\"[^\"]*\")", query)
+    it = iter(values)
+    out = []
+    for i, part in enumerate(parts):
+        if i % 2 == 0:
+            part = re.sub(r"\?", lambda m: next(it, "?"), part)
+        out.append(part)
+    return "".join(out)
+
+
+@route("athena", "StartQueryExecution")
+def start_query_execution(call: Call) -> dict[str, Any]:
+    p = call.params
+    query = p.get("QueryString") or ""
+    token = p.get("ClientRequestToken")
+    with _lock:
+        if token and token in _tokens:
+            return {"QueryExecutionId": _tokens[token]}
+    wg_name = p.get("WorkGroup") or "primary"
+    wg = _athena_backend(call).work_groups.get(wg_name)
+    if wg is None:
+        raise AwsError("InvalidRequestException", f"WorkGroup {wg_name} is not found.")
+    if getattr(wg, "state", "ENABLED") == "DISABLED":
+        raise AwsError("InvalidRequestException", f"WorkGroup {wg_name} is disabled.")
+    conf = wg.configuration or {}
+    wg_result = conf.get("ResultConfiguration") or {}
+    request_result = p.get("ResultConfiguration") or {}
+    enforce = conf.get("EnforceWorkGroupConfiguration", True)
+    location = (
+        wg_result.get("OutputLocation")
+        if enforce and wg_result.get("OutputLocation")
+        else (request_result.get("OutputLocation") or wg_result.get("OutputLocation"))
+    )
+    if not location:
+        raise AwsError("InvalidRequestException", NO_OUTPUT)
+    if not location.startswith("s3://"):
+        raise AwsError("InvalidRequestException", f"The output location {location} is not a valid S3 URI")
+    if not location.endswith("/"):
+        location += "/"
+    from .sql import Context, statement_kind
+
+    context = dict(p.get("QueryExecutionContext") or {})
+    database = (context.get("Database") or "default").lower()
+    params = list(p.get("ExecutionParameters") or [])
+    st, sub = statement_kind(query)
+    result_conf = {k: v for k, v in {**wg_result, **request_result}.items() if k != "OutputLocation"}
+    ex = Execution(
+        id=str(uuid.uuid4()),
+        query=query,
+        workgroup=wg_name,
+        region=call.region,
+        output_dir=location,
+        context=context,
+        statement_type=st,
+        substatement_type=sub,
+        result_configuration=result_conf,
+        execution_parameters=params,
+    )
+    ex.ctx = Context(region=call.region, database=database, output_location=location, query_id=ex.id)
+    with _lock:
+        if token:
+            if token in _tokens:
+                return {"QueryExecutionId": _tokens[token]}
+            _tokens[token] = ex.id
+        _executions[ex.id] = ex
+    runtime.submit(_run, ex)
+    return {"QueryExecutionId": ex.id}
+
+
+def _finish(
+    ex: Execution, state: str, reason: str | None = None, error_type: str | None = None, category: int = 2
+) -> None:
+    with _lock:
+        if ex.state in DONE:
+            return
+        ex.state, ex.reason, ex.error_type, ex.error_category = state, reason, error_type, category
+        ex.completed = time.time()
+
+
+def _run(ex: Execution) -> None:
+    from .sql import QueryError, execute
+
+    ctx = ex.ctx
+    assert ctx is not None
+    with _lock:
+        if ex.state in DONE:
+            return
+        ex.state, ex.started = RUNNING, time.time()
+    try:
+        message, delay = faults.run_faults("athena_query", ex.query)
+        if delay and ctx.cancelled.wait(delay):
+            return
+        if message:
+            _finish(ex, FAILED, message, "SANDBOX_FAULT")
+            return
+        bucket, _ = split_s3_uri(ex.output_dir)
+        if bucket not in s3_backend().buckets:
+            _finish(ex, FAILED, f"Unable to verify/create output bucket {bucket}", "GENERIC_USER_ERROR")
+            return
+        result = execute(_bind_parameters(ex.query, ex.execution_parameters), ctx)
+        ctx.check_cancelled()
+        ex.statement_type, ex.substatement_type = result.statement_type, result.substatement_type
+        _write_results(ex, result)
+        with _lock:
+            ex.result, ex.scanned = result, result.data_scanned
+        _finish(ex, SUCCEEDED)
+    except QueryError as err:
+        if ctx.cancelled.is_set():
+            return
+        _finish(ex, FAILED, err.message, err.error_type, err.category)
+    except Exception as err:  # a bug or an unexpected engine failure: still a real FAILED answer
+        _finish(
+            ex, FAILED, f"GENERIC_INTERNAL_ERROR: {type(err).__name__}: {err}", "GENERIC_INTERNAL_ERROR", 1
+        )
+
+
+def _write_results(ex: Execution, result: Result) -> None:
+    from .sql import results as result_files
+    from .sql import storage
+
+    if ex.output_file.endswith(".csv"):
+        data = result_files.to_csv([n for n, _ in result.columns], result.rows)
+    else:
+        data = result_files.to_txt(result.rows if result.columns else [[line] for line in result.lines])
+    storage.write_object(ex.output_file, data)
+    if result.substatement_type == "CREATE_TABLE_AS_SELECT":
+        manifest = "".join(f"{uri}\n" for uri in result.lines).encode()
+        storage.write_object(f"{ex.output_dir}{ex.id}-manifest.csv", manifest)
+
+
+@route("athena", "GetQueryExecution")
+def get_query_execution(call: Call) -> dict[str, Any]:
+    return {"QueryExecution": _get(call).describe()}
+
+
+@route("athena", "BatchGetQueryExecution")
+def batch_get_query_execution(call: Call) -> dict[str, Any]:
+    found, missing = [], []
+    for exec_id in call.params.get("QueryExecutionIds") or []:
+        with _lock:
+            ex = _executions.get(exec_id)
+        if ex is None:
+            missing.append(
+                {
+                    "QueryExecutionId": exec_id,
+                    "ErrorCode": "INVALID_INPUT",
+                    "ErrorMessage": f"QueryExecution {exec_id} was not found",
+                }
+            )
+        else:
+            found.append(ex.describe())
+    return {"QueryExecutions": found, "UnprocessedQueryExecutionIds": missing}
+
+
+def _page(token: str | None) -> int:
+    if not token:
+        return 0
+    try:
+        return int(base64.urlsafe_b64decode(token.encode()).decode())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise AwsError("InvalidRequestException", "The NextToken is not valid") from exc
+
+
+def _token(offset: int) -> str:
+    return base64.urlsafe_b64encode(str(offset).encode()).decode()
+
+
+@route("athena", "ListQueryExecutions")
+def list_query_executions(call: Call) -> dict[str, Any]:
+    wg = call.params.get("WorkGroup") or "primary"
+    limit = int(call.params.get("MaxResults") or 50)
+    with _lock:
+        ids = [
+            ex.id
+            for ex in sorted(_executions.values(), key=lambda e: e.submitted, reverse=True)
+            if ex.workgroup == wg
+        ]
+    start = _page(call.params.get("NextToken"))
+    out: dict[str, Any] = {"QueryExecutionIds": ids[start : start + limit]}
+    if start + limit < len(ids):
+        out["NextToken"] = _token(start + limit)
+    return out
+
+
+@route("athena", "StopQueryExecution")
+def stop_query_execution(call: Call) -> dict[str, Any]:
+    ex = _get(call)
+    with _lock:
+        if ex.state not in DONE:
+            ex.state, ex.completed = CANCELLED, time.time()
+            ex.reason = "Query was cancelled by user"
+    if ex.ctx is not None:
+        ex.ctx.cancel()
+    return {}
+
+
+def _result_rows(ex: Execution) -> list[list[str | None]]:
+    """All rows of the result file (header first for SELECT/CTAS), parsed once per file version."""
+    from .sql import results as result_files
+
+    bucket, key = split_s3_uri(ex.output_file)
+    fake = s3_backend().buckets.get(bucket)
+    obj = fake.keys.get(key) if fake is not None else None
+    if obj is None or not hasattr(obj, "_value_buffer"):
+        raise AwsError(
+            "InvalidRequestException",
+            f"Unable to read the query results at {ex.output_file}: the object does not exist",
+        )
+    with _lock:
+        hit = _parsed.get(ex.id)
+        if hit and hit[0] == obj.etag:
+            return hit[1]
+    data = obj.value
+    rows = result_files.parse_csv(data) if key.endswith(".csv") else result_files.parse_txt(data)
+    with _lock:
+        _parsed[ex.id] = (obj.etag, rows)
+    return rows
+
+
+@route("athena", "GetQueryResults")
+def get_query_results(call: Call) -> dict[str, Any]:
+    ex = _get(call)
+    if ex.state in (QUEUED, RUNNING):
+        raise AwsError("InvalidRequestException", f"Query has not yet finished. Current state: {ex.state}")
+    if ex.state != SUCCEEDED or ex.result is None:
+        raise AwsError(
+            "InvalidRequestException",
+            f"Query did not finish successfully. Final query state: {ex.state}"
+            + (f"\n{ex.reason}" if ex.reason else ""),
+        )
+    limit = int(call.params.get("MaxResults") or 1000)
+    if not 1 <= limit <= 1000:
+        raise AwsError("InvalidRequestException", "MaxResults must be between 1 and 1000")
+    from .sql import results as result_files
+
+    rows = _result_rows(ex)
+    start = _page(call.params.get("NextToken"))
+    page = rows[start : start + limit]
+    out: dict[str, Any] = {
+        "UpdateCount": ex.result.update_count or 0,
+        "ResultSet": {
+            "Rows": [{"Data": [{} if v is None else {"VarCharValue": v} for v in row]} for row in page],
+            "ResultSetMetadata": {"ColumnInfo": result_files.column_info(ex.result.columns)},
+        },
+    }
+    if start + limit < len(rows):
+        out["NextToken"] = _token(start + limit)
+    return out
+
+
+@route("athena", "GetQueryRuntimeStatistics")
+def get_query_runtime_statistics(call: Call) -> dict[str, Any]:
+    ex = _get(call)
+    d = ex.describe()["Statistics"]
+    rows = len(ex.result.rows) if ex.result is not None else 0
+    return {
+        "QueryRuntimeStatistics": {
+            "Timeline": {
+                k: d[k]
+                for k in (
+                    "QueryQueueTimeInMillis",
+                    "QueryPlanningTimeInMillis",
+                    "EngineExecutionTimeInMillis",
+                    "ServiceProcessingTimeInMillis",
+                    "TotalExecutionTimeInMillis",
+                )
+            },
+            "Rows": {"InputRows": rows, "InputBytes": ex.scanned, "OutputBytes": 0, "OutputRows": rows},
+        }
+    }

@@ -17,7 +17,7 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from .app import SandboxApp
+from .app import SandboxApp, admin_route
 
 #: Service modules whose handlers make up the sandbox (imported for their @route side effects).
 SERVICE_MODULES = ("athena", "crawler", "glue_jobs", "databrew", "sns", "stepfunctions")
@@ -40,6 +40,31 @@ def _load_service_modules() -> None:
 
     for name in SERVICE_MODULES:
         importlib.import_module(f"{__package__}.{name}")
+
+
+def reset_state() -> None:
+    """Forget everything in this process: moto's state, each service module's runs, fault rules."""
+    import importlib
+
+    from moto.moto_api._internal.models import moto_api_backend
+
+    from . import faults
+
+    moto_api_backend.reset()
+    for name in SERVICE_MODULES:
+        reset = getattr(importlib.import_module(f"{__package__}.{name}"), "reset", None)
+        if reset is not None:
+            reset()
+    faults.clear()
+
+
+@admin_route("reset")
+def _reset_admin(method: str, query: dict[str, Any], body: bytes) -> tuple[int, dict[str, str], bytes]:
+    """``POST /_sandbox/reset``: the same as :meth:`Sandbox.reset`, for clients in other processes."""
+    if method != "POST":
+        return 405, {"Content-Type": "application/json"}, b'{"error": "use POST"}'
+    reset_state()
+    return 200, {"Content-Type": "application/json"}, b"{}"
 
 
 class Sandbox:
@@ -73,8 +98,8 @@ class Sandbox:
         }
 
     def start(self) -> Sandbox:
-        from moto.moto_api import _internal  # noqa: F401  (registers moto-api backend)
         from moto.core.config import default_user_config
+        from moto.moto_api import _internal  # noqa: F401  (registers moto-api backend)
 
         for key, value in DEFAULT_CREDENTIALS.items():
             os.environ.setdefault(key, value)

@@ -1,0 +1,100 @@
+"""One Athena statement, start to finish: classify, then run DDL, SHOW or a query."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError, TokenError
+
+from . import ddl, query
+from .context import Context, Result
+from .errors import QueryError
+
+logging.getLogger("sqlglot").setLevel(logging.ERROR)
+
+_COMMENTS = re.compile(r"^\s*(?:--[^\n]*\n|/\*.*?\*/)\s*", re.S)
+_EXPECTING = "'ALTER', 'CREATE', 'DESCRIBE', 'DROP', 'MSCK', 'SELECT', 'SHOW', 'VALUES', 'WITH', <query>"
+
+
+def statement_kind(sql: str) -> tuple[str, str]:
+    """(StatementType, SubstatementType) guessed from the text, for a query that has not run yet."""
+    text = _strip(sql).upper()
+    if re.match(r"(SELECT|WITH|VALUES|\()", text):
+        return "DML", "SELECT"
+    if re.match(r"(INSERT|UPDATE|DELETE|MERGE)", text):
+        return "DML", text.split()[0]
+    if re.match(r"(SHOW|DESCRIBE|DESC|EXPLAIN)\b", text):
+        return "UTILITY", "_".join(text.split()[:2])
+    if re.match(r"CREATE\s+TABLE\b.*\bAS\b", text, re.S):
+        return "DDL", "CREATE_TABLE_AS_SELECT"
+    words = re.findall(r"[A-Z]+", text)[:3]
+    if words[:2] == ["CREATE", "EXTERNAL"]:
+        return "DDL", "CREATE_TABLE"
+    return "DDL", "_".join(words[:2]) or "UNKNOWN"
+
+
+def _strip(sql: str) -> str:
+    text = sql
+    while True:
+        m = _COMMENTS.match(text)
+        if not m or not m.group(0):
+            return text.strip()
+        text = text[m.end() :]
+
+
+def _syntax_error(err: ParseError | TokenError, sql: str) -> QueryError:
+    if isinstance(err, ParseError) and err.errors:
+        first = err.errors[0]
+        token = first.get("highlight") or ""
+        col = max(1, int(first.get("col", 1)) - len(token) + 1)
+        desc = first.get("description", "syntax error")
+        return QueryError(
+            f"line {first.get('line', 1)}:{col}: mismatched input '{token}'. {desc}", "SYNTAX_ERROR"
+        )
+    return QueryError(f"line 1:1: {err}", "SYNTAX_ERROR")
+
+
+def execute(sql: str, ctx: Context) -> Result:
+    """Run one statement; raises :class:`QueryError` with Athena's kind of message on failure."""
+    text = _strip(sql).rstrip().rstrip(";").rstrip()
+    if not text:
+        raise QueryError("line 1:1: mismatched input '<EOF>'. Expecting: " + _EXPECTING, "SYNTAX_ERROR")
+    for pattern, handler in (
+        (ddl.MSCK_RE, ddl.msck_repair),
+        (ddl.SHOW_RE, ddl.show),
+        (ddl.ALTER_RE, ddl.alter_table),
+    ):
+        m = pattern.match(text)
+        if m:
+            return handler(m, ctx)
+    try:
+        statements = [s for s in sqlglot.parse(text, read="athena") if s is not None]
+    except (ParseError, TokenError) as err:
+        raise _syntax_error(err, text) from err
+    if len(statements) != 1:
+        raise QueryError(f"Only one sql statement is allowed. Got: {text}", "SYNTAX_ERROR")
+    stmt = statements[0]
+    if isinstance(stmt, exp.Create):
+        kind = (stmt.args.get("kind") or "").upper()
+        if kind in ("DATABASE", "SCHEMA"):
+            return ddl.create_database(stmt, ctx)
+        if kind == "TABLE" and stmt.expression is not None:
+            return query.ctas(stmt, ctx)
+        if kind == "TABLE":
+            return ddl.create_external_table(stmt, ctx)
+        raise QueryError(f"line 1:1: CREATE {kind} is not supported by the sandbox", "NOT_SUPPORTED")
+    if isinstance(stmt, exp.Drop):
+        return ddl.drop(stmt, ctx)
+    if isinstance(stmt, exp.Describe):
+        return ddl.describe(stmt, ctx)
+    if isinstance(stmt, exp.Query):
+        return query.select(stmt, ctx)
+    if isinstance(stmt, (exp.Insert, exp.Update, exp.Delete, exp.Merge)):
+        raise QueryError(
+            f"NOT_SUPPORTED: {type(stmt).__name__.upper()} is not supported by the sandbox", "NOT_SUPPORTED"
+        )
+    first = text.split()[0]
+    raise QueryError(f"line 1:1: mismatched input '{first}'. Expecting: {_EXPECTING}", "SYNTAX_ERROR")

@@ -1,0 +1,307 @@
+"""SELECT and CREATE TABLE AS SELECT: catalog tables loaded from S3 into DuckDB, results in Arrow."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+from sqlglot import exp
+
+from . import catalog, storage
+from .catalog import PARQUET_FORMATS, TEXT_FORMATS, Partition
+from .context import Context, Result
+from .errors import SYSTEM, QueryError, coded
+from .translate import bind_tables, name_unnamed_columns, quote, to_duckdb
+from .types import duckdb_to_hive, hive_to_duckdb
+
+MAX_CTAS_PARTITIONS = 100
+
+_DUCKDB_CODES = {
+    "ParserException": "SYNTAX_ERROR",
+    "ConversionException": "INVALID_CAST_ARGUMENT",
+    "InvalidInputException": "INVALID_FUNCTION_ARGUMENT",
+    "OutOfRangeException": "NUMERIC_VALUE_OUT_OF_RANGE",
+    "InterruptException": "USER_CANCELLED",
+    "CatalogException": "TABLE_NOT_FOUND",
+}
+
+
+def wrap_duckdb_error(exc: Exception) -> QueryError:
+    """A DuckDB error as an Athena failure reason (``CODE: message``)."""
+    text = str(exc).strip()
+    kind = type(exc).__name__
+    code = _DUCKDB_CODES.get(kind, "")
+    if kind == "BinderException":
+        missing = re.search(r'Referenced column "([^"]+)" not found', text)
+        if missing:
+            return QueryError(
+                f"COLUMN_NOT_FOUND: Column '{missing.group(1)}' cannot be resolved ({text.splitlines()[0]})",
+                "COLUMN_NOT_FOUND",
+            )
+        if "column" in text.lower() and "not found" in text.lower():
+            code = "COLUMN_NOT_FOUND"
+        elif "function" in text.lower():
+            code = "FUNCTION_NOT_FOUND"
+        else:
+            code = "SEMANTIC_ERROR"
+    if not code:
+        return QueryError(f"GENERIC_INTERNAL_ERROR: {text}", "GENERIC_INTERNAL_ERROR", SYSTEM)
+    if kind == "CatalogException" and "function" in text.lower():
+        code = "FUNCTION_NOT_FOUND"
+    return QueryError(f"{code}: {text.replace('__athena_t', 't')}", code)
+
+
+def _connect(ctx: Context) -> Any:
+    con = duckdb.connect(":memory:")
+    con.execute("SET integer_division = true")  # Trino: 5 / 2 = 2
+    con.execute("SET TimeZone = 'UTC'")
+    ctx.connections.append(con)
+    return con
+
+
+def _register(con: Any, ref: Any, ctx: Context) -> int:
+    meta = dict(ref.meta)
+    table = catalog.get_table(ctx.region, ref.database, ref.name, meta)
+    data, scanned = storage.load(table)
+    ctx.check_cancelled()
+    raw = ref.view + "_raw"
+    con.register(raw, data)
+    strict = table.data_format not in ("text", "csv")
+    pkeys = {k for k, _ in table.partition_keys}
+    items = []
+    for col, hive in [(c, t) for c, t in table.columns if c not in pkeys] + table.partition_keys:
+        duck = hive_to_duckdb(hive)
+        if duck == "VARCHAR" and pa.types.is_string(data.schema.field(col).type):
+            items.append(quote(col))
+        else:
+            fn = "CAST" if strict or col in pkeys else "TRY_CAST"
+            items.append(f"{fn}({quote(col)} AS {duck}) AS {quote(col)}")
+    con.execute(f"CREATE TEMP VIEW {quote(ref.view)} AS SELECT {', '.join(items)} FROM {quote(raw)}")
+    return scanned
+
+
+def run_query(query: exp.Expression, ctx: Context) -> tuple[pa.Table, list[tuple[str, str]], int]:
+    """Run a SELECT (already parsed); returns (Arrow result, [(name, DuckDB type)], bytes scanned)."""
+    query = query.copy()
+    name_unnamed_columns(query)
+    refs = bind_tables(query, ctx)
+    sql = to_duckdb(query)
+    con = _connect(ctx)
+    try:
+        scanned = sum(_register(con, ref, ctx) for ref in refs)
+        ctx.check_cancelled()
+        try:
+            rel = con.sql(sql)
+            names, types = list(rel.columns), [str(t) for t in rel.types]
+            result = rel.to_arrow_table()
+        except duckdb.Error as exc:
+            if ctx.cancelled.is_set():
+                raise QueryError("Query was cancelled", "USER_CANCELLED") from exc
+            raise wrap_duckdb_error(exc) from exc
+    finally:
+        ctx.connections.remove(con)
+        con.close()
+    arrays = []
+    for i, t in enumerate(types):
+        col = result.column(i)
+        if t == "HUGEINT":  # Trino's sum(bigint) is a bigint
+            try:
+                col = col.cast(pa.int64())
+            except pa.ArrowInvalid as exc:
+                raise coded(
+                    "NUMERIC_VALUE_OUT_OF_RANGE", f"bigint addition overflow in column {names[i]}"
+                ) from exc
+            types[i] = "BIGINT"
+        arrays.append(col)
+    result = pa.Table.from_arrays(arrays, names=[f"c{i}" for i in range(len(names))])
+    return result, list(zip(names, types, strict=False)), scanned
+
+
+def rows_of(table: pa.Table) -> list[list[Any]]:
+    cols = [c.to_pylist() for c in table.columns]
+    return [list(r) for r in zip(*cols, strict=False)] if cols else []
+
+
+def select(query: exp.Expression, ctx: Context) -> Result:
+    table, columns, scanned = run_query(query, ctx)
+    return Result("DML", "SELECT", columns, rows_of(table), header=True, data_scanned=scanned)
+
+
+def _props(stmt: exp.Create) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for p in (stmt.args.get("properties") or exp.Properties(expressions=[])).expressions:
+        if isinstance(p, exp.FileFormatProperty):
+            out["format"] = (p.this.name if p.this is not None else "").upper()
+        elif isinstance(p, exp.PartitionedByProperty):
+            node = p.this
+            items = node.expressions if isinstance(node, (exp.Array, exp.Schema, exp.Tuple)) else [node]
+            out["partitioned_by"] = [i.name.lower() for i in items]
+        elif isinstance(p, exp.LocationProperty):
+            out["location"] = p.this.name
+        elif isinstance(p, exp.Property):
+            value = p.args.get("value")
+            if isinstance(value, exp.Array):
+                out[p.name.lower()] = [v.name for v in value.expressions]
+            else:
+                out[p.name.lower()] = value.name if value is not None else ""
+    return out
+
+
+def ctas(stmt: exp.Create, ctx: Context) -> Result:
+    """``CREATE TABLE t [WITH (...)] AS SELECT``: write the rows to S3 and register the table."""
+    target = stmt.this.this if isinstance(stmt.this, exp.Schema) else stmt.this
+    db = (target.db or ctx.database).lower()
+    name = target.name.lower()
+    meta = target.this.meta if target.this else {}
+    catalog.require_database(ctx.region, db, meta)
+    if catalog.table_exists(ctx.region, db, name):
+        if stmt.args.get("exists"):
+            return Result("DDL", "CREATE_TABLE_AS_SELECT", update_count=0)
+        raise coded("TABLE_ALREADY_EXISTS", f"Table 'awsdatacatalog.{db}.{name}' already exists", meta)
+    props = _props(stmt)
+    fmt = (props.get("format") or "PARQUET").upper()
+    if fmt not in ("PARQUET", "TEXTFILE"):
+        raise coded(
+            "NOT_SUPPORTED", f"The sandbox writes CTAS tables as PARQUET or TEXTFILE, not {fmt}", meta
+        )
+    if str(props.get("table_type", "HIVE")).upper() == "ICEBERG":
+        raise coded("NOT_SUPPORTED", "Iceberg tables are not supported by the sandbox", meta)
+    location = props.get("external_location") or props.get("location") or ""
+    if not location:
+        if not ctx.output_location:
+            raise coded("INVALID_TABLE_PROPERTY", "No output location for the table data", meta)
+        location = f"{ctx.output_location}tables/{ctx.query_id}/"
+    if not location.startswith("s3://"):
+        raise coded("INVALID_TABLE_PROPERTY", f"external_location must be an S3 URI, got '{location}'", meta)
+    if not location.endswith("/"):
+        location += "/"
+    if storage.list_objects(location):
+        raise coded(
+            "HIVE_PATH_ALREADY_EXISTS",
+            f"Target directory for table '{db}.{name}' already exists: {location}. You may need to "
+            "manually clean the data at location before retrying.",
+            meta,
+        )
+    result, columns, scanned = run_query(stmt.expression, ctx)
+    names = [c.lower() for c, _ in columns]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise coded("DUPLICATE_COLUMN_NAME", f"Column name '{dupes[0]}' specified more than once", meta)
+    pcols = [c.lower() for c in props.get("partitioned_by") or []]
+    if pcols and names[len(names) - len(pcols) :] != pcols:
+        raise coded(
+            "HIVE_COLUMN_ORDER_MISMATCH",
+            "Partition keys must be the last columns in the table and in "
+            f"the same order as the table properties: {pcols}",
+            meta,
+        )
+    ctx.check_cancelled()
+    result = result.rename_columns(names)
+    hive_types = [(n, duckdb_to_hive(t)) for n, (_, t) in zip(names, columns, strict=False)]
+    data_cols = hive_types[: len(hive_types) - len(pcols)]
+    part_keys = hive_types[len(hive_types) - len(pcols) :] if pcols else []
+    compression = str(props.get("write_compression") or props.get("parquet_compression") or "SNAPPY").upper()
+    delimiter = _unescape(str(props.get("field_delimiter") or "\x01"))
+    groups = _split(result, pcols)
+    if len(groups) > MAX_CTAS_PARTITIONS:
+        raise coded(
+            "HIVE_TOO_MANY_OPEN_PARTITIONS",
+            f"Exceeded limit of {MAX_CTAS_PARTITIONS} open writers for "
+            f"partitions/buckets ({len(groups)} partitions)",
+            meta,
+        )
+    stamp = time.strftime("%Y%m%d_%H%M%S", time.gmtime())
+    files = []
+    partitions = []
+    for values, part in groups:
+        folder = location + "".join(f"{k}={v}/" for k, v in zip(pcols, values, strict=False))
+        if part.num_rows == 0:
+            continue
+        suffix = ".parquet" if fmt == "PARQUET" else ""
+        uri = f"{folder}{stamp}_{ctx.query_id}_{uuid.uuid4().hex[:8]}{suffix}"
+        if fmt == "PARQUET":
+            data = storage.parquet_bytes(part, compression)
+        else:
+            data = _text_bytes(part, delimiter)
+        storage.write_object(uri, data)
+        files.append(uri)
+        if pcols:
+            partitions.append(Partition([str(v) for v in values], folder))
+    formats = PARQUET_FORMATS if fmt == "PARQUET" else TEXT_FORMATS
+    serde = (
+        {"serialization.format": "1"}
+        if fmt == "PARQUET"
+        else {"field.delim": delimiter, "serialization.format": delimiter}
+    )
+    params = {
+        "EXTERNAL": "TRUE",
+        "has_encrypted_data": "false",
+        "classification": "parquet" if fmt == "PARQUET" else "csv",
+    }
+    if fmt == "PARQUET":
+        params["parquet.compression"] = compression
+    ctx.check_cancelled()
+    catalog.create_table(
+        ctx.region,
+        db,
+        name,
+        {
+            "Name": name,
+            "TableType": "EXTERNAL_TABLE",
+            "Parameters": params,
+            "StorageDescriptor": catalog.storage_descriptor(data_cols, location, formats, serde),
+            "PartitionKeys": [{"Name": n, "Type": t} for n, t in part_keys],
+            "Retention": 0,
+        },
+    )
+    if partitions:
+        catalog.add_partitions(ctx.region, catalog.get_table(ctx.region, db, name), partitions)
+    out = Result(
+        "DDL",
+        "CREATE_TABLE_AS_SELECT",
+        [("rows", "BIGINT")],
+        [[result.num_rows]],
+        header=True,
+        data_scanned=scanned,
+        update_count=result.num_rows,
+    )
+    out.lines = files
+    return out
+
+
+def _unescape(text: str) -> str:
+    return text.encode().decode("unicode_escape") if text.startswith("\\") else text
+
+
+def _split(table: pa.Table, pcols: list[str]) -> list[tuple[list[Any], pa.Table]]:
+    """Rows grouped by partition values (Hive's default partition for NULL), partition columns dropped."""
+    if not pcols:
+        return [([], table)]
+    keys = []
+    for c in pcols:
+        col = table.column(c)
+        text = col if pa.types.is_string(col.type) else pc.cast(col, pa.string())
+        keys.append(pc.fill_null(text, storage.HIVE_DEFAULT_PARTITION))
+    joined = pc.binary_join_element_wise(*keys, "\x00") if len(keys) > 1 else keys[0]
+    data = table.drop_columns(pcols)
+    out = []
+    for value in pc.unique(joined).to_pylist():
+        mask = pc.equal(joined, value)
+        out.append((value.split("\x00"), data.filter(mask)))
+    return out
+
+
+def _text_bytes(table: pa.Table, delimiter: str) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    pacsv.write_csv(
+        table, buf, pacsv.WriteOptions(include_header=False, delimiter=delimiter, quoting_style="none")
+    )
+    return buf.getvalue()

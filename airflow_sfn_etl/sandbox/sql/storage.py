@@ -1,0 +1,340 @@
+"""Table data in S3, read straight from moto's in-process S3 backend.
+
+Files are decoded once into Arrow tables and cached by (bucket, key, ETag), so a query over
+thousands of small partition files does not parse them again; MSCK REPAIR / ADD PARTITION warm
+the cache for the partitions they register.
+"""
+
+from __future__ import annotations
+
+import bisect
+import gzip
+import io
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.json as pajson
+import pyarrow.parquet as pq
+
+from ..state import s3_backend, split_s3_uri
+from .catalog import TableInfo
+from .errors import QueryError, coded
+
+HIVE_DEFAULT_PARTITION = "__HIVE_DEFAULT_PARTITION__"
+
+
+@dataclass(frozen=True)
+class S3File:
+    bucket: str
+    key: str
+    etag: str
+    size: int
+
+    @property
+    def uri(self) -> str:
+        return f"s3://{self.bucket}/{self.key}"
+
+
+def _bucket(bucket: str) -> Any:
+    b = s3_backend().buckets.get(bucket)
+    if b is None:
+        raise coded(
+            "HIVE_FILESYSTEM_ERROR", f"The specified bucket does not exist: s3://{bucket}/", category=2
+        )
+    return b
+
+
+def _is_data_file(rel_key: str) -> bool:
+    """Hive skips folder markers and files whose name starts with ``_`` or ``.``."""
+    name = rel_key.rsplit("/", 1)[-1]
+    return bool(name) and not name.startswith(("_", ".")) and not name.endswith("$folder$")
+
+
+class _Listing:
+    """Sorted keys of the buckets touched by one operation, for fast prefix lookups."""
+
+    def __init__(self) -> None:
+        self._keys: dict[str, tuple[Any, list[str]]] = {}
+
+    def objects(self, uri: str) -> list[S3File]:
+        bucket, _, prefix = uri[5:].partition("/")
+        hit = self._keys.get(bucket)
+        if hit is None:
+            b = _bucket(bucket)
+            hit = self._keys[bucket] = (b, sorted(list(b.keys.keys())))
+        b, keys = hit
+        out = []
+        for i in range(bisect.bisect_left(keys, prefix), len(keys)):
+            key = keys[i]
+            if not key.startswith(prefix):
+                break
+            fake = b.keys.get(key)
+            if fake is None or not hasattr(fake, "_value_buffer"):  # deleted or a delete marker
+                continue
+            out.append(S3File(bucket, key, fake.etag, int(fake.size)))
+        return out
+
+    def data_files(self, uri: str) -> list[S3File]:
+        base = uri if uri.endswith("/") else uri + "/"
+        prefix = base[5:].partition("/")[2]
+        return [f for f in self.objects(base) if _is_data_file(f.key[len(prefix) :])]
+
+
+def list_objects(uri: str) -> list[S3File]:
+    """Every object under an ``s3://bucket/prefix`` (recursive, sorted by key)."""
+    return _Listing().objects(uri)
+
+
+def list_data_files(uri: str) -> list[S3File]:
+    """Data files under a table or partition location, as Hive would read them."""
+    return _Listing().data_files(uri)
+
+
+def read_object(bucket: str, key: str) -> bytes:
+    fake = _bucket(bucket).keys.get(key)
+    if fake is None:
+        raise coded("HIVE_CANNOT_OPEN_SPLIT", f"Error opening Hive split s3://{bucket}/{key}: object is gone")
+    return fake.value
+
+
+def write_object(uri: str, data: bytes) -> None:
+    bucket, key = split_s3_uri(uri)
+    _bucket(bucket)
+    s3_backend().put_object(bucket, key, data)
+
+
+class _LRU:
+    """A small thread-safe LRU keyed by anything hashable, bounded by entry count and bytes."""
+
+    def __init__(self, max_entries: int, max_bytes: int) -> None:
+        self._data: OrderedDict[Any, tuple[pa.Table, int]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.max_entries, self.max_bytes, self.nbytes = max_entries, max_bytes, 0
+
+    def get(self, key: Any) -> pa.Table | None:
+        with self._lock:
+            hit = self._data.get(key)
+            if hit is None:
+                return None
+            self._data.move_to_end(key)
+            return hit[0]
+
+    def put(self, key: Any, table: pa.Table) -> None:
+        size = table.nbytes
+        with self._lock:
+            old = self._data.pop(key, None)
+            if old is not None:
+                self.nbytes -= old[1]
+            self._data[key] = (table, size)
+            self.nbytes += size
+            while self._data and (len(self._data) > self.max_entries or self.nbytes > self.max_bytes):
+                _, (_, dropped) = self._data.popitem(last=False)
+                self.nbytes -= dropped
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+            self.nbytes = 0
+
+
+_files = _LRU(max_entries=200_000, max_bytes=1 << 30)
+_assembled = _LRU(max_entries=32, max_bytes=1 << 30)
+
+
+def clear_cache() -> None:
+    _files.clear()
+    _assembled.clear()
+
+
+def _text_options(table: TableInfo) -> tuple[pacsv.ReadOptions, pacsv.ParseOptions, pacsv.ConvertOptions]:
+    params = {**table.serde_params}
+    skip = int(table.parameters.get("skip.header.line.count", "0") or 0)
+    ncols = len(table.columns) + 64
+    types = {f"f{i}": pa.string() for i in range(ncols)}
+    if table.data_format == "csv":
+        sep = params.get("separatorChar", ",")
+        quote = params.get("quoteChar", '"')
+        escape = params.get("escapeChar", "\\")
+        parse = pacsv.ParseOptions(
+            delimiter=sep,
+            quote_char=quote or False,
+            escape_char=escape or False,
+            newlines_in_values=True,
+            invalid_row_handler=lambda row: "skip",
+        )
+        convert = pacsv.ConvertOptions(column_types=types, strings_can_be_null=False, null_values=[])
+    else:
+        sep = params.get("field.delim") or params.get("serialization.format") or "\x01"
+        if len(sep) != 1:
+            sep = "\x01" if sep.isdigit() else sep[0]
+        escape = params.get("escape.delim") or False
+        parse = pacsv.ParseOptions(
+            delimiter=sep, quote_char=False, escape_char=escape, invalid_row_handler=lambda row: "skip"
+        )
+        convert = pacsv.ConvertOptions(
+            column_types=types,
+            strings_can_be_null=True,
+            null_values=[params.get("serialization.null.format", "\\N")],
+        )
+    read = pacsv.ReadOptions(autogenerate_column_names=True, skip_rows=skip, use_threads=False)
+    return read, parse, convert
+
+
+def _decode(table: TableInfo, f: S3File) -> pa.Table:
+    """One file as an Arrow table with lower-case column names (text formats: ``f0``, ``f1``...)."""
+    data = read_object(f.bucket, f.key)
+    if f.key.endswith(".gz"):
+        data = gzip.decompress(data)
+    fmt = table.data_format
+    try:
+        if fmt == "parquet":
+            t = pq.ParquetFile(pa.BufferReader(data), pre_buffer=False).read(use_threads=False)
+        elif fmt in ("text", "csv"):
+            if not data.strip():
+                return pa.table({})
+            t = pacsv.read_csv(io.BytesIO(data), *_text_options(table))
+        elif fmt == "json":
+            if not data.strip():
+                return pa.table({})
+            t = pajson.read_json(io.BytesIO(data))
+        else:
+            raise coded(
+                "NOT_SUPPORTED", f"The sandbox cannot read {fmt.upper()} data (table {table.qualified})"
+            )
+    except QueryError:
+        raise
+    except Exception as exc:
+        raise coded("HIVE_BAD_DATA", f"Error reading file {f.uri} as {fmt}: {exc}") from exc
+    return t.rename_columns([c.lower() for c in t.column_names])
+
+
+def _cached_decode(table: TableInfo, f: S3File) -> pa.Table:
+    key = (
+        f.bucket,
+        f.key,
+        f.etag,
+        table.data_format,
+        table.data_format != "parquet"
+        and repr((table.serde_params, table.parameters.get("skip.header.line.count"))),
+    )
+    hit = _files.get(key)
+    if hit is None:
+        hit = _decode(table, f)
+        _files.put(key, hit)
+    return hit
+
+
+def table_files(table: TableInfo) -> list[tuple[S3File, list[str | None]]]:
+    """(file, partition values) for every file the table reads: registered partitions only."""
+    listing = _Listing()
+    if not table.partition_keys:
+        if not table.location:
+            return []
+        return [(f, []) for f in listing.data_files(table.location)]
+    out: list[tuple[S3File, list[str | None]]] = []
+    for part in table.partitions:
+        values = [None if v == HIVE_DEFAULT_PARTITION else v for v in part.values]
+        try:
+            files = listing.data_files(part.location)
+        except QueryError:
+            files = []
+        out.extend((f, values) for f in files)
+    return out
+
+
+def decode_all(table: TableInfo, files: list[S3File]) -> list[pa.Table]:
+    """Decode files (cached). Small files decode faster serially than across GIL-bound threads."""
+    return [_cached_decode(table, f) for f in files]
+
+
+def warm(table: TableInfo) -> None:
+    """Load the table into the caches now, so the next query over it starts from Arrow.
+
+    A file that does not decode is left for the query that reads it to report.
+    """
+    if table.data_format not in ("parquet", "text", "csv", "json"):
+        return
+    try:
+        load(table)
+    except QueryError:
+        for f, _ in table_files(table):
+            try:
+                _cached_decode(table, f)
+            except QueryError:
+                continue
+
+
+def _project(t: pa.Table, names: list[str], positional: bool) -> pa.Table:
+    n = t.num_rows
+    if positional:
+        cols = t.columns
+        arrays = [cols[i] if i < len(cols) else pa.nulls(n, pa.string()) for i in range(len(names))]
+        return pa.table(arrays, names=names)
+    if t.column_names == names:
+        return t
+    have = {c: i for i, c in enumerate(t.column_names)}
+    arrays = [t.column(have[c]) if c in have else pa.nulls(n) for c in names]
+    return pa.table(arrays, names=names)
+
+
+def _concat(parts: list[pa.Table], names: list[str]) -> pa.Table:
+    if not parts:
+        return pa.table([pa.array([], pa.string()) for _ in names], names=names)
+    try:
+        return pa.concat_tables(parts, promote_options="permissive")
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        # Files disagree on a column's type: read it as text and let the declared CAST decide.
+        strs = []
+        for p in parts:
+            arrays = []
+            for col in p.columns:
+                arrays.append(col if pa.types.is_string(col.type) else col.cast(pa.string(), safe=False))
+            strs.append(pa.table(arrays, names=p.column_names))
+        return pa.concat_tables(strs, promote_options="permissive")
+
+
+def load(table: TableInfo) -> tuple[pa.Table, int]:
+    """The table's rows as Arrow (data columns, then partition columns as text) and bytes scanned."""
+    files = table_files(table)
+    scanned = sum(f.size for f, _ in files)
+    pkeys = [k for k, _ in table.partition_keys]
+    names = [c for c, _ in table.columns if c not in pkeys]
+    sig = (
+        table.qualified,
+        tuple(table.columns),
+        tuple(table.partition_keys),
+        table.data_format,
+        repr(table.serde_params),
+        tuple((f.bucket, f.key, f.etag, tuple(v)) for f, v in files),
+    )
+    hit = _assembled.get(sig)
+    if hit is not None:
+        return hit, scanned
+    decoded = decode_all(table, [f for f, _ in files])
+    positional = table.data_format in ("text", "csv")
+    parts = []
+    values_per_key: list[list[str | None]] = [[] for _ in pkeys]
+    for t, (_, values) in zip(decoded, files, strict=False):
+        if t.num_rows == 0:
+            continue
+        parts.append(_project(t, names, positional))
+        for i, v in enumerate(values):
+            values_per_key[i].extend([v] * t.num_rows)
+    data = _concat(parts, names)
+    for key, vals in zip(pkeys, values_per_key, strict=False):
+        data = data.append_column(key, pa.array(vals, pa.string()))
+    data = data.combine_chunks()
+    _assembled.put(sig, data)
+    return data, scanned
+
+
+def parquet_bytes(t: pa.Table, compression: str = "snappy") -> bytes:
+    buf = io.BytesIO()
+    pq.write_table(
+        t, buf, compression=None if compression.lower() in ("none", "uncompressed") else compression
+    )
+    return buf.getvalue()

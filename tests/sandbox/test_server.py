@@ -1,0 +1,83 @@
+"""The sandbox server: endpoint and env, admin endpoints, reset, state snapshots."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+import uuid
+
+import pytest
+from botocore.exceptions import ClientError
+
+from airflow_sfn_etl.sandbox import persist
+from airflow_sfn_etl.sandbox.client import SandboxClient
+
+
+def test_env_points_sdks_and_airflow_at_the_sandbox(sandbox):
+    env = sandbox.env()
+    assert env["AWS_ENDPOINT_URL"] == sandbox.endpoint_url
+    assert sandbox.endpoint_url.startswith("http://127.0.0.1:")
+    conn = json.loads(env["AIRFLOW_CONN_AWS_DEFAULT"])
+    assert conn["conn_type"] == "aws" and conn["extra"]["endpoint_url"] == sandbox.endpoint_url
+    assert env["AWS_DEFAULT_REGION"] == "us-east-1"
+
+
+def test_unknown_admin_endpoint_is_404(sandbox):
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(f"{sandbox.endpoint_url}/_sandbox/nope")
+    assert err.value.code == 404
+    assert "faults" in json.loads(err.value.read())["error"]
+
+
+def _state(sb, bucket: str) -> None:
+    s3 = sb.client("s3")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="a/b.txt", Body=b"hello")
+    sb.client("glue").create_database(DatabaseInput={"Name": bucket.replace("-", "_")})
+
+
+def test_reset_forgets_state_faults_and_queries(sandbox_env):
+    sb = sandbox_env
+    bucket = f"reset-{uuid.uuid4().hex[:8]}"
+    _state(sb, bucket)
+    athena = sb.client("athena")
+    qid = athena.start_query_execution(
+        QueryString="SELECT 1", ResultConfiguration={"OutputLocation": f"s3://{bucket}/"}
+    )["QueryExecutionId"]
+    admin = SandboxClient(sb.endpoint_url)
+    admin.fail_glue_job("j", "boom")
+    sb.reset()
+    assert bucket not in [b["Name"] for b in sb.client("s3").list_buckets()["Buckets"]]
+    assert admin.faults()["run_rules"] == []
+    with pytest.raises(ClientError, match="was not found"):
+        athena.get_query_execution(QueryExecutionId=qid)
+    # The same through the admin endpoint, from another process's point of view.
+    _state(sb, bucket)
+    admin.reset()
+    assert sb.client("s3").list_buckets()["Buckets"] == []
+
+
+def test_snapshot_and_restore_moto_state(sandbox_env, tmp_path):
+    sb = sandbox_env
+    bucket = f"persist-{uuid.uuid4().hex[:8]}"
+    _state(sb, bucket)
+    wg = f"wg{uuid.uuid4().hex[:6]}"
+    sb.client("athena").create_work_group(
+        Name=wg, Configuration={"ResultConfiguration": {"OutputLocation": f"s3://{bucket}/"}}
+    )
+    topic = sb.client("sns").create_topic(Name="persisted")["TopicArn"]
+    queue = sb.client("sqs").create_queue(QueueName="persisted")["QueueUrl"]
+    report = persist.snapshot(tmp_path)
+    assert "s3/123456789012/aws" in report["saved"] and report["skipped"] == []
+    sb.reset()
+    assert sb.client("s3").list_buckets()["Buckets"] == []
+    restored = persist.restore(tmp_path)
+    assert "glue/123456789012/us-east-1" in restored
+    assert sb.client("s3").get_object(Bucket=bucket, Key="a/b.txt")["Body"].read() == b"hello"
+    assert sb.client("glue").get_database(Name=bucket.replace("-", "_"))["Database"]["Name"]
+    conf = sb.client("athena").get_work_group(WorkGroup=wg)["WorkGroup"]["Configuration"]
+    assert conf["ResultConfiguration"]["OutputLocation"] == f"s3://{bucket}/"
+    assert topic in [t["TopicArn"] for t in sb.client("sns").list_topics()["Topics"]]
+    assert queue in sb.client("sqs").list_queues()["QueueUrls"]
+    assert persist.restore(tmp_path / "empty") == []
