@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_WORKERS ?= auto
 
-.PHONY: demo test test-fast test-e2e bench lint clean venv
+.PHONY: demo test test-fast test-browser browser-deps bench lint clean venv
 
 venv: $(STAMP)
 
@@ -18,8 +18,15 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/airflow-sfn-etl demo --out demo-output
 
-test: $(STAMP)
+# The browser test drives Debian's chromium; this installs it when missing (root, as in CI).
+browser-deps:
+	bash scripts/install-browser-deps.sh
+
+test: $(STAMP) browser-deps
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -q
+
+test-browser: $(STAMP) browser-deps
+	$(BIN)/python -m pytest -q -m browser tests/deploy/test_browser.py
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not e2e and not slow"

@@ -1,0 +1,46 @@
+"""Fixtures for end-to-end runs of the flows on the sandbox: provisioned resources, DAG runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from airflow_sfn_etl.flows.settings import DAGS_FOLDER, CrawlerJobSettings, SalesMarketingSettings
+
+from .expected import SEED, WORKSHOP
+
+
+@pytest.fixture
+def flows(sandbox_env, airflow_db) -> dict[str, Any]:
+    """A clean sandbox with both flows' resources provisioned; returns their references."""
+    from airflow_sfn_etl.flows.provision import provision_crawler_job, provision_sales_marketing
+
+    sandbox_env.reset()
+    session = boto3.Session(region_name="us-east-1")
+    refs = provision_sales_marketing(session, WORKSHOP, endpoint_url=sandbox_env.endpoint_url)
+    refs.update(provision_crawler_job(session, SEED, endpoint_url=sandbox_env.endpoint_url))
+    return {"session": session, "endpoint_url": sandbox_env.endpoint_url, "sandbox": sandbox_env,
+            "sales": SalesMarketingSettings(), "crawl": CrawlerJobSettings(), **refs}
+
+
+@pytest.fixture(scope="session")
+def dagbag(airflow_db):
+    from airflow.dag_processing.dagbag import DagBag
+
+    return DagBag(str(DAGS_FOLDER))
+
+
+def run_dag(dagbag, dag_id: str, conf: dict[str, Any] | None = None):
+    """Run a DAG with dag.test(); return the DagRun and {task_id: state}."""
+    dag = dagbag.get_dag(dag_id)
+    assert dag is not None, f"{dag_id} not loaded: {dagbag.import_errors}"
+    run = dag.test(run_conf=conf or {})
+    states = {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
+    return run, states
+
+
+def dags_folder() -> Path:
+    return DAGS_FOLDER
