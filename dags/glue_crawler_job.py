@@ -11,16 +11,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow.sdk import DAG, Param
+from airflow.sdk import DAG
 
-from airflow_sfn_etl.flows.settings import CrawlerJobSettings
+from airflow_sfn_etl.flows.params import glue_crawler_job_params
 from airflow_sfn_etl.operators.glue import GlueJobOperator
 from airflow_sfn_etl.operators.glue_crawler import GlueCrawlerOperator
 from airflow_sfn_etl.sensors.glue_crawler import GlueCrawlerSensor
-
-DEFAULTS = CrawlerJobSettings()
-NAME = r"^[A-Za-z0-9_.-]{1,255}$"
-BUCKET = r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"
 
 with DAG(
     dag_id="glue_crawler_job",
@@ -29,18 +25,7 @@ with DAG(
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=4,
-    params={
-        "crawler": Param(DEFAULTS.crawler, type="string", pattern=NAME, title="Glue crawler",
-                         description="Crawler that catalogs the access log."),
-        "job": Param(DEFAULTS.job, type="string", pattern=NAME, title="Glue job",
-                     description="Job that writes the catalog table as Parquet."),
-        "bucket": Param(DEFAULTS.bucket, type="string", pattern=BUCKET, title="Data bucket",
-                        description="Bucket holding se2/in0/ (input) and se2/out0/ (output)."),
-        "output_prefix": Param(DEFAULTS.output_prefix, type="string", pattern=r"^[A-Za-z0-9_./=-]+/$",
-                               title="Output prefix", description="Key prefix the job writes Parquet under."),
-        "wait_time": Param(60, type="integer", minimum=1, maximum=3600, title="Seconds between polls",
-                           description="How long to wait between two looks at the crawler."),
-    },
+    params=glue_crawler_job_params(),
     default_args={
         "retries": 3,
         "retry_delay": timedelta(seconds=1),

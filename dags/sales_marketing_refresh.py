@@ -15,43 +15,14 @@ import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from airflow.sdk import DAG, Param, TaskGroup
+from airflow.sdk import DAG, TaskGroup
 
-from airflow_sfn_etl.flows.settings import SalesMarketingSettings
+from airflow_sfn_etl.flows.params import sales_marketing_params
 from airflow_sfn_etl.operators.athena import AthenaQueryOperator
 from airflow_sfn_etl.operators.databrew import DataBrewStartJobOperator
 from airflow_sfn_etl.operators.sns import SnsPublishOperator
 
 SQL = Path(__file__).parent / "sql"
-DEFAULTS = SalesMarketingSettings()
-IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*$"
-BUCKET = r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"
-NAME = r"^[A-Za-z0-9_.-]{1,255}$"
-
-PARAMS = {
-    "transformed_bucket": Param(DEFAULTS.transformed_bucket, type="string", pattern=BUCKET,
-                                title="Transformed data bucket",
-                                description="S3 bucket the DataBrew jobs write Parquet to; the tables read it.",
-                                section="Buckets"),
-    "athena_query_bucket": Param(DEFAULTS.athena_query_bucket, type="string", pattern=BUCKET,
-                                 title="Athena results bucket",
-                                 description="S3 bucket for Athena query results.", section="Buckets"),
-    "workgroup": Param(DEFAULTS.workgroup, type="string", pattern=NAME, title="Athena workgroup",
-                       description="Workgroup every Athena statement runs in.", section="Athena"),
-    "database": Param(DEFAULTS.database, type="string", pattern=IDENTIFIER, title="Glue database",
-                      description="Database of the sales, marketing and summary tables (an SQL identifier).",
-                      section="Athena"),
-    "topic": Param(DEFAULTS.topic, type="string", pattern=NAME, title="SNS topic",
-                   description="Topic name (or ARN) told when the refresh is done.", section="Notification"),
-    "sales_job": Param(DEFAULTS.sales_job, type="string", pattern=NAME, title="Sales DataBrew job",
-                       description="DataBrew recipe job that cleans the sales data.", section="DataBrew"),
-    "marketing_job": Param(DEFAULTS.marketing_job, type="string", pattern=NAME, title="Marketing DataBrew job",
-                           description="DataBrew recipe job that cleans the marketing data.", section="DataBrew"),
-    "month": Param("", type="string", pattern=r"^(|\d{4}-(0[1-9]|1[0-2]))$", title="Month to refresh",
-                   description="Optional YYYY-MM named in the notice; empty for a routine monthly refresh.",
-                   section="Notification"),
-}
-
 ATHENA = {
     "database": "{{ params.database }}",
     "workgroup": "{{ params.workgroup }}",
@@ -66,7 +37,7 @@ with DAG(
     catchup=False,
     max_active_runs=1,
     template_searchpath=[str(SQL)],
-    params=PARAMS,
+    params=sales_marketing_params(),
     default_args={
         "retries": 2,
         "retry_delay": timedelta(seconds=30),

@@ -39,6 +39,7 @@ _REGISTRY: dict[str, FragmentFn] = {}
 PKG = "airflow_sfn_etl.operators"
 GLUE_JOB = f"{PKG}.glue.GlueJobOperator"
 GLUE_CRAWLER = f"{PKG}.glue_crawler.GlueCrawlerOperator"
+GLUE_CRAWLER_SENSOR = "airflow_sfn_etl.sensors.glue_crawler.GlueCrawlerSensor"
 DATABREW_JOB = f"{PKG}.databrew.DataBrewStartJobOperator"
 ATHENA_QUERY = f"{PKG}.athena.AthenaQueryOperator"
 SNS_PUBLISH = f"{PKG}.sns.SnsPublishOperator"
@@ -234,41 +235,43 @@ def _json_list(value: Any) -> str:
     return json.dumps(list(value), separators=(",", ":"))
 
 
-def _poll_seconds(op: Any, ctx: AslContext) -> dict[str, Any]:
-    interval = getattr(op, "poll_interval", 5)
-    mapped = ctx.template("poll_interval", interval if isinstance(interval, str) else str(interval))
+def _poll_seconds(op: Any, ctx: AslContext, field: str, default: Any = 5) -> dict[str, Any]:
+    """``seconds`` or ``seconds_path`` of a Wait state from a numeric or ``{{ params.x }}`` field."""
+    interval = getattr(op, field, None)
+    if interval is None:
+        interval = default
+    mapped = ctx.template(field, interval if isinstance(interval, str) else str(interval))
     if mapped.dynamic:
-        if not str(mapped.expression).startswith("$"):
+        if not str(mapped.expression).startswith("$."):
             raise AslCompileError(
-                f"Task '{ctx.task_id}': poll_interval must be a number or exactly '{{{{ params.NAME }}}}'."
+                f"Task '{ctx.task_id}': {field} must be a number or exactly '{{{{ params.NAME }}}}' "
+                f"(got {interval!r}); Step Functions reads the seconds from one execution input field."
             )
         return {"seconds_path": mapped.expression}
     try:
         seconds = int(float(str(mapped.literal)))
     except ValueError as exc:
         raise AslCompileError(
-            f"Task '{ctx.task_id}': poll_interval={interval!r} is not a number of seconds."
+            f"Task '{ctx.task_id}': {field}={interval!r} is not a number of seconds."
         ) from exc
     return {"seconds": max(1, seconds)}
 
 
-@register(GLUE_CRAWLER)
-def glue_crawler(op: Any, ctx: AslContext) -> Fragment:
-    """Crawler -> startCrawler (joins a running crawl) + Wait / getCrawler / Choice poll loop.
+def _crawler_poll_loop(
+    ctx: AslContext, name_value: Mapped, wait: dict[str, Any], max_polls: int | None
+) -> tuple[str, list[Any]]:
+    """The poll loop of a crawl: (entry state name, states).
 
     ``getCrawler`` is called twice: the poll reads only ``Crawler.State`` (``LastCrawl`` is absent
     until a crawler's first crawl ends); once READY, ``LastCrawl.Status`` decides, and a failed or
     cancelled crawl fails the machine with the whole ``LastCrawl`` (including ``ErrorMessage``,
     which exists only on failures) as the cause. ``ResultSelector`` keeps datetimes out of the
-    state data. With ``max_polls`` a ``States.MathAdd`` counter bounds the loop.
+    state data. With ``max_polls`` a ``States.MathAdd`` counter bounds the loop: after that many
+    polls without the crawl ending, the machine fails with ``Glue.CrawlerTimeout``.
     """
     key = ctx.data_key
-    name_value = ctx.template("crawler_name", op.crawler_name)
     crawler_params: dict[str, Any] = {}
     put(crawler_params, "Name", name_value)
-    wait_for_completion = bool(getattr(op, "wait_for_completion", True))
-    max_polls = getattr(op, "max_polls", None)
-
     n_wait = ctx.sub_name("Wait")
     n_state = ctx.sub_name("Get State")
     n_ready = ctx.sub_name("Ready?")
@@ -280,21 +283,10 @@ def glue_crawler(op: Any, ctx: AslContext) -> Fragment:
     n_limit = ctx.sub_name("Poll Limit?")
     n_timeout = ctx.sub_name("Timed Out")
 
-    start = _task(ctx, "arn:aws:states:::aws-sdk:glue:startCrawler", dict(crawler_params))
-    if not wait_for_completion:
-        start.retry = [Retry(error_equals=(CRAWLER_RUNNING,), max_attempts=0), *ctx.retry]
-        start.catch = [Catch(error_equals=(CRAWLER_RUNNING,), next=EXIT, result_path=None)]
-        return _single(ctx, start)
-    after_start = n_init if max_polls else n_wait
-    start.next = after_start
-    # A running crawl is joined: no retry for it, straight to the poll loop.
-    start.retry = [Retry(error_equals=(CRAWLER_RUNNING,), max_attempts=0), *ctx.retry]
-    start.catch = [Catch(error_equals=(CRAWLER_RUNNING,), next=after_start, result_path=None)]
-
-    states: list[Any] = [start]
+    states: list[Any] = []
     if max_polls:
         states.append(Pass(name=n_init, result={"count": 0}, result_path=f"$.{key}_polls", next=n_wait))
-    states.append(Wait(name=n_wait, next=n_state, **_poll_seconds(op, ctx)))
+    states.append(Wait(name=n_wait, next=n_state, **wait))
     states.append(
         Task(
             name=n_state,
@@ -384,12 +376,58 @@ def glue_crawler(op: Any, ctx: AslContext) -> Fragment:
                 default=n_wait,
             )
         )
+        message = f" did not finish after {int(max_polls)} polls"
         timeout_fail = Fail(name=n_timeout, error="Glue.CrawlerTimeout")
         if name_value.dynamic:
-            timeout_fail.cause_path = format_expression(
-                ["Crawler ", name_value, f" did not finish after {int(max_polls)} polls"]
-            )
+            timeout_fail.cause_path = format_expression(["Crawler ", name_value, message])
         else:
-            timeout_fail.cause = f"Crawler {name_value.literal} did not finish after {int(max_polls)} polls"
+            timeout_fail.cause = f"Crawler {name_value.literal}{message}"
         states.append(timeout_fail)
-    return Fragment(name=ctx.state_name, start=start.name, states=states)
+    return (n_init if max_polls else n_wait), states
+
+
+def _max_polls(op: Any, ctx: AslContext) -> int | None:
+    value = getattr(op, "max_polls", None)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise AslCompileError(
+            f"Task '{ctx.task_id}': max_polls={value!r} must be a positive int to compile to a poll counter."
+        )
+    return value
+
+
+@register(GLUE_CRAWLER)
+def glue_crawler(op: Any, ctx: AslContext) -> Fragment:
+    """Crawler -> ``aws-sdk:glue:startCrawler`` (a running crawl is joined), then with
+    ``wait_for_completion`` the Wait / getCrawler / Choice poll loop (see :func:`_crawler_poll_loop`).
+
+    ``Glue.CrawlerRunningException`` is caught (not retried) and leads to the next state: the
+    running crawl is joined, as the operator does.
+    """
+    name_value = ctx.template("crawler_name", op.crawler_name)
+    crawler_params: dict[str, Any] = {}
+    put(crawler_params, "Name", name_value)
+    start = _task(ctx, "arn:aws:states:::aws-sdk:glue:startCrawler", dict(crawler_params))
+    start.retry = [Retry(error_equals=(CRAWLER_RUNNING,), max_attempts=0), *ctx.retry]
+    if not bool(getattr(op, "wait_for_completion", True)):
+        start.catch = [Catch(error_equals=(CRAWLER_RUNNING,), next=EXIT, result_path=None)]
+        return _single(ctx, start)
+    entry, loop = _crawler_poll_loop(
+        ctx, name_value, _poll_seconds(op, ctx, "poll_interval"), _max_polls(op, ctx)
+    )
+    start.next = entry
+    start.catch = [Catch(error_equals=(CRAWLER_RUNNING,), next=entry, result_path=None)]
+    return Fragment(name=ctx.state_name, start=start.name, states=[start, *loop])
+
+
+@register(GLUE_CRAWLER_SENSOR)
+def glue_crawler_sensor(op: Any, ctx: AslContext) -> Fragment:
+    """Crawler sensor -> the poll loop alone: Wait ``wait_time`` (``SecondsPath`` when it is a
+    param, else ``Seconds``; default ``poke_interval``), getCrawler, Choice, and with ``max_polls``
+    a ``States.MathAdd`` counter ending in a timeout Fail state.
+    """
+    name_value = ctx.template("crawler_name", op.crawler_name)
+    wait = _poll_seconds(op, ctx, "wait_time", default=getattr(op, "poke_interval", 60))
+    entry, loop = _crawler_poll_loop(ctx, name_value, wait, _max_polls(op, ctx))
+    return Fragment(name=ctx.state_name, start=entry, states=loop)

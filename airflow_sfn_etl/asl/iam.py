@@ -68,6 +68,9 @@ _QUALIFIED = re.compile(
 )
 
 
+_UNESCAPE = {"n": "\n", "r": "\r", "t": "\t"}
+
+
 @dataclass
 class _Resolved:
     """A name resolved from a state's parameter: ``text`` may hold ``*`` where input was unknown."""
@@ -124,7 +127,7 @@ class _Resolver:
             text = pieces[0]
             for piece, arg in zip(pieces[1:], args[1:], strict=False):
                 text += self._arg(arg, out) + piece
-            out.text = re.sub(r"\\(.)", r"\1", text)
+            out.text = re.sub(r"\\(.)", lambda m: _UNESCAPE.get(m.group(1), m.group(1)), text)
             return out
         out.text = self._arg(expression, out)
         return out
@@ -174,12 +177,49 @@ def build_iam_policy(
         )
     values = dict(machine.param_defaults)
     values.update(params or {})
+    return _policy(machine.tasks(), region=region, account=account, values=values)
+
+
+def _policy(tasks: list[Task], *, region: str, account: str, values: dict[str, Any]) -> IamPolicy:
     resolver = _Resolver(region, account, values)
     out = _Statements()
     notes: list[str] = []
-    for task in machine.tasks():
+    for task in tasks:
         _task_statements(task, resolver, out, notes, region, account)
     return IamPolicy(document=out.document(), notes=notes)
+
+
+def _definition_tasks(graph: dict[str, Any]) -> list[Task]:
+    tasks: list[Task] = []
+    for name in sorted(graph.get("States", {})):
+        state = graph["States"][name]
+        if state.get("Type") == "Task":
+            tasks.append(
+                Task(name=name, resource=state.get("Resource", ""), parameters=state.get("Parameters") or {})
+            )
+        for branch in state.get("Branches", []) or []:
+            tasks.extend(_definition_tasks(branch))
+    return tasks
+
+
+def build_iam_policy_from_definition(
+    definition: dict[str, Any], *, region: str, account: str, params: dict[str, Any] | None = None
+) -> IamPolicy:
+    """The execution role's least-privilege policy for an ASL definition (e.g. a committed file).
+
+    Same rules as :func:`build_iam_policy`; names read from the execution input are resolved with
+    ``params`` (the values the executions will get), else they become ``*`` patterns.
+
+    :param definition: the ASL definition as a dict.
+    :param region: AWS region for the ARNs.
+    :param account: AWS account id for the ARNs.
+    :param params: values of the execution input fields the definition reads.
+    """
+    if not region or not account:
+        raise AslCompileError(
+            "The IAM policy needs a region and an account id for its ARNs (--region, --account)."
+        )
+    return _policy(_definition_tasks(definition), region=region, account=account, values=dict(params or {}))
 
 
 def _task_statements(

@@ -106,8 +106,9 @@ def _string_literal_error(arg: str) -> str | None:
     while i < len(body):
         ch = body[i]
         if ch == "\\":
-            if i + 1 >= len(body) or body[i + 1] not in "\\'{}":
-                return f"bad escape in string literal {arg!r} (only \\\\, \\', \\{{ and \\}} are allowed)"
+            if i + 1 >= len(body) or body[i + 1] not in "\\'{}nrt":
+                allowed = "\\\\, \\', \\{, \\}, \\n, \\r and \\t"
+                return f"bad escape in string literal {arg!r} (only {allowed} are allowed)"
             i += 2
             continue
         if ch == "'":

@@ -2,7 +2,8 @@
 
 - a string that is exactly ``{{ params.x }}`` -> the path ``$.x``;
 - text mixed with params -> ``States.Format('... {} ...', $.x)`` (literal text escaped per the
-  intrinsic-function rules: ``\\``, ``'``, ``{`` and ``}`` take a backslash);
+  intrinsic-function rules: ``\\``, ``'``, ``{`` and ``}`` take a backslash; line breaks and
+  tabs are written ``\\n``, ``\\r``, ``\\t``, as a raw one is not allowed in a literal);
 - any other Jinja (macros, ``ds``, ``var``, ``ti``, filters, statements) -> :class:`TemplateMappingError`.
 """
 
@@ -59,12 +60,18 @@ def param_path(name: str) -> str:
     return "$['" + name.replace("'", "\\'") + "']"
 
 
+#: Line breaks and tabs cannot appear raw in an intrinsic string literal; they take these escapes.
+_CONTROL_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
 def escape_intrinsic_literal(text: str) -> str:
-    """Escape text for a string literal inside an intrinsic function."""
+    """Escape text for a string literal inside an intrinsic function (``\\ ' { }``, line breaks, tabs)."""
     out = []
     for ch in text:
         if ch in "\\'{}":
             out.append("\\" + ch)
+        elif ch in _CONTROL_ESCAPES:
+            out.append(_CONTROL_ESCAPES[ch])
         else:
             out.append(ch)
     return "".join(out)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import sys
-import uuid
 from pathlib import Path
-from typing import Any
+
+from airflow_sfn_etl.asl.loader import load_dags, pick_dag
+
+__all__ = ["load_dags", "pick_dag", "register"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -33,44 +34,19 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     compile_p.set_defaults(func=_compile)
 
+    build_p = asl_sub.add_parser(
+        "build-all",
+        help="write the reference flows' committed artefacts (state_machines/*.asl.json, .mmd, .iam.json)",
+    )
+    build_p.add_argument("--out", help="output folder (default: state_machines/ beside dags/)")
+    build_p.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 naming the files that are stale"
+    )
+    build_p.set_defaults(func=_build_all)
+
     validate_p = asl_sub.add_parser("validate", help="validate an ASL JSON file; exit 1 listing the problems")
     validate_p.add_argument("file", metavar="FILE")
     validate_p.set_defaults(func=_validate)
-
-
-def load_dags(path: str) -> dict[str, Any]:
-    """Import a DAG file and return its DAGs by dag_id (top-level DAG objects, sorted)."""
-    from airflow.sdk import DAG
-
-    file = Path(path).resolve()
-    if not file.is_file():
-        raise FileNotFoundError(f"DAG file not found: {path}")
-    name = f"sfn_etl_dag_{uuid.uuid5(uuid.NAMESPACE_URL, str(file)).hex}"
-    spec = importlib.util.spec_from_file_location(name, file)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot import {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    sys.path.insert(0, str(file.parent))
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(file.parent))
-    dags = {obj.dag_id: obj for obj in vars(module).values() if isinstance(obj, DAG)}
-    return dict(sorted(dags.items()))
-
-
-def pick_dag(dags: dict[str, Any], dag_id: str | None, path: str) -> Any:
-    """The DAG named ``dag_id``, or the file's only DAG."""
-    if dag_id:
-        if dag_id not in dags:
-            raise LookupError(f"{path} has no DAG '{dag_id}' (found: {', '.join(dags) or 'none'})")
-        return dags[dag_id]
-    if len(dags) != 1:
-        raise LookupError(
-            f"{path} defines {len(dags)} DAGs ({', '.join(dags) or 'none'}); choose one with --dag-id"
-        )
-    return next(iter(dags.values()))
 
 
 def _params(pairs: list[str]) -> dict[str, str]:
@@ -131,4 +107,35 @@ def _validate(args: argparse.Namespace) -> int:
             print(f"{args.file}: {message}", file=sys.stderr)
         return 1
     print(f"{args.file}: valid")
+    return 0
+
+
+def _build_all(args: argparse.Namespace) -> int:
+    from airflow_sfn_etl.asl import AslError
+    from airflow_sfn_etl.flows.artifacts import (
+        render_artefacts,
+        stale_artefacts,
+        state_machines_dir,
+        write_artefacts,
+    )
+
+    out_dir = Path(args.out) if args.out else state_machines_dir()
+    try:
+        artefacts = render_artefacts()
+    except (AslError, LookupError, FileNotFoundError) as error:
+        print(f"airflow-sfn-etl asl build-all: {error}", file=sys.stderr)
+        return 1
+    if args.check:
+        stale = stale_artefacts(out_dir, artefacts)
+        if stale:
+            for name in stale:
+                print(f"{out_dir / name}: stale or missing", file=sys.stderr)
+            print("run `airflow-sfn-etl asl build-all` and commit the result", file=sys.stderr)
+            return 1
+        print(f"{len(artefacts)} artefacts in {out_dir} are up to date")
+        return 0
+    changed = write_artefacts(out_dir, artefacts)
+    for artefact in artefacts:
+        mark = "wrote" if artefact.name in changed else "unchanged"
+        print(f"{mark:9} {out_dir / artefact.name} (compiled in {artefact.compile_seconds * 1000:.0f} ms)")
     return 0

@@ -17,9 +17,13 @@ from airflow_sfn_etl.triggers.athena import AthenaQueryTrigger
 from airflow_sfn_etl.utils.aws import default_deferrable, error_code, persist_link, trigger_kwargs
 from airflow_sfn_etl.utils.polling import raise_for_event
 from airflow_sfn_etl.utils.run_key import idempotency_token
+from airflow_sfn_etl.utils.start_once import start_once
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
+
+    from airflow_sfn_etl.asl.context import AslContext
+    from airflow_sfn_etl.asl.ir import Fragment
 
 RESULTS_XCOM_KEY = "query_results"
 _INT_TYPES = {"tinyint", "smallint", "integer", "int", "bigint"}
@@ -85,6 +89,8 @@ class AthenaQueryOperator(AwsBaseOperator[AthenaHook]):
     :param catalog: data catalog name.
     :param workgroup: Athena workgroup.
     :param output_location: S3 URI for results; default: the workgroup's own output location.
+    :param allowed_output_buckets: if given, results may only be written to these buckets (an
+        ``output_location`` or workgroup location elsewhere fails before the query starts).
     :param result_to_xcom: push the result rows to XCom under ``query_results``.
     :param max_result_rows: maximum number of rows pushed to XCom.
     :param poll_interval: seconds between the first polls (later polls back off up to a minute).
@@ -93,7 +99,7 @@ class AthenaQueryOperator(AwsBaseOperator[AthenaHook]):
 
     aws_hook_class = AthenaHook
     template_fields: Sequence[str] = aws_template_fields(
-        "query", "database", "catalog", "workgroup", "output_location"
+        "query", "database", "catalog", "workgroup", "output_location", "allowed_output_buckets"
     )
     template_ext: Sequence[str] = (".sql",)
     template_fields_renderers = {"query": "sql"}
@@ -108,6 +114,7 @@ class AthenaQueryOperator(AwsBaseOperator[AthenaHook]):
         catalog: str = "AwsDataCatalog",
         workgroup: str = "primary",
         output_location: str | None = None,
+        allowed_output_buckets: Sequence[str] | None = None,
         result_to_xcom: bool = False,
         max_result_rows: int = 100,
         poll_interval: float = 3,
@@ -124,18 +131,49 @@ class AthenaQueryOperator(AwsBaseOperator[AthenaHook]):
         self.catalog = catalog
         self.workgroup = workgroup
         self.output_location = output_location
+        if isinstance(allowed_output_buckets, str):
+            raise ValueError("allowed_output_buckets must be a list of bucket names, not a string")
+        self.allowed_output_buckets = allowed_output_buckets
         self.result_to_xcom = result_to_xcom
         self.max_result_rows = max_result_rows
         self.poll_interval = poll_interval
         self.deferrable = deferrable
         self.query_execution_id: str | None = None
 
+    def check_output_bucket(self, location: str, source: str) -> str:
+        """Return ``location`` if it is an ``s3://`` URI in an allowed bucket; fail naming the fix."""
+        if not location.startswith("s3://") or not location[5:].split("/", 1)[0]:
+            raise AirflowException(f"{source} must be an s3://bucket/prefix URI, not {location!r}")
+        bucket = location[5:].split("/", 1)[0]
+        allowed = [str(b).strip() for b in (self.allowed_output_buckets or [])]
+        if self.allowed_output_buckets is not None and bucket not in allowed:
+            raise AirflowException(
+                f"Task '{self.task_id}': {source} {location!r} is in bucket '{bucket}', which is not one "
+                f"of allowed_output_buckets {allowed}: write results to an allowed bucket or add "
+                f"'{bucket}' to allowed_output_buckets"
+            )
+        return location
+
+    def render_template_fields(self, context: Any, jinja_env: Any = None) -> None:
+        """Render templates; a ``.sql`` file that does not exist fails naming it and where it was looked for."""
+        from jinja2 import TemplateNotFound
+
+        try:
+            super().render_template_fields(context, jinja_env)
+        except TemplateNotFound as error:
+            dag = context.get("dag") if hasattr(context, "get") else None
+            paths = list(getattr(dag, "template_searchpath", None) or [])
+            if dag is not None and getattr(dag, "folder", None):
+                paths.append(str(dag.folder))
+            raise AirflowException(
+                f"Task '{self.task_id}': SQL file '{error.name}' not found (looked in {paths or 'the DAG folder'}); "
+                "add it there, set the DAG's template_searchpath to its folder, or fix query"
+            ) from None
+
     def resolve_output_location(self) -> str:
         """Return ``output_location``, else the workgroup's ``ResultConfiguration.OutputLocation``."""
         if self.output_location:
-            if not self.output_location.startswith("s3://"):
-                raise AirflowException(f"output_location must be an s3:// URI, not {self.output_location!r}")
-            return self.output_location
+            return self.check_output_bucket(self.output_location, "output_location")
         try:
             workgroup = self.hook.get_conn().get_work_group(WorkGroup=self.workgroup)["WorkGroup"]
         except ClientError as error:
@@ -151,7 +189,7 @@ class AthenaQueryOperator(AwsBaseOperator[AthenaHook]):
                 "output_location='s3://bucket/prefix/' or set the workgroup's "
                 "ResultConfiguration.OutputLocation"
             )
-        return location
+        return self.check_output_bucket(location, f"Athena workgroup '{self.workgroup}' output location")
 
     def make_trigger(self) -> AthenaQueryTrigger:
         """Return the trigger that waits for this task's query execution."""
@@ -163,6 +201,12 @@ class AthenaQueryOperator(AwsBaseOperator[AthenaHook]):
             **trigger_kwargs(self),
         )
 
+    def to_asl(self, ctx: AslContext) -> Fragment:
+        """Athena query -> ``athena:startQueryExecution`` (``.sync`` when waiting)."""
+        from airflow_sfn_etl.asl import fragments
+
+        return fragments.athena_query(self, ctx)
+
     def execute(self, context: Context) -> str:
         if not self.query.strip():
             raise AirflowException("The rendered query is empty")
@@ -171,12 +215,18 @@ class AthenaQueryOperator(AwsBaseOperator[AthenaHook]):
         if self.database:
             query_context["Database"] = self.database
         token = idempotency_token(context, self.workgroup, self.catalog, self.database or "", self.query)
-        self.query_execution_id = self.hook.run_query(
-            query=self.query,
-            query_context=query_context,
-            result_configuration={"OutputLocation": output_location},
-            client_request_token=token,
-            workgroup=self.workgroup,
+        # The token makes a repeated start return the same execution, so a throttling burst that
+        # outlasts botocore's retries is simply retried (with backoff) here.
+        self.query_execution_id, _ = start_once(
+            lambda: self.hook.run_query(
+                query=self.query,
+                query_context=query_context,
+                result_configuration={"OutputLocation": output_location},
+                client_request_token=token,
+                workgroup=self.workgroup,
+            ),
+            lambda: None,
+            what="Athena query",
         )
         persist_link(AthenaQueryLink, context, self, query_execution_id=self.query_execution_id)
         event = wait_or_defer(self, self.make_trigger())

@@ -17,9 +17,13 @@ from airflow_sfn_etl.operators.base import wait_or_defer
 from airflow_sfn_etl.triggers.databrew import DataBrewJobTrigger, stop_databrew_run
 from airflow_sfn_etl.utils.aws import default_deferrable, error_code, persist_link, trigger_kwargs
 from airflow_sfn_etl.utils.polling import raise_for_event
+from airflow_sfn_etl.utils.start_once import single_attempt_client, start_once
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
+
+    from airflow_sfn_etl.asl.context import AslContext
+    from airflow_sfn_etl.asl.ir import Fragment
 
 REATTACH_STATES = ("STARTING", "RUNNING")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -81,6 +85,36 @@ class DataBrewStartJobOperator(AwsBaseOperator[GlueDataBrewHook]):
         active.sort(key=lambda run: run.get("StartedOn") or _EPOCH, reverse=True)
         return active[0] if active else None
 
+    def _start(self) -> str:
+        """Start one run; after a lost response or a ConflictException, attach to the active run."""
+        client = single_attempt_client(self.hook)
+
+        def find() -> str | None:
+            run = self.find_active_run()
+            return run["RunId"] if run else None
+
+        try:
+            run_id, attached = start_once(
+                lambda: client.start_job_run(Name=self.job_name)["RunId"],
+                find,
+                what=f"DataBrew job '{self.job_name}' run",
+            )
+        except ClientError as error:
+            if error_code(error) == "ResourceNotFoundException":
+                raise self._not_found(error) from error
+            if error_code(error) != "ConflictException":
+                raise
+            # Another start won the race (e.g. our own earlier call whose answer was lost).
+            run_id = find()
+            if run_id is None:
+                raise
+            attached = True
+        if attached:
+            self.log.info("DataBrew job '%s' run %s was already started: attaching to it", self.job_name, run_id)
+        else:
+            self.log.info("Started DataBrew job '%s' run %s", self.job_name, run_id)
+        return run_id
+
     def make_trigger(self) -> DataBrewJobTrigger:
         """Return the trigger that waits for this task's run."""
         if self.run_id is None:
@@ -91,6 +125,12 @@ class DataBrewStartJobOperator(AwsBaseOperator[GlueDataBrewHook]):
             poll_interval=self.poll_interval,
             **trigger_kwargs(self),
         )
+
+    def to_asl(self, ctx: AslContext) -> Fragment:
+        """DataBrew job -> ``databrew:startJobRun`` (``.sync`` when waiting)."""
+        from airflow_sfn_etl.asl import fragments
+
+        return fragments.databrew_job(self, ctx)
 
     def execute(self, context: Context) -> str:
         existing = self.find_active_run()
@@ -103,13 +143,7 @@ class DataBrewStartJobOperator(AwsBaseOperator[GlueDataBrewHook]):
                 existing.get("State"),
             )
         else:
-            try:
-                self.run_id = self.hook.conn.start_job_run(Name=self.job_name)["RunId"]
-            except ClientError as error:
-                if error_code(error) == "ResourceNotFoundException":
-                    raise self._not_found(error) from error
-                raise
-            self.log.info("Started DataBrew job '%s' run %s", self.job_name, self.run_id)
+            self.run_id = self._start()
         persist_link(DataBrewJobLink, context, self, job_name=self.job_name)
         if self.wait_for_completion:
             wait_or_defer(self, self.make_trigger())

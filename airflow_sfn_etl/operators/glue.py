@@ -18,9 +18,13 @@ from airflow_sfn_etl.triggers.glue import GlueJobTrigger, stop_job_run
 from airflow_sfn_etl.utils.aws import default_deferrable, error_code, persist_link, trigger_kwargs
 from airflow_sfn_etl.utils.polling import raise_for_event
 from airflow_sfn_etl.utils.run_key import run_key
+from airflow_sfn_etl.utils.start_once import single_attempt_client, start_once
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
+
+    from airflow_sfn_etl.asl.context import AslContext
+    from airflow_sfn_etl.asl.ir import Fragment
 
 RUN_KEY_ARGUMENT = "--airflow_run_key"
 REATTACH_STATES = ("STARTING", "RUNNING", "WAITING", "SUCCEEDED")
@@ -118,8 +122,21 @@ class GlueJobOperator(AwsBaseOperator[GlueJobHook]):
         return mine[0] if mine else None
 
     def _start(self, arguments: dict[str, str]) -> str:
+        """Start one run; after a lost response, attach to the run it started (no SDK auto-retry)."""
+        client = single_attempt_client(self.hook)
+        key = arguments[RUN_KEY_ARGUMENT]
+
+        def find() -> str | None:
+            run = self.find_run(key)
+            return run["Id"] if run else None
+
         try:
-            return self.hook.conn.start_job_run(JobName=self.job_name, Arguments=arguments)["JobRunId"]
+            run_id, _ = start_once(
+                lambda: client.start_job_run(JobName=self.job_name, Arguments=arguments)["JobRunId"],
+                find,
+                what=f"Glue job '{self.job_name}' run",
+            )
+            return run_id
         except ClientError as error:
             if error_code(error) == "EntityNotFoundException":
                 raise self._not_found() from error
@@ -142,6 +159,12 @@ class GlueJobOperator(AwsBaseOperator[GlueJobHook]):
             poll_interval=self.poll_interval,
             **trigger_kwargs(self),
         )
+
+    def to_asl(self, ctx: AslContext) -> Fragment:
+        """Glue job -> ``glue:startJobRun`` (``.sync`` when waiting)."""
+        from airflow_sfn_etl.asl import fragments
+
+        return fragments.glue_job(self, ctx)
 
     def execute(self, context: Context) -> str:
         arguments = validate_script_args(self.script_args)

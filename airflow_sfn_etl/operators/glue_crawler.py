@@ -17,9 +17,13 @@ from airflow_sfn_etl.operators.base import wait_or_defer
 from airflow_sfn_etl.triggers.glue_crawler import GlueCrawlerTrigger, stop_crawler
 from airflow_sfn_etl.utils.aws import default_deferrable, error_code, persist_link, trigger_kwargs
 from airflow_sfn_etl.utils.polling import raise_for_event
+from airflow_sfn_etl.utils.start_once import single_attempt_client, start_once
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
+
+    from airflow_sfn_etl.asl.context import AslContext
+    from airflow_sfn_etl.asl.ir import Fragment
 
 
 def get_crawler_or_fail(hook: GlueCrawlerHook, crawler_name: str) -> dict[str, Any]:
@@ -101,13 +105,32 @@ class GlueCrawlerOperator(AwsBaseOperator[GlueCrawlerHook]):
             self.log.info("Glue crawler '%s' is already running: joining that crawl", self.crawler_name)
             return
         self._wait_until_not_stopping(crawler)
+        before = (crawler.get("LastCrawl") or {}).get("StartTime")
+        client = single_attempt_client(self.hook, "glue_client")
+
+        def find() -> dict[str, Any] | None:
+            # A lost StartCrawler response: the crawl runs (or already ran) if the crawler says so.
+            now = get_crawler_or_fail(self.hook, self.crawler_name)
+            started = (now.get("LastCrawl") or {}).get("StartTime")
+            return now if now.get("State") in ("RUNNING", "STOPPING") or started != before else None
+
         try:
-            self.hook.glue_client.start_crawler(Name=self.crawler_name)
-            self.log.info("Started Glue crawler '%s'", self.crawler_name)
+            _, attached = start_once(
+                lambda: client.start_crawler(Name=self.crawler_name),
+                find,
+                what=f"Glue crawler '{self.crawler_name}' crawl",
+            )
+            self.log.info("%s Glue crawler '%s'", "Joined" if attached else "Started", self.crawler_name)
         except ClientError as error:
             if error_code(error) != "CrawlerRunningException":
                 raise
             self.log.info("Glue crawler '%s' is already running: joining that crawl", self.crawler_name)
+
+    def to_asl(self, ctx: AslContext) -> Fragment:
+        """Crawler -> ``aws-sdk:glue:startCrawler`` (joins a running crawl); the poll loop when waiting."""
+        from airflow_sfn_etl.asl import fragments
+
+        return fragments.glue_crawler(self, ctx)
 
     def execute(self, context: Context) -> str:
         self._start_or_join()

@@ -4,22 +4,27 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
 from airflow.providers.amazon.aws.hooks.step_function import StepFunctionHook
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 from airflow.providers.common.compat.sdk import AirflowException
 from botocore.exceptions import ClientError
 
+from airflow_sfn_etl.asl.errors import AslValidationError
+from airflow_sfn_etl.asl.validate import validate_or_raise
 from airflow_sfn_etl.links.step_function import StateMachineExecutionLink, StateMachineLink
 from airflow_sfn_etl.operators.base import wait_or_defer
 from airflow_sfn_etl.triggers.step_function import StepFunctionExecutionTrigger
 from airflow_sfn_etl.utils.aws import default_deferrable, error_code, persist_link, trigger_kwargs
 from airflow_sfn_etl.utils.polling import raise_for_event
 from airflow_sfn_etl.utils.run_key import SFN_NAME_MAX, sfn_execution_name, sfn_name
+from airflow_sfn_etl.utils.start_once import start_once
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -33,6 +38,54 @@ OUTPUT_XCOM_KEY = "execution_output"
 REATTACH_STATUSES = ("RUNNING", "SUCCEEDED", "PENDING_REDRIVE")
 MAX_START_ATTEMPTS = 50
 _LOGGING_DEFAULTS = {"level": "OFF", "includeExecutionData": False, "destinations": []}
+#: How often a create/update is retried while a new role's trust is not yet visible to Step Functions.
+ROLE_PROPAGATION_ATTEMPTS = 10
+ROLE_PROPAGATION_DELAY = 3.0
+
+
+def trust_policy(account: str) -> dict[str, Any]:
+    """Trust policy letting Step Functions (from this account only) assume the execution role."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "states.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:SourceAccount": account}},
+            }
+        ],
+    }
+
+
+def plain_params(context: Any) -> dict[str, Any]:
+    """The DAG run's params (``context["params"]``) as a plain JSON-serializable dict."""
+    params = context.get("params") if hasattr(context, "get") else None
+    if params is None:
+        return {}
+    dump = getattr(params, "dump", None)
+    values = dump() if callable(dump) else dict(params)
+    out: dict[str, Any] = {}
+    for key in sorted(values):
+        value = values[key]
+        try:
+            json.dumps(value)
+        except (TypeError, ValueError):
+            raise AirflowException(
+                f"DAG param '{key}' ({type(value).__name__}) is not JSON-serializable, so it cannot be "
+                "passed as execution input; give it a JSON value or pass input explicitly"
+            ) from None
+        out[str(key)] = value
+    return out
+
+
+def invalid_definition_message(name: str, source: str, error: Exception) -> str:
+    """The message of an invalid definition: which state machine, from where, and each problem."""
+    problems = getattr(error, "errors", None) or [str(error)]
+    return (
+        f"The definition of state machine '{name}' ({source}) is invalid; nothing was deployed:\n"
+        + "\n".join(f"- {p}" for p in problems)
+    )
 
 
 def load_definition(definition: dict[str, Any] | str, base_dir: Path | None = None) -> dict[str, Any]:
@@ -99,17 +152,33 @@ class StepFunctionDeployOperator(AwsBaseOperator[StepFunctionHook]):
     cause updates; when nothing differs no call is made. Returns the state machine ARN. The type
     (STANDARD/EXPRESS) cannot be changed in place: a mismatch fails with a clear message.
 
+    The definition comes either from ``definition`` or, compiled at execute time (never at DAG
+    import), from an Airflow DAG (``source_dag_file`` + ``source_dag_id``). Either way it is
+    validated (:mod:`airflow_sfn_etl.asl.validate`) before any AWS call; an invalid one fails
+    the task naming each bad state. With ``create_role`` the execution role ``role_name`` is
+    created or updated (trust: ``states.amazonaws.com`` from this account) with the generated
+    least-privilege inline policy (:mod:`airflow_sfn_etl.asl.iam`), and its ARN is used.
+
     :param state_machine_name: name of the state machine.
     :param definition: ASL as a dict, a JSON string, or a path to an ``.asl.json`` file
         (relative paths are tried against the working directory, then the DAG file's folder).
-    :param role_arn: IAM role the state machine runs as.
+    :param source_dag_file: Python file of the Airflow DAG to compile instead of ``definition``
+        (relative paths: against the working directory, then the DAG file's folder).
+    :param source_dag_id: the DAG to compile when ``source_dag_file`` defines several.
+    :param role_arn: IAM role the state machine runs as (not needed with ``create_role``).
+    :param create_role: create or update the IAM role ``role_name`` with the generated policy.
+    :param role_name: name of the role ``create_role`` manages (default ``<state_machine_name>-role``).
+    :param policy_params: values of the execution input fields used to scope the generated policy
+        (default: the DAG run's params, merged over the source DAG's param defaults).
     :param logging_configuration: Step Functions ``loggingConfiguration``.
     :param publish_version: publish a version on create/update.
     :param state_machine_type: STANDARD or EXPRESS.
     """
 
     aws_hook_class = StepFunctionHook
-    template_fields: Sequence[str] = aws_template_fields("state_machine_name", "role_arn")
+    template_fields: Sequence[str] = aws_template_fields(
+        "state_machine_name", "role_arn", "role_name", "source_dag_file", "source_dag_id", "policy_params"
+    )
     operator_extra_links = (StateMachineLink(),)
     ui_color = "#f9c915"
 
@@ -117,8 +186,13 @@ class StepFunctionDeployOperator(AwsBaseOperator[StepFunctionHook]):
         self,
         *,
         state_machine_name: str,
-        definition: dict[str, Any] | str,
-        role_arn: str,
+        definition: dict[str, Any] | str | None = None,
+        source_dag_file: str | None = None,
+        source_dag_id: str | None = None,
+        role_arn: str | None = None,
+        create_role: bool = False,
+        role_name: str | None = None,
+        policy_params: dict[str, Any] | None = None,
         logging_configuration: dict[str, Any] | None = None,
         publish_version: bool = False,
         state_machine_type: str = "STANDARD",
@@ -127,11 +201,30 @@ class StepFunctionDeployOperator(AwsBaseOperator[StepFunctionHook]):
         super().__init__(**kwargs)
         if state_machine_type not in STATE_MACHINE_TYPES:
             raise ValueError(f"state_machine_type must be STANDARD or EXPRESS, not {state_machine_type!r}")
+        if (definition is None) == (source_dag_file is None):
+            raise ValueError(
+                f"Task '{self.task_id}': give exactly one of definition (ASL dict, JSON text or .asl.json "
+                "path) or source_dag_file (an Airflow DAG file compiled at run time)"
+            )
+        if source_dag_id is not None and source_dag_file is None:
+            raise ValueError(f"Task '{self.task_id}': source_dag_id needs source_dag_file")
+        if not create_role and not role_arn:
+            raise ValueError(
+                f"Task '{self.task_id}': give role_arn, or create_role=True to create the execution role "
+                "with the generated least-privilege policy"
+            )
+        if create_role and role_arn:
+            raise ValueError(f"Task '{self.task_id}': give role_arn or create_role=True, not both")
         if isinstance(definition, dict):
             load_definition(definition)
         self.state_machine_name = state_machine_name
         self.definition = definition
+        self.source_dag_file = source_dag_file
+        self.source_dag_id = source_dag_id
         self.role_arn = role_arn
+        self.create_role = create_role
+        self.role_name = role_name
+        self.policy_params = policy_params
         self.logging_configuration = logging_configuration
         self.publish_version = publish_version
         self.state_machine_type = state_machine_type
@@ -155,29 +248,139 @@ class StepFunctionDeployOperator(AwsBaseOperator[StepFunctionHook]):
             )
         dag = context.get("dag")
         base_dir = Path(dag.fileloc).parent if dag is not None and getattr(dag, "fileloc", None) else None
-        document = load_definition(self.definition, base_dir)
+        document, defaults, source = self._document(base_dir)
+        try:
+            validate_or_raise(document)
+        except AslValidationError as error:
+            raise AirflowException(
+                invalid_definition_message(self.state_machine_name, source, error)
+            ) from None
         definition = canonical_json(document)
+        role_created = False
+        if self.create_role:
+            values = {**defaults, **plain_params(context), **(self.policy_params or {})}
+            self.role_arn = self.ensure_role(document, values)
+            role_created = True
         arn = self.find_state_machine()
         extra: dict[str, Any] = {}
         if self.logging_configuration:
             extra["loggingConfiguration"] = self.logging_configuration
         if arn is None:
-            arn = self.hook.conn.create_state_machine(
-                name=self.state_machine_name,
-                definition=definition,
-                roleArn=self.role_arn,
-                type=self.state_machine_type,
-                publish=self.publish_version,
-                **extra,
-            )["stateMachineArn"]
+            arn = self._retry_while_role_propagates(
+                lambda: self.hook.conn.create_state_machine(
+                    name=self.state_machine_name,
+                    definition=definition,
+                    roleArn=self.role_arn,
+                    type=self.state_machine_type,
+                    publish=self.publish_version,
+                    **extra,
+                )["stateMachineArn"],
+                role_created,
+            )
             self.log.info("Created state machine %s", arn)
         else:
-            self._update_if_changed(arn, document, definition, extra)
+            self._update_if_changed(arn, document, definition, extra, role_created)
         persist_link(StateMachineLink, context, self, state_machine_arn=arn)
         return arn
 
+    def _document(self, base_dir: Path | None) -> tuple[dict[str, Any], dict[str, Any], str]:
+        """(definition, param defaults of its source DAG, where it came from) without any AWS call."""
+        if self.source_dag_file is None:
+            assert self.definition is not None
+            source = (
+                self.definition
+                if isinstance(self.definition, str) and len(self.definition) < 300
+                else "given"
+            )
+            return load_definition(self.definition, base_dir), {}, f"definition {source}"
+        from airflow_sfn_etl.asl import AslError, compile_dag, definition
+        from airflow_sfn_etl.asl.loader import load_dags, pick_dag
+
+        path = Path(self.source_dag_file)
+        if not path.is_absolute() and not path.is_file() and base_dir is not None:
+            path = base_dir / path
+        if not path.is_file():
+            raise AirflowException(
+                f"source_dag_file {self.source_dag_file!r} not found (tried the working directory"
+                + (f" and {base_dir}" if base_dir else "")
+                + "); give the path of the Airflow DAG file to compile"
+            )
+        source = f"compiled from DAG file {path}" + (
+            f", DAG '{self.source_dag_id}'" if self.source_dag_id else ""
+        )
+        try:
+            dag = pick_dag(load_dags(str(path)), self.source_dag_id, str(path))
+            machine = compile_dag(dag)
+        except (AslError, LookupError) as error:
+            raise AirflowException(
+                f"Cannot compile the state machine '{self.state_machine_name}' ({source}): {error}"
+            ) from None
+        for note in machine.notes:
+            self.log.info("Compiler note: %s", note)
+        self.log.info("Compiled DAG '%s' to %d states", machine.dag_id, len(machine.graph.iter_states()))
+        return definition(machine), dict(machine.param_defaults), source
+
+    def ensure_role(self, document: dict[str, Any], params: dict[str, Any]) -> str:
+        """Create or update the execution role with the generated least-privilege policy; return its ARN."""
+        from airflow_sfn_etl.asl.iam import build_iam_policy_from_definition
+
+        role_name = self.role_name or f"{self.state_machine_name}-role"
+        account = self.hook.account_id
+        region = self.hook.conn_region_name
+        policy = build_iam_policy_from_definition(document, region=region, account=account, params=params)
+        for note in policy.notes:
+            self.log.info("IAM note: %s", note)
+        iam = AwsBaseHook(
+            aws_conn_id=self.aws_conn_id,
+            client_type="iam",
+            region_name=self.region_name,
+            verify=self.verify,
+            config=self.botocore_config,
+        ).conn
+        trust = json.dumps(trust_policy(account), sort_keys=True)
+        try:
+            role = iam.get_role(RoleName=role_name)["Role"]
+            iam.update_assume_role_policy(RoleName=role_name, PolicyDocument=trust)
+            self.log.info("Updating IAM role %s", role["Arn"])
+        except ClientError as error:
+            if error_code(error) != "NoSuchEntity":
+                raise
+            role = iam.create_role(
+                RoleName=role_name,
+                AssumeRolePolicyDocument=trust,
+                Description=f"Execution role of Step Functions state machine {self.state_machine_name}",
+            )["Role"]
+            self.log.info("Created IAM role %s", role["Arn"])
+        iam.put_role_policy(
+            RoleName=role_name,
+            PolicyName=f"{self.state_machine_name}-least-privilege",
+            PolicyDocument=json.dumps(policy.document, sort_keys=True),
+        )
+        self.log.info(
+            "Role %s has the generated policy: %d statements", role_name, len(policy.document["Statement"])
+        )
+        return str(role["Arn"])
+
+    def _retry_while_role_propagates(self, call: Any, role_created: bool) -> Any:
+        """Run ``call``; while a just-written role is not yet assumable by Step Functions, retry."""
+        for attempt in range(1, ROLE_PROPAGATION_ATTEMPTS + 1):
+            try:
+                return call()
+            except ClientError as error:
+                retry = role_created and error_code(error) in ("AccessDeniedException", "InvalidArn")
+                if not retry or attempt == ROLE_PROPAGATION_ATTEMPTS:
+                    raise
+                self.log.info("The new role is not assumable yet (%s); retrying", error_code(error))
+                time.sleep(ROLE_PROPAGATION_DELAY)
+        raise AssertionError("unreachable")
+
     def _update_if_changed(
-        self, arn: str, document: dict[str, Any], definition: str, extra: dict[str, Any]
+        self,
+        arn: str,
+        document: dict[str, Any],
+        definition: str,
+        extra: dict[str, Any],
+        role_created: bool = False,
     ) -> None:
         current = self.hook.conn.describe_state_machine(stateMachineArn=arn)
         current_type = current.get("type", "STANDARD")
@@ -203,7 +406,9 @@ class StepFunctionDeployOperator(AwsBaseOperator[StepFunctionHook]):
         update["loggingConfiguration"] = normalize_logging(self.logging_configuration)
         if self.publish_version:
             update["publish"] = True
-        self.hook.conn.update_state_machine(stateMachineArn=arn, **update)
+        self._retry_while_role_propagates(
+            lambda: self.hook.conn.update_state_machine(stateMachineArn=arn, **update), role_created
+        )
         self.log.info("Updated state machine %s (%s changed)", arn, ", ".join(changes))
 
 
@@ -221,10 +426,11 @@ class StepFunctionRunOperator(AwsBaseOperator[StepFunctionHook]):
     under ``execution_output``.
 
     :param state_machine_arn: ARN of the state machine (a version or alias ARN works too).
-    :param input: execution input (dict or JSON string; templated).
+    :param input: execution input (dict or JSON string; templated); ``None``: the DAG run's params.
     :param execution_name: execution name; default derived from dag_id/run_id/task_id.
     :param wait_for_completion: wait for the execution to end.
-    :param poll_interval: seconds between the first polls (later polls back off up to a minute).
+    :param poll_interval: seconds between the first polls (later polls back off).
+    :param max_poll_interval: upper bound of the delay between polls, in seconds.
     :param deferrable: wait on the triggerer instead of the worker.
     """
 
@@ -242,10 +448,12 @@ class StepFunctionRunOperator(AwsBaseOperator[StepFunctionHook]):
         execution_name: str | None = None,
         wait_for_completion: bool = True,
         poll_interval: float = 5,
+        max_poll_interval: float = 60,
         deferrable: bool = default_deferrable(),
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.max_poll_interval = max(max_poll_interval, poll_interval)
         self.state_machine_arn = state_machine_arn
         self.input = input
         self.execution_name = execution_name
@@ -254,9 +462,9 @@ class StepFunctionRunOperator(AwsBaseOperator[StepFunctionHook]):
         self.deferrable = deferrable
         self.execution_arn: str | None = None
 
-    def _input_json(self) -> str:
+    def _input_json(self, context: Context) -> str:
         if self.input is None:
-            return "{}"
+            return json.dumps(plain_params(context), sort_keys=True)
         if isinstance(self.input, str):
             try:
                 json.loads(self.input)
@@ -283,9 +491,14 @@ class StepFunctionRunOperator(AwsBaseOperator[StepFunctionHook]):
         for attempt in range(1, MAX_START_ATTEMPTS + 1):
             name = base_name if attempt == 1 else sfn_name(base_name, suffix=f"-r{attempt}")
             try:
-                arn = conn.start_execution(
-                    stateMachineArn=self.state_machine_arn, name=name, input=input_json
-                )["executionArn"]
+                # The name makes a repeated start safe: retry a throttling burst here, with backoff.
+                arn, _ = start_once(
+                    lambda: conn.start_execution(  # noqa: B023 - called within this iteration
+                        stateMachineArn=self.state_machine_arn, name=name, input=input_json
+                    )["executionArn"],
+                    lambda: None,
+                    what=f"Step Functions execution {name}",
+                )
                 self.log.info("Started execution %s", arn)
                 return arn
             except ClientError as error:
@@ -313,7 +526,10 @@ class StepFunctionRunOperator(AwsBaseOperator[StepFunctionHook]):
         if self.execution_arn is None:
             raise AirflowException("No execution to wait for: execute() has not started one")
         return StepFunctionExecutionTrigger(
-            execution_arn=self.execution_arn, poll_interval=self.poll_interval, **trigger_kwargs(self)
+            execution_arn=self.execution_arn,
+            poll_interval=self.poll_interval,
+            max_poll_interval=self.max_poll_interval,
+            **trigger_kwargs(self),
         )
 
     def execute(self, context: Context) -> str:
@@ -322,7 +538,7 @@ class StepFunctionRunOperator(AwsBaseOperator[StepFunctionHook]):
                 f"state_machine_arn {self.state_machine_arn!r} is not a state machine ARN "
                 "(arn:aws:states:<region>:<account>:stateMachine:<name>)"
             )
-        input_json = self._input_json()
+        input_json = self._input_json(context)
         self.execution_arn = self.start_or_attach(self._base_name(context), input_json)
         persist_link(StateMachineExecutionLink, context, self, execution_arn=self.execution_arn)
         if self.wait_for_completion:

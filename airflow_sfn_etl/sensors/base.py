@@ -21,27 +21,46 @@ class AwsRunSensor(AwsBaseSensor[Any]):
     """Wait for an AWS run to end: success returns, a failed run raises with the service's reason.
 
     In deferrable mode the sensor checks once in the worker, then defers to the trigger, which
-    polls every ``poke_interval`` seconds with backoff up to ``max_poll_interval`` and stops the
-    run when a user kills the task (``cancel_on_kill``).
+    waits ``poke_interval`` seconds, then polls with backoff up to ``max_poll_interval`` and stops
+    the run when a user kills the task (``cancel_on_kill``). With ``max_polls`` the wait fails
+    after that many checks (the worker's first check included) without the run ending, in poke
+    and deferrable mode alike.
 
     :param deferrable: wait on the triggerer instead of the worker.
     :param max_poll_interval: upper bound of the trigger's delay between polls, in seconds.
+    :param max_polls: fail after this many checks without the run ending (``None``: no limit).
     :param cancel_on_kill: stop the AWS run when a user kills the deferred task.
     """
+
+    #: Factor applied to the trigger's delay after each poll (1.0: a fixed interval).
+    backoff_factor: float = 1.5
 
     def __init__(
         self,
         *,
         deferrable: bool = default_deferrable(),
         max_poll_interval: float = 60,
+        max_polls: int | None = None,
         cancel_on_kill: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        if max_polls is not None and (isinstance(max_polls, bool) or int(max_polls) < 1):
+            raise ValueError(
+                f"Task '{self.task_id}': max_polls must be a positive number of polls or None, "
+                f"not {max_polls!r}"
+            )
+        if max_polls is not None and self.mode == "reschedule":
+            raise ValueError(
+                f"Task '{self.task_id}': max_polls counts the checks of one worker run and cannot be used "
+                "with mode='reschedule'; use mode='poke' or deferrable=True"
+            )
         self.deferrable = deferrable
         self.max_poll_interval = max_poll_interval
+        self.max_polls = int(max_polls) if max_polls is not None else None
         self.cancel_on_kill = cancel_on_kill
         self._trigger: AwsPollingTrigger | None = None
+        self._polls = 0
 
     def make_trigger(self, **common: Any) -> AwsPollingTrigger:
         """Return the trigger for the watched run, built with ``common`` keyword arguments."""
@@ -55,9 +74,14 @@ class AwsRunSensor(AwsBaseSensor[Any]):
     def trigger(self) -> AwsPollingTrigger:
         """The trigger, built once after templates are rendered."""
         if self._trigger is None:
+            fixed = self.backoff_factor == 1.0
             self._trigger = self.make_trigger(
                 poll_interval=self.poke_interval,
-                max_poll_interval=max(self.max_poll_interval, self.poke_interval),
+                backoff_factor=self.backoff_factor,
+                max_poll_interval=self.poke_interval
+                if fixed
+                else max(self.max_poll_interval, self.poke_interval),
+                max_polls=self.max_polls,
                 cancel_on_kill=self.cancel_on_kill,
                 aws_conn_id=self.aws_conn_id,
                 region_name=self.region_name,
@@ -75,16 +99,28 @@ class AwsRunSensor(AwsBaseSensor[Any]):
         return False
 
     def poke(self, context: Context) -> PokeReturnValue | bool:
-        return self._judge(self.trigger.check(self.hook))
+        outcome = self._judge(self.trigger.check(self.hook))
+        self._polls += 1
+        if outcome is False and self.max_polls is not None and self._polls >= self.max_polls:
+            raise AirflowException(self.trigger.timeout_message(self._polls))
+        return outcome
+
+    def prepare(self, context: Context) -> None:
+        """Check rendered template values before the first poll (subclasses extend it)."""
 
     def execute(self, context: Context) -> Any:
+        self.prepare(context)
+        self._polls = 0
         if not self.deferrable:
             return super().execute(context)
         outcome = self.poke(context)
         if isinstance(outcome, PokeReturnValue):
             return outcome.xcom_value
+        trigger = self.trigger
+        trigger.polls_done = self._polls
+        trigger.first_poll_delay = self.poke_interval
         self.defer(
-            trigger=self.trigger,
+            trigger=trigger,
             method_name="execute_complete",
             timeout=timedelta(seconds=float(self.timeout)),
         )

@@ -34,6 +34,9 @@ class AwsPollingTrigger(BaseTrigger):
     :param backoff_factor: factor applied to the delay after each poll.
     :param max_poll_interval: upper bound of the delay between polls, in seconds.
     :param max_polls: emit a ``timeout`` event after this many polls (``None``: no limit).
+    :param polls_done: polls already made before this trigger started (e.g. the sensor's first
+        check in the worker); they count towards ``max_polls``.
+    :param first_poll_delay: seconds to wait before the first poll (default: poll at once).
     :param cancel_on_kill: stop the AWS run when a user kills the deferred task.
     :param aws_conn_id: Airflow connection for AWS credentials.
     :param region_name: AWS region.
@@ -50,6 +53,8 @@ class AwsPollingTrigger(BaseTrigger):
         backoff_factor: float = 1.5,
         max_poll_interval: float = 60,
         max_polls: int | None = None,
+        polls_done: int = 0,
+        first_poll_delay: float = 0,
         cancel_on_kill: bool = True,
         aws_conn_id: str | None = "aws_default",
         region_name: str | None = None,
@@ -61,6 +66,8 @@ class AwsPollingTrigger(BaseTrigger):
         self.backoff_factor = backoff_factor
         self.max_poll_interval = max_poll_interval
         self.max_polls = max_polls
+        self.polls_done = polls_done
+        self.first_poll_delay = first_poll_delay
         self.cancel_on_kill = cancel_on_kill
         self.aws_conn_id = aws_conn_id
         self.region_name = region_name
@@ -98,6 +105,8 @@ class AwsPollingTrigger(BaseTrigger):
                 "backoff_factor": self.backoff_factor,
                 "max_poll_interval": self.max_poll_interval,
                 "max_polls": self.max_polls,
+                "polls_done": self.polls_done,
+                "first_poll_delay": self.first_poll_delay,
                 "cancel_on_kill": self.cancel_on_kill,
                 "aws_conn_id": self.aws_conn_id,
                 "region_name": self.region_name,
@@ -135,8 +144,10 @@ class AwsPollingTrigger(BaseTrigger):
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Poll with backoff until the run ends, then yield one event."""
         delays = backoff_delays(self.poll_interval, self.backoff_factor, self.max_poll_interval)
-        polls = 0
+        polls = self.polls_done
         errors = 0
+        if self.first_poll_delay > 0:
+            await asyncio.sleep(self.first_poll_delay)
         while True:
             try:
                 status = await asyncio.to_thread(self.check, self.hook)

@@ -12,6 +12,7 @@ from airflow_sfn_etl.operators.databrew import DataBrewStartJobOperator
 from airflow_sfn_etl.operators.glue import GlueJobOperator
 from airflow_sfn_etl.operators.glue_crawler import GlueCrawlerOperator
 from airflow_sfn_etl.operators.sns import SnsPublishOperator
+from airflow_sfn_etl.sensors.glue_crawler import GlueCrawlerSensor
 
 SQL = Path(__file__).parent / "sql"
 
@@ -113,31 +114,36 @@ def sales_marketing_dag() -> DAG:
 
 
 def glue_crawler_job_dag() -> DAG:
-    """Crawler (start + poll loop, at most 3 polls of ``wait_time`` seconds) -> Glue job."""
+    """As ``dags/glue_crawler_job.py``: start the crawler (joining a running crawl), a sensor polling
+    it every ``wait_time`` seconds at most 3 times, then the Glue job."""
     with DAG(
         dag_id="glue_crawler_job_asl_test",
         description="Glue crawler, then Glue job",
         schedule=None,
         start_date=datetime(2026, 1, 1),
-        params={"crawler": "se2_in0", "job": "se2_job0", "wait_time": 60},
+        params={"crawler": "se2_in0", "job": "se2_job0", "bucket": "test-glue00",
+                "output_prefix": "se2/out0/", "wait_time": 60},
+        default_args={"retries": 3, "retry_delay": timedelta(seconds=1), "retry_exponential_backoff": True},
     ) as dag:
         crawl = GlueCrawlerOperator(
             task_id="submit_crawler_job",
             task_display_name="Submit Crawler Job",
             crawler_name="{{ params.crawler }}",
-            poll_interval="{{ params.wait_time }}",
-            max_polls=3,
-            retries=3,
+            wait_for_completion=False,
             retry_delay=timedelta(seconds=120),
-            retry_exponential_backoff=2.0,
+        )
+        wait = GlueCrawlerSensor(
+            task_id="wait_for_crawler",
+            task_display_name="Wait for Crawler",
+            crawler_name="{{ params.crawler }}",
+            wait_time="{{ params.wait_time }}",
+            max_polls=3,
         )
         job = GlueJobOperator(
             task_id="run_final_glue_job",
             task_display_name="Run Final Glue Job",
             job_name="{{ params.job }}",
-            retries=3,
-            retry_delay=timedelta(seconds=1),
-            retry_exponential_backoff=2.0,
+            script_args={"--output_path": "s3://{{ params.bucket }}/{{ params.output_prefix }}"},
         )
-        crawl >> job
+        crawl >> wait >> job
     return dag

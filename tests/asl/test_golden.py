@@ -132,25 +132,44 @@ def test_crawler_flow_has_no_lambda_and_a_bounded_poll_loop() -> None:
     start = states["Submit Crawler Job"]
     assert start["Resource"] == "arn:aws:states:::aws-sdk:glue:startCrawler"
     assert start["Parameters"] == {"Name.$": "$.crawler"}
+    # A crawl already running is joined: the catch leads to the sensor's loop, like Next does.
+    assert start["Next"] == "Wait for Crawler: Init Poll Count"
     assert start["Catch"] == [
         {
             "ErrorEquals": ["Glue.CrawlerRunningException"],
-            "Next": "Submit Crawler Job: Init Poll Count",
+            "Next": "Wait for Crawler: Init Poll Count",
             "ResultPath": None,
         }
     ]
-    assert states["Submit Crawler Job: Wait"]["SecondsPath"] == "$.wait_time"
-    assert "States.MathAdd" in json.dumps(states["Submit Crawler Job: Count Poll"])
-    assert states["Submit Crawler Job: Poll Limit?"]["Choices"][0]["NumericGreaterThanEquals"] == 3
-    assert states["Submit Crawler Job: Timed Out"]["CausePath"] == (
+    assert start["Retry"][1] == {
+        "ErrorEquals": ["States.ALL"], "IntervalSeconds": 120, "MaxAttempts": 3, "BackoffRate": 2.0
+    }
+    assert states["Wait for Crawler: Wait"]["SecondsPath"] == "$.wait_time"
+    assert states["Wait for Crawler: Get State"]["Resource"] == "arn:aws:states:::aws-sdk:glue:getCrawler"
+    assert "States.MathAdd" in json.dumps(states["Wait for Crawler: Count Poll"])
+    assert states["Wait for Crawler: Poll Limit?"]["Choices"][0]["NumericGreaterThanEquals"] == 3
+    assert states["Wait for Crawler: Timed Out"]["CausePath"] == (
         "States.Format('Crawler {} did not finish after 3 polls', $.crawler)"
     )
-    assert states["Submit Crawler Job: Succeeded?"]["Choices"][0]["Next"] == "Run Final Glue Job"
-    assert states["Submit Crawler Job: Crawl Failed"]["Type"] == "Fail"
-    assert "CausePath" in states["Submit Crawler Job: Crawl Failed"]
+    assert states["Wait for Crawler: Succeeded?"]["Choices"][0]["Next"] == "Run Final Glue Job"
+    assert states["Wait for Crawler: Crawl Failed"]["Type"] == "Fail"
+    assert "LastCrawl" in states["Wait for Crawler: Crawl Failed"]["CausePath"]
     job = states["Run Final Glue Job"]
     assert job["Resource"] == "arn:aws:states:::glue:startJobRun.sync"
+    assert job["Parameters"] == {
+        "JobName.$": "$.job",
+        "Arguments": {"--output_path.$": "States.Format('s3://{}/{}', $.bucket, $.output_prefix)"},
+    }
     assert job["End"] is True
     assert job["Retry"] == [
         {"ErrorEquals": ["States.ALL"], "IntervalSeconds": 1, "MaxAttempts": 3, "BackoffRate": 2.0}
     ]
+
+
+def test_crawler_flow_mirrors_the_shipped_dag() -> None:
+    from airflow_sfn_etl.asl.loader import load_dags
+    from airflow_sfn_etl.flows.settings import DAGS_FOLDER
+
+    shipped = definition(compile_dag(load_dags(str(DAGS_FOLDER / "glue_crawler_job.py"))["glue_crawler_job"]))
+    tested = definition(compile_dag(glue_crawler_job_dag()))
+    assert shipped["States"] == tested["States"]

@@ -19,8 +19,8 @@ def test_sales_flow_diagram_has_parallel_and_branch_subgraphs() -> None:
 
 def test_crawler_diagram_labels_choice_edges_and_catch() -> None:
     text = render_mermaid(compile_dag(glue_crawler_job_dag()))
-    assert '{"Submit Crawler Job: Ready?"}' in text
-    assert '-->|"$.submit_crawler_job_state.State == READY"|' in text
-    assert '-->|"$.submit_crawler_job_polls.count >= 3"|' in text
+    assert '{"Wait for Crawler: Ready?"}' in text
+    assert '-->|"$.wait_for_crawler_state.State == READY"|' in text
+    assert '-->|"$.wait_for_crawler_polls.count >= 3"|' in text
     assert '-->|"default"|' in text
     assert '-.->|"catch Glue.CrawlerRunningException"|' in text

@@ -14,6 +14,9 @@ that moves it fails loudly at sandbox start instead of silently running moto's o
 4. ``BaseExecutionWorkerCommunication._reflect_execution_status``: the execution's output is made
    JSON-safe, so DescribeExecution never fails on a value the interpreter left as ``datetime``
    (e.g. ``$$.Execution.StartTime`` passed through).
+5. Intrinsic string literals: the escapes AWS documents (``\\'``, ``\\{``, ``\\}``, ``\\\\``) are
+   unescaped, and ``States.Format`` replaces only unescaped ``{}`` (moto kept the backslashes
+   and ran Python's ``str.format``, so a literal quote or brace broke the state).
 """
 
 from __future__ import annotations
@@ -41,8 +44,15 @@ SANDBOX_SERVICES: dict[str, type] = {
 
 #: AWS SDK integration error prefixes as AWS spells them (lower-cased service name -> prefix).
 AWS_SDK_ERROR_PREFIXES = {
-    "glue": "Glue", "athena": "Athena", "databrew": "DataBrew", "sns": "Sns", "s3": "S3",
-    "sqs": "Sqs", "iam": "Iam", "sfn": "Sfn", "dynamodb": "DynamoDb",
+    "glue": "Glue",
+    "athena": "Athena",
+    "databrew": "DataBrew",
+    "sns": "Sns",
+    "s3": "S3",
+    "sqs": "Sqs",
+    "iam": "Iam",
+    "sfn": "Sfn",
+    "dynamodb": "DynamoDb",
 }
 
 _installed = False
@@ -53,21 +63,28 @@ def _attr(module_name: str, name: str) -> tuple[Any, Any]:
     try:
         module = importlib.import_module(module_name)
     except ImportError as err:
-        raise RuntimeError(f"sandbox Step Functions patch: moto has no module {module_name} ({err}); "
-                           "this moto version is not supported by the sandbox") from err
+        raise RuntimeError(
+            f"sandbox Step Functions patch: moto has no module {module_name} ({err}); "
+            "this moto version is not supported by the sandbox"
+        ) from err
     if not hasattr(module, name):
-        raise RuntimeError(f"sandbox Step Functions patch: {module_name}.{name} is gone; "
-                           "this moto version is not supported by the sandbox")
+        raise RuntimeError(
+            f"sandbox Step Functions patch: {module_name}.{name} is gone; "
+            "this moto version is not supported by the sandbox"
+        )
     return module, getattr(module, name)
 
 
 def _patch_service_factory() -> None:
     factory_module, original = _attr(f"{_SERVICE}.state_task_service_factory", "state_task_service_for")
-    user_module, user_original = _attr(f"{_PARSER}.asl.component.state.exec.state_task.state_task_factory",
-                                       "state_task_service_for")
+    user_module, user_original = _attr(
+        f"{_PARSER}.asl.component.state.exec.state_task.state_task_factory", "state_task_service_for"
+    )
     if user_original is not original:
-        raise RuntimeError("sandbox Step Functions patch: state_task_factory no longer uses "
-                           "state_task_service_factory.state_task_service_for")
+        raise RuntimeError(
+            "sandbox Step Functions patch: state_task_factory no longer uses "
+            "state_task_service_factory.state_task_service_for"
+        )
 
     @functools.wraps(original)
     def state_task_service_for(service_name: str) -> Any:
@@ -114,6 +131,45 @@ def _patch_json_safe_output() -> None:
     comm._reflect_execution_status = _reflect_execution_status
 
 
+_ESCAPED = {"'": "\x00q", "{": "\x00l", "}": "\x00r", "\\": "\x00b"}
+_RESTORE = {v: k for k, v in _ESCAPED.items()}
+
+
+def _restore(text: str) -> str:
+    for marker, char in _RESTORE.items():
+        text = text.replace(marker, char)
+    return text
+
+
+def _patch_intrinsic_escapes() -> None:
+    _, preprocessor = _attr(f"{_PARSER}.asl.parse.intrinsic.preprocessor", "Preprocessor")
+    _, string_format = _attr(
+        f"{_PARSER}.asl.component.intrinsic.function.statesfunction.generic.string_format",
+        "StringFormat",
+    )
+    original_replace = preprocessor._replace_escaped_characters
+
+    def _replace_escaped_characters(match: Any) -> str:
+        char = match.group(1)
+        if char in _ESCAPED:
+            return _ESCAPED[char]
+        return original_replace(match)
+
+    def _eval_body(self: Any, env: Any) -> None:
+        self.argument_list.eval(env=env)
+        args = env.stack.pop()
+        template: str = args[0]
+        values = [self._to_str_repr(v) for v in args[1:]]
+        pieces = template.split("{}")
+        if len(pieces) - 1 > len(values):
+            raise ValueError(f"States.Format has {len(pieces) - 1} placeholders but {len(values)} arguments")
+        out = pieces[0] + "".join(str(v) + piece for v, piece in zip(values, pieces[1:], strict=False))
+        env.stack.append(_restore(out))
+
+    preprocessor._replace_escaped_characters = staticmethod(_replace_escaped_characters)
+    string_format._eval_body = _eval_body
+
+
 def install() -> None:
     """Apply every patch once (idempotent)."""
     global _installed
@@ -123,4 +179,5 @@ def install() -> None:
     _patch_aws_sdk_error_names()
     _patch_stopped_stays_stopped()
     _patch_json_safe_output()
+    _patch_intrinsic_escapes()
     _installed = True

@@ -1,0 +1,48 @@
+"""Load the DAGs a Python file defines, for compiling them (the CLI and the deploy operator).
+
+Importing a DAG file runs its top-level code (DAG files do no work at import), nothing else:
+no AWS call, no sandbox.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+
+def load_dags(path: str) -> dict[str, Any]:
+    """Import a DAG file and return its DAGs by dag_id (top-level DAG objects, sorted)."""
+    from airflow.sdk import DAG
+
+    file = Path(path).resolve()
+    if not file.is_file():
+        raise FileNotFoundError(f"DAG file not found: {path}")
+    name = f"sfn_etl_dag_{uuid.uuid5(uuid.NAMESPACE_URL, str(file)).hex}"
+    spec = importlib.util.spec_from_file_location(name, file)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    sys.path.insert(0, str(file.parent))
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(file.parent))
+    dags = {obj.dag_id: obj for obj in vars(module).values() if isinstance(obj, DAG)}
+    return dict(sorted(dags.items()))
+
+
+def pick_dag(dags: dict[str, Any], dag_id: str | None, path: str) -> Any:
+    """The DAG named ``dag_id``, or the file's only DAG."""
+    if dag_id:
+        if dag_id not in dags:
+            raise LookupError(f"{path} has no DAG '{dag_id}' (found: {', '.join(dags) or 'none'})")
+        return dags[dag_id]
+    if len(dags) != 1:
+        raise LookupError(
+            f"{path} defines {len(dags)} DAGs ({', '.join(dags) or 'none'}); choose one with --dag-id"
+        )
+    return next(iter(dags.values()))

@@ -1,0 +1,186 @@
+"""Deploy from a compiled DAG, validation before AWS, the generated role, params as execution input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from unittest.mock import MagicMock
+
+import boto3
+import pytest
+from airflow.providers.common.compat.sdk import AirflowException
+from moto import mock_aws
+from provider_support import make_context
+
+from airflow_sfn_etl.operators.step_function import StepFunctionDeployOperator, StepFunctionRunOperator
+
+ROOT = Path(__file__).resolve().parents[2]
+CRAWLER_DAG = ROOT / "dags" / "glue_crawler_job.py"
+COMMITTED = ROOT / "state_machines" / "glue_crawler_job.asl.json"
+
+
+def test_source_dag_is_compiled_at_execute_not_at_construction(monkeypatch):
+    calls = []
+    import airflow_sfn_etl.asl as asl
+
+    monkeypatch.setattr(
+        asl, "compile_dag", lambda *a, **k: calls.append(a) or (_ for _ in ()).throw(RuntimeError)
+    )
+    StepFunctionDeployOperator(
+        task_id="deploy",
+        state_machine_name="sm",
+        source_dag_file=str(CRAWLER_DAG),
+        role_arn="arn:aws:iam::1:role/r",
+    )
+    assert calls == []
+
+
+@mock_aws
+def test_deploy_from_dag_file_equals_the_committed_definition():
+    op = StepFunctionDeployOperator(
+        task_id="deploy",
+        state_machine_name="crawler-flow",
+        source_dag_file=str(CRAWLER_DAG),
+        source_dag_id="glue_crawler_job",
+        role_arn="arn:aws:iam::123456789012:role/sfn",
+    )
+    arn = op.execute(make_context())
+    deployed = json.loads(
+        boto3.client("stepfunctions").describe_state_machine(stateMachineArn=arn)["definition"]
+    )
+    assert deployed == json.loads(COMMITTED.read_text())
+
+
+def test_relative_source_dag_file_resolves_against_the_dag_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    op = StepFunctionDeployOperator(
+        task_id="deploy",
+        state_machine_name="sm",
+        source_dag_file="glue_crawler_job.py",
+        role_arn="arn:aws:iam::1:role/r",
+    )
+    doc, defaults, source = op._document(CRAWLER_DAG.parent)
+    assert doc["StartAt"] == "Submit Crawler Job"
+    assert defaults["wait_time"] == 60
+    assert "glue_crawler_job.py" in source
+
+
+def test_missing_source_dag_file_names_it():
+    op = StepFunctionDeployOperator(
+        task_id="deploy", state_machine_name="sm", source_dag_file="nope.py", role_arn="arn:aws:iam::1:role/r"
+    )
+    op.hook = MagicMock()
+    with pytest.raises(AirflowException, match="source_dag_file 'nope.py' not found"):
+        op.execute(make_context())
+    op.hook.conn.list_state_machines.assert_not_called()
+
+
+def test_invalid_definition_fails_naming_states_before_any_aws_call():
+    bad = {
+        "StartAt": "A",
+        "States": {
+            "A": {"Type": "Pass", "Next": "Missing"},
+            "B": {"Type": "Wait", "End": True},
+        },
+    }
+    op = StepFunctionDeployOperator(
+        task_id="deploy", state_machine_name="sm", definition=bad, role_arn="arn:aws:iam::1:role/r"
+    )
+    op.hook = MagicMock()
+    with pytest.raises(AirflowException) as info:
+        op.execute(make_context())
+    message = str(info.value)
+    assert "state machine 'sm'" in message and "nothing was deployed" in message
+    assert "State 'A'" in message and "State 'B'" in message
+    op.hook.conn.list_state_machines.assert_not_called()
+    op.hook.conn.create_state_machine.assert_not_called()
+
+
+def test_needs_exactly_one_source_and_a_role():
+    with pytest.raises(ValueError, match="exactly one of definition"):
+        StepFunctionDeployOperator(task_id="d", state_machine_name="sm", role_arn="r")
+    with pytest.raises(ValueError, match="exactly one of definition"):
+        StepFunctionDeployOperator(
+            task_id="d",
+            state_machine_name="sm",
+            role_arn="r",
+            definition=str(COMMITTED),
+            source_dag_file="x.py",
+        )
+    with pytest.raises(ValueError, match="give role_arn, or create_role=True"):
+        StepFunctionDeployOperator(task_id="d", state_machine_name="sm", definition=str(COMMITTED))
+
+
+@mock_aws
+def test_create_role_writes_trust_and_generated_policy_then_uses_its_arn():
+    op = StepFunctionDeployOperator(
+        task_id="deploy",
+        state_machine_name="crawler-flow",
+        definition=str(COMMITTED),
+        create_role=True,
+        role_name="crawler-flow-role",
+    )
+    context = make_context()
+    context["params"] = {"crawler": "my_crawler", "job": "my_job", "wait_time": 5}
+    arn = op.execute(context)
+    iam = boto3.client("iam")
+    role = iam.get_role(RoleName="crawler-flow-role")["Role"]
+    assert boto3.client("stepfunctions").describe_state_machine(stateMachineArn=arn)["roleArn"] == role["Arn"]
+    trust = role["AssumeRolePolicyDocument"]
+    assert trust["Statement"][0]["Principal"] == {"Service": "states.amazonaws.com"}
+    policy = iam.get_role_policy(RoleName="crawler-flow-role", PolicyName="crawler-flow-least-privilege")
+    statements = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
+    assert statements["GlueCrawlerFromParamValues"]["Resource"] == [
+        "arn:aws:glue:us-east-1:123456789012:crawler/my_crawler"
+    ]
+    assert statements["GlueJobRunSyncFromParamValues"]["Resource"] == [
+        "arn:aws:glue:us-east-1:123456789012:job/my_job"
+    ]
+    assert not any("*" == a or a.endswith(":*") for s in statements.values() for a in s["Action"])
+
+    # Deploying again with other params updates the role's policy in place.
+    context["params"] = {"crawler": "other", "job": "my_job", "wait_time": 5}
+    op2 = StepFunctionDeployOperator(
+        task_id="deploy",
+        state_machine_name="crawler-flow",
+        definition=str(COMMITTED),
+        create_role=True,
+        role_name="crawler-flow-role",
+    )
+    assert op2.execute(context) == arn
+    policy = iam.get_role_policy(RoleName="crawler-flow-role", PolicyName="crawler-flow-least-privilege")
+    crawler = next(s for s in policy["PolicyDocument"]["Statement"] if s["Sid"].startswith("GlueCrawler"))
+    assert crawler["Resource"] == ["arn:aws:glue:us-east-1:123456789012:crawler/other"]
+
+
+@mock_aws
+def test_run_uses_the_dag_run_params_as_input_when_input_is_none():
+    sfn = boto3.client("stepfunctions")
+    arn = sfn.create_state_machine(
+        name="echo",
+        definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}),
+        roleArn="arn:aws:iam::123456789012:role/sfn",
+    )["stateMachineArn"]
+    op = StepFunctionRunOperator(task_id="run", state_machine_arn=arn, wait_for_completion=False)
+    context = make_context()
+
+    class Params(dict):
+        def dump(self):
+            return dict(self)
+
+    context["params"] = Params({"wait_time": 5, "crawler": "se2_in0"})
+    execution = op.execute(context)
+    assert json.loads(sfn.describe_execution(executionArn=execution)["input"]) == {
+        "crawler": "se2_in0",
+        "wait_time": 5,
+    }
+
+
+def test_run_refuses_params_that_are_not_json():
+    op = StepFunctionRunOperator(
+        task_id="run", state_machine_arn="arn:aws:states:us-east-1:123456789012:stateMachine:x"
+    )
+    context = make_context()
+    context["params"] = {"when": object()}
+    with pytest.raises(AirflowException, match="DAG param 'when'.*not JSON-serializable"):
+        op._input_json(context)
