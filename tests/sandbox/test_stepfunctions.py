@@ -196,6 +196,19 @@ def test_wait_choice_math_add_loop(aws: dict[str, Any]) -> None:
     assert entered.count("Wait") == 3 and entered.count("Check") == 3 and entered[-1] == "Done"
 
 
+def test_states_format_reads_json_escapes_as_aws_does(aws: dict[str, Any]) -> None:
+    """A quote and a line break in a States.Format literal, JSON-escaped as AWS documents them."""
+    definition = {
+        "StartAt": "Format",
+        "States": {"Format": {"Type": "Pass", "End": True, "Parameters": {
+            "sql.$": "States.Format('SELECT \\'{}\\' AS v\\nFROM {}.t \\{x\\}', $.value, $.db)"}}},
+    }
+    described = run(aws, definition, {"value": "it", "db": "sales"})
+
+    assert described["status"] == "SUCCEEDED", described.get("cause")
+    assert json.loads(described["output"])["sql"] == "SELECT 'it' AS v\nFROM sales.t {x}"
+
+
 def test_parallel_runs_both_branches_for_real(aws: dict[str, Any]) -> None:
     job = glue_job(aws, "import sys\nprint('branch job ran with', sys.argv[1:])\n")
     definition = {

@@ -17,12 +17,16 @@ that moves it fails loudly at sandbox start instead of silently running moto's o
 5. Intrinsic string literals: the escapes AWS documents (``\\'``, ``\\{``, ``\\}``, ``\\\\``) are
    unescaped, and ``States.Format`` replaces only unescaped ``{}`` (moto kept the backslashes
    and ran Python's ``str.format``, so a literal quote or brace broke the state).
+6. ``Preprocessor.visitString_intrinsic_function``: the intrinsic function is parsed from the JSON
+   string's *value*, as AWS does; moto parsed the raw JSON text, so a JSON escape (``\\'`` for
+   ``\'``, ``\\n``) reached the intrinsic parser doubled and cut the string literal short.
 """
 
 from __future__ import annotations
 
 import functools
 import importlib
+import json
 from typing import Any
 
 from .athena import SandboxAthenaService
@@ -170,6 +174,23 @@ def _patch_intrinsic_escapes() -> None:
     string_format._eval_body = _eval_body
 
 
+def _patch_intrinsic_json_decoding() -> None:
+    module, preprocessor = _attr(f"{_PARSER}.asl.parse.preprocessor", "Preprocessor")
+    intrinsic_parser = _attr(f"{_PARSER}.asl.parse.intrinsic.intrinsic_parser", "IntrinsicParser")[1]
+    string_intrinsic = _attr(f"{_PARSER}.asl.component.common.string.string_expression",
+                             "StringIntrinsicFunction")[1]
+
+    def visitString_intrinsic_function(self: Any, ctx: Any) -> Any:  # noqa: N802 (moto's name)
+        derivation = json.loads(ctx.STRINGINTRINSICFUNC().getText())
+        function, _ = intrinsic_parser.parse(derivation)
+        return string_intrinsic(intrinsic_function_derivation=derivation, function=function)
+
+    if not hasattr(preprocessor, "visitString_intrinsic_function"):
+        raise RuntimeError(f"sandbox Step Functions patch: {module.__name__}.Preprocessor has no "
+                           "visitString_intrinsic_function; this moto version is not supported")
+    preprocessor.visitString_intrinsic_function = visitString_intrinsic_function
+
+
 def install() -> None:
     """Apply every patch once (idempotent)."""
     global _installed
@@ -180,4 +201,5 @@ def install() -> None:
     _patch_stopped_stays_stopped()
     _patch_json_safe_output()
     _patch_intrinsic_escapes()
+    _patch_intrinsic_json_decoding()
     _installed = True
