@@ -80,11 +80,11 @@ def sales_marketing_params() -> dict[str, Param]:
             section="DataBrew",
         ),
         "month": Param(
-            "",
+            "latest",
             type="string",
-            pattern=r"^(|\d{4}-(0[1-9]|1[0-2]))$",
+            pattern=r"^(latest|\d{4}-(0[1-9]|1[0-2]))$",
             title="Month to refresh",
-            description="Optional YYYY-MM named in the notice; empty for a routine monthly refresh.",
+            description="YYYY-MM named in the notice, or 'latest' for the routine monthly refresh.",
             section="Notification",
         ),
     }

@@ -90,13 +90,10 @@ def test_identifier_fields_reject_sql_injection(api_params: dict[str, dict[str, 
         jsonschema.validate("Not_A_Bucket!", api_params["transformed_bucket"]["schema"])
 
 
-def test_optional_month_can_be_left_empty_in_the_form(api_params: dict[str, dict[str, Any]]) -> None:
-    """An optional field must be optional for the UI too.
-
-    The UI sends ``null`` for an emptied text field and marks every field whose type excludes
-    ``null`` as required, so an optional param needs ``type=["null", "string"]``.
-    """
+def test_month_has_a_valid_default_so_the_form_triggers_as_is(api_params: dict[str, dict[str, Any]]) -> None:
+    """The UI marks a string field required; a valid default keeps a routine refresh one click away."""
     schema = api_params["month"]["schema"]
-    assert not _ui_required(schema), "month is optional, but the form marks it required"
-    jsonschema.validate(None, schema)
-    jsonschema.validate("", schema)
+    assert api_params["month"]["value"] == "latest"
+    jsonschema.validate(api_params["month"]["value"], schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate("", schema)
