@@ -226,6 +226,8 @@ def test_mounts_exist_and_match_the_configured_paths(spec: dict[str, Any],
         mounts = {target: source for source, target, _mode in compose.bind_mounts(services[name])}
         # Airflow parses the project's dags/ folder, mounted where the provider's files expect it.
         assert mounts[env["AIRFLOW__CORE__DAGS_FOLDER"]] == "./dags"
+        # ... and the Step Functions DAGs find their committed definitions beside it.
+        assert mounts["/opt/sfn-etl/state_machines"] == "./state_machines"
     for name in ("sandbox", "sandbox-provision"):
         env = compose.environment(services[name])
         mounts = {target: (source, mode) for source, target, mode in compose.bind_mounts(services[name])}
