@@ -62,26 +62,31 @@ def prepare_airflow_home(home: Path) -> None:
 
 
 @contextlib.contextmanager
-def captured_output(log_path: Path) -> Iterator[None]:
-    """Send everything written to fds 1 and 2 (Airflow's task logs) to ``log_path``."""
+def captured_output(log_path: Path) -> Iterator[TextIO]:
+    """Send everything written to fds 1 and 2 (Airflow's and boto's logs) to ``log_path``.
+
+    Yields a text stream on the original standard output, for the demo's own progress lines.
+    """
     sys.stdout.flush()
     sys.stderr.flush()
     saved = os.dup(1), os.dup(2)
+    console = os.fdopen(os.dup(saved[0]), "w", buffering=1)
     with open(log_path, "ab") as log:
         os.dup2(log.fileno(), 1)
         os.dup2(log.fileno(), 2)
         try:
-            yield
+            yield console
         finally:
             sys.stdout.flush()
             sys.stderr.flush()
+            console.close()
             os.dup2(saved[0], 1)
             os.dup2(saved[1], 2)
             os.close(saved[0])
             os.close(saved[1])
 
 
-def run_dag(dag_id: str, conf: dict[str, Any], log_path: Path) -> tuple[str, float]:
+def run_dag(dag_id: str, conf: dict[str, Any]) -> tuple[str, float]:
     """Run one DAG with ``dag.test()``; return (state, seconds)."""
     from airflow.dag_processing.dagbag import DagBag
 
@@ -91,8 +96,7 @@ def run_dag(dag_id: str, conf: dict[str, Any], log_path: Path) -> tuple[str, flo
         errors = "".join(f"\n{path}:\n{err}" for path, err in bag.import_errors.items())
         raise KeyError(f"DAG {dag_id!r} not found in {DAGS_FOLDER}; found {sorted(bag.dag_ids)}{errors}")
     start = time.monotonic()
-    with captured_output(log_path):
-        run = dag.test(run_conf=conf)
+    run = dag.test(run_conf=conf)
     return str(run.state), time.monotonic() - start
 
 
@@ -114,7 +118,6 @@ def write_csv(path: Path, columns: list[str], rows: list[list[Any]]) -> None:
 def run_demo(out_dir: Path, *, engines: tuple[str, ...] = ("airflow", "stepfunctions"),
              stdout: TextIO | None = None) -> int:
     """Run the demo; return 0 when every run succeeded and both engines agree."""
-    say = stdout or sys.stdout
     out_dir = out_dir.resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     prepare_airflow_home(out_dir / "airflow-home")
@@ -125,26 +128,28 @@ def run_demo(out_dir: Path, *, engines: tuple[str, ...] = ("airflow", "stepfunct
 
     from airflow_sfn_etl.sandbox import Sandbox
 
-    from .provision import provision_crawler_job, provision_sales_marketing
+    from .provision import ensure_glue_database, provision_crawler_job, provision_sales_marketing
     from .results import athena_rows, drain_notices, parquet_rows
 
     data = shared_data_dir()
     sales, crawl = SalesMarketingSettings(), CrawlerJobSettings()
     failures: list[str] = []
     results: list[EngineResult] = []
-    with Sandbox() as sandbox:
+    with captured_output(log_path) as console, Sandbox() as sandbox:
         os.environ.update(sandbox.env())
         endpoint = sandbox.endpoint_url
-        print(f"Local AWS sandbox on {endpoint}", file=say)
-        with captured_output(log_path):
-            from airflow.utils import db
+        print(f"Local AWS sandbox on {endpoint} (task logs: {log_path})", file=console)
+        from airflow.utils import db
 
-            db.resetdb()
+        db.resetdb()
         session = boto3.Session(region_name="us-east-1")
         refs = provision_sales_marketing(session, data / "workshop", sales, endpoint_url=endpoint)
         provision_crawler_job(session, data / "seed", crawl, endpoint_url=endpoint)
+        glue = session.client("glue", endpoint_url=endpoint)
+        for spec in ENGINES.values():  # each engine's tables live in a database of their own
+            ensure_glue_database(glue, spec["sales_conf"]["database"])
         print("Resources provisioned: DataBrew jobs, Athena workgroup, SNS topic, Glue crawler and job",
-              file=say)
+              file=console)
         for engine in engines:
             spec = ENGINES[engine]
             res = EngineResult(engine)
@@ -152,9 +157,9 @@ def run_demo(out_dir: Path, *, engines: tuple[str, ...] = ("airflow", "stepfunct
             for flow, conf in (("sales", spec["sales_conf"]),
                                ("crawler", {**spec["crawler_conf"], "wait_time": DEMO_WAIT_TIME})):
                 dag_id = spec[flow]
-                state, seconds = run_dag(dag_id, conf, log_path)
+                state, seconds = run_dag(dag_id, conf)
                 res.runs[dag_id], res.seconds[dag_id] = state, seconds
-                print(f"[{engine}] {dag_id}: {state} in {seconds:.1f} s", file=say)
+                print(f"[{engine}] {dag_id}: {state} in {seconds:.1f} s", file=console)
                 if state != "success":
                     failures.append(f"{dag_id} ({engine}) ended {state}; task logs in {log_path}")
             if res.runs.get(spec["sales"]) == "success":
@@ -165,7 +170,7 @@ def run_demo(out_dir: Path, *, engines: tuple[str, ...] = ("airflow", "stepfunct
             if res.runs.get(spec["crawler"]) == "success":
                 res.crawler_out = parquet_rows(session, crawl.bucket, spec["crawler_conf"]["output_prefix"],
                                                endpoint_url=endpoint)
-    return report(results, out_dir, failures, say)
+    return report(results, out_dir, failures, stdout or sys.stdout)
 
 
 def report(results: list[EngineResult], out_dir: Path, failures: list[str], say: TextIO) -> int:

@@ -29,6 +29,14 @@ DEFAULT_CREDENTIALS = {
 }
 
 
+class QuietRequestHandler(MotoRequestHandler):
+    """moto's request handler without a log line per request (set ``SFN_ETL_SANDBOX_ACCESS_LOG=1``)."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        if os.environ.get("SFN_ETL_SANDBOX_ACCESS_LOG"):
+            super().log_request(code, size)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -112,7 +120,7 @@ class Sandbox:
         runtime.configure(endpoint_url=self.endpoint_url, data_dir=self.data_dir)
         app = SandboxApp(DomainDispatcherApplication(create_backend_app))
         self._server = make_server(self.host, self.port, app, threaded=True,
-                                   request_handler=MotoRequestHandler)
+                                   request_handler=QuietRequestHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="aws-sandbox", daemon=True)
         self._thread.start()
         return self

@@ -378,6 +378,23 @@ def test_failing_athena_query_fails_the_task_with_the_reason(aws: dict[str, Any]
     assert "no_such_db" in status["StateChangeReason"] and "does not exist" in status["StateChangeReason"]
 
 
+def test_failing_query_in_a_parallel_branch_fails_the_execution_with_the_reason(aws: dict[str, Any]) -> None:
+    """A States.* error raised inside a Parallel branch reaches the execution unchanged."""
+    output = f"s3://{aws['bucket']}/athena/"
+    described = run(aws, {"StartAt": "Both", "States": {"Both": {"Type": "Parallel", "End": True, "Branches": [
+        {"StartAt": "Good", "States": {"Good": {**athena_state("SELECT 1 AS one", output), "End": True}}},
+        {"StartAt": "Bad", "States": {"Bad": {**athena_state("SELECT * FROM no_such_db.t", output),
+                                                "Retry": [{"ErrorEquals": ["States.ALL"], "MaxAttempts": 1,
+                                                           "IntervalSeconds": 1}],
+                                                "End": True}}},
+    ]}}})
+
+    assert described["status"] == "FAILED"
+    assert described["error"] == "States.TaskFailed"
+    status = json.loads(described["cause"])["QueryExecution"]["Status"]
+    assert "no_such_db" in status["StateChangeReason"]
+
+
 def test_stop_execution_cancels_the_running_athena_query(aws: dict[str, Any]) -> None:
     from airflow_sfn_etl.sandbox import faults
 

@@ -20,6 +20,10 @@ that moves it fails loudly at sandbox start instead of silently running moto's o
 6. ``Preprocessor.visitString_intrinsic_function``: the intrinsic function is parsed from the JSON
    string's *value*, as AWS does; moto parsed the raw JSON text, so a JSON escape (``\\'`` for
    ``\'``, ``\\n``) reached the intrinsic parser doubled and cut the string literal short.
+7. ``CustomErrorName`` where moto re-raises an error it received (a Parallel branch's failure, a
+   Map iteration's, a callback's): a ``States.*`` name (``States.TaskFailed`` from a ``.sync``
+   task in a branch) becomes a ``StatesErrorName`` instead of crashing the execution with
+   "Custom Error Names MUST NOT begin with the prefix 'States.'".
 """
 
 from __future__ import annotations
@@ -191,6 +195,27 @@ def _patch_intrinsic_json_decoding() -> None:
     preprocessor.visitString_intrinsic_function = visitString_intrinsic_function
 
 
+def _patch_reraised_states_error_names() -> None:
+    custom = _attr(f"{_PARSER}.asl.component.common.error_name.custom_error_name", "CustomErrorName")[1]
+    states = _attr(f"{_PARSER}.asl.component.common.error_name.states_error_name", "StatesErrorName")[1]
+
+    def error_name_of(error_name: str | None = None) -> Any:
+        if error_name and error_name.startswith("States."):
+            try:
+                return states.from_name(error_name)
+            except Exception:  # an unknown States.* name: keep moto's own refusal
+                pass
+        return custom(error_name=error_name)
+
+    for module_name in (
+        f"{_PARSER}.asl.component.state.exec.state_parallel.branches_decl",
+        f"{_PARSER}.asl.component.state.exec.state_map.iteration.iteration_worker",
+        f"{_PARSER}.asl.component.state.exec.state_task.service.state_task_service_callback",
+    ):
+        module, _ = _attr(module_name, "CustomErrorName")
+        module.CustomErrorName = error_name_of
+
+
 def install() -> None:
     """Apply every patch once (idempotent)."""
     global _installed
@@ -202,4 +227,5 @@ def install() -> None:
     _patch_json_safe_output()
     _patch_intrinsic_escapes()
     _patch_intrinsic_json_decoding()
+    _patch_reraised_states_error_names()
     _installed = True
