@@ -181,6 +181,8 @@ def provision_crawler_job(session: boto3.Session, data_dir: Path, settings: Craw
                              "--output_path": f"s3://{s.bucket}/{s.output_prefix}",
                              "library-set": "analytics"},
         "MaxCapacity": 0.0625,
+        # The DAG allows 4 active runs; AWS's default of 1 concurrent job run would refuse the others.
+        "ExecutionProperty": {"MaxConcurrentRuns": 4},
     }
     try:
         glue.get_job(JobName=s.job)

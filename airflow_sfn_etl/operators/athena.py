@@ -155,7 +155,7 @@ class AthenaQueryOperator(AwsBaseOperator[AthenaHook]):
         return location
 
     def render_template_fields(self, context: Any, jinja_env: Any = None) -> None:
-        """Render templates; a ``.sql`` file that does not exist fails naming it and where it was looked for."""
+        """Render templates; a missing ``.sql`` file fails naming it and where it was looked for."""
         from jinja2 import TemplateNotFound
 
         try:
@@ -166,7 +166,8 @@ class AthenaQueryOperator(AwsBaseOperator[AthenaHook]):
             if dag is not None and getattr(dag, "folder", None):
                 paths.append(str(dag.folder))
             raise AirflowException(
-                f"Task '{self.task_id}': SQL file '{error.name}' not found (looked in {paths or 'the DAG folder'}); "
+                f"Task '{self.task_id}': SQL file '{error.name}' not found "
+                f"(looked in {paths or 'the DAG folder'}); "
                 "add it there, set the DAG's template_searchpath to its folder, or fix query"
             ) from None
 

@@ -12,11 +12,39 @@ Kill means stop, with these limits:
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from airflow.providers.common.compat.sdk import AirflowException
 
 from airflow_sfn_etl.triggers.base import AwsPollingTrigger
+from airflow_sfn_etl.utils.polling import RunStatus
+
+#: Seconds the worker waits before its one look at a just-started run (capped at the poll interval).
+PRE_DEFER_CHECK_SECONDS = 1.0
+
+
+def check_before_defer(operator: Any, trigger: AwsPollingTrigger) -> RunStatus | None:
+    """Look at the run once before deferring; return its status if it already ended, else None.
+
+    A run that ends within a second (most Athena DDL) then needs no deferral: no triggerer round
+    trip and no second task process to resume it, which on Airflow 3.3 LocalExecutor also avoids a
+    scheduler race that fails a task whose trigger fires before the scheduler has seen the worker
+    exit after ``defer()`` (the task is then retried). When the run is still going, the trigger
+    starts one poll interval later (this look counts as its first poll), so the extra look costs no
+    extra API call.
+    """
+    time.sleep(max(0.0, min(PRE_DEFER_CHECK_SECONDS, float(trigger.poll_interval))))
+    try:
+        status = trigger.check(operator.hook)
+    except Exception as error:  # noqa: BLE001 - the trigger polls again, with its own error handling
+        operator.log.info("Could not check %s before deferring: %s", trigger.describe(), error)
+        return None
+    if isinstance(status, RunStatus) and status.done:
+        return status
+    trigger.polls_done += 1
+    trigger.first_poll_delay = max(float(trigger.first_poll_delay), float(trigger.poll_interval))
+    return None
 
 
 def wait_or_defer(operator: Any, trigger: AwsPollingTrigger) -> dict[str, Any]:
@@ -25,7 +53,15 @@ def wait_or_defer(operator: Any, trigger: AwsPollingTrigger) -> dict[str, Any]:
     Returns the success event; raises with the service's reason when the run fails.
     """
     if operator.deferrable:
-        operator.defer(trigger=trigger, method_name="execute_complete", timeout=operator.execution_timeout)
+        status = check_before_defer(operator, trigger)
+        if status is None:
+            operator.defer(
+                trigger=trigger, method_name="execute_complete", timeout=operator.execution_timeout
+            )
+        elif not status.ok:
+            raise AirflowException(status.message)
+        else:
+            return status.event()
     status = trigger.wait_sync(operator.hook)
     if not status.ok:
         raise AirflowException(status.message)

@@ -110,7 +110,7 @@ class DataBrewStartJobOperator(AwsBaseOperator[GlueDataBrewHook]):
                 raise
             attached = True
         if attached:
-            self.log.info("DataBrew job '%s' run %s was already started: attaching to it", self.job_name, run_id)
+            self.log.info("DataBrew job '%s' run %s was already started: attaching", self.job_name, run_id)
         else:
             self.log.info("Started DataBrew job '%s' run %s", self.job_name, run_id)
         return run_id

@@ -46,6 +46,23 @@ def validate_script_args(script_args: Any) -> dict[str, str]:
     return {name: str(value) for name, value in script_args.items()}
 
 
+def typical_duration(runs: list[dict[str, Any]], last: int = 5) -> float | None:
+    """Median duration in seconds of the newest ``last`` SUCCEEDED runs (None without any).
+
+    The operator already lists the job's runs to re-attach; their durations tell the trigger when
+    this run will likely end, so it can poll sparsely before and closely around that time.
+    """
+    done = [
+        r for r in runs
+        if r.get("JobRunState") == "SUCCEEDED" and r.get("StartedOn") and r.get("CompletedOn")
+    ]
+    done.sort(key=lambda r: r["StartedOn"], reverse=True)
+    seconds = sorted((r["CompletedOn"] - r["StartedOn"]).total_seconds() for r in done[:last])
+    if not seconds:
+        return None
+    return float(seconds[len(seconds) // 2])
+
+
 class GlueJobOperator(AwsBaseOperator[GlueJobHook]):
     """Run an existing Glue job and wait for it; a retry re-attaches to the run it started.
 
@@ -96,6 +113,7 @@ class GlueJobOperator(AwsBaseOperator[GlueJobHook]):
         self.verbose = verbose
         self.deferrable = deferrable
         self.run_id: str | None = None
+        self._expected_seconds: float | None = None
 
     def find_run(self, key: str) -> dict[str, Any] | None:
         """Return the newest re-attachable run of this job started with ``key``, if any."""
@@ -112,6 +130,7 @@ class GlueJobOperator(AwsBaseOperator[GlueJobHook]):
             if not page.get("NextToken"):
                 break
             kwargs["NextToken"] = page["NextToken"]
+        self._expected_seconds = typical_duration(runs)
         mine = [
             run
             for run in runs
@@ -135,6 +154,8 @@ class GlueJobOperator(AwsBaseOperator[GlueJobHook]):
                 lambda: client.start_job_run(JobName=self.job_name, Arguments=arguments)["JobRunId"],
                 find,
                 what=f"Glue job '{self.job_name}' run",
+                # Another DAG run holds the job's last concurrent-run slot: wait for it, with backoff.
+                retry_codes=frozenset({"ConcurrentRunsExceededException"}),
             )
             return run_id
         except ClientError as error:
@@ -157,6 +178,7 @@ class GlueJobOperator(AwsBaseOperator[GlueJobHook]):
             run_id=self.run_id,
             verbose=self.verbose,
             poll_interval=self.poll_interval,
+            expected_seconds=self._expected_seconds,
             **trigger_kwargs(self),
         )
 

@@ -15,7 +15,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -52,12 +52,12 @@ class AwsError(Exception):
         self.status = status
 
 
-@lru_cache(maxsize=None)
+@cache
 def service_model(service: str) -> Any:
     return botocore.session.get_session().get_service_model(service)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _rest_matchers(service: str) -> list[tuple[str, re.Pattern[str], str, int]]:
     """(method, path regex, operation, literal length) for a REST service, most specific first."""
     model = service_model(service)
@@ -274,13 +274,18 @@ class SandboxApp:
             faults.before_call(call)
             handler = _ROUTES.get((call.service, call.operation))
             if handler is None:
-                return self._call_moto(environ, body)
-            result = handler(call)
-            if result is FORWARD:
-                return self._call_moto(environ, body)
-            if isinstance(result, tuple):
-                return result
-            return json_response(result)
+                response = self._call_moto(environ, body)
+            else:
+                result = handler(call)
+                if result is FORWARD:
+                    response = self._call_moto(environ, body)
+                elif isinstance(result, tuple):
+                    response = result
+                else:
+                    response = json_response(result)
+            if response[0] < 400:
+                faults.after_call(call)  # the call ran; an "after" fault loses its response
+            return response
         except AwsError as err:
             return error_response(call, err)
 

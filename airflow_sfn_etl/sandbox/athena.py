@@ -174,6 +174,16 @@ def _bind_parameters(query: str, values: list[str]) -> str:
     return "".join(out)
 
 
+@route("athena", "GetWorkGroup")
+def get_work_group(call: Call) -> dict[str, Any]:
+    """moto answers an unknown workgroup with an empty document; AWS answers InvalidRequestException."""
+    answer = call.forward_json()
+    if not answer.get("WorkGroup"):
+        name = call.params.get("WorkGroup", "")
+        raise AwsError("InvalidRequestException", f"WorkGroup {name} is not found.")
+    return answer
+
+
 @route("athena", "StartQueryExecution")
 def start_query_execution(call: Call) -> dict[str, Any]:
     p = call.params

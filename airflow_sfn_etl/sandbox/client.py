@@ -99,8 +99,12 @@ class SandboxClient:
         count: int | None = None,
         operations: list[str] | None = None,
         seed: int | None = None,
+        when: str = "before",
     ) -> dict[str, Any]:
-        """Answer a share ``rate`` of ``service`` calls (at most ``count``) with a throttling error."""
+        """Answer a share ``rate`` of ``service`` calls (at most ``count``) with a throttling error.
+
+        ``when="after"`` runs the call first and then answers the error (a lost response).
+        """
         return self.add_fault(
             kind="throttle",
             service=service,
@@ -108,6 +112,7 @@ class SandboxClient:
             count=count,
             operations=list(operations or []),
             seed=seed,
+            when=when,
         )
 
     def error500(
@@ -117,8 +122,12 @@ class SandboxClient:
         count: int | None = None,
         operations: list[str] | None = None,
         seed: int | None = None,
+        when: str = "before",
     ) -> dict[str, Any]:
-        """Answer a share ``rate`` of ``service`` calls (at most ``count``) with HTTP 500."""
+        """Answer a share ``rate`` of ``service`` calls (at most ``count``) with HTTP 500.
+
+        ``when="after"`` runs the call first and then answers the error (a lost response).
+        """
         return self.add_fault(
             kind="error500",
             service=service,
@@ -126,6 +135,7 @@ class SandboxClient:
             count=count,
             operations=list(operations or []),
             seed=seed,
+            when=when,
         )
 
     # -- SNS ---------------------------------------------------------------------------------

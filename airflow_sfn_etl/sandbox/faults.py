@@ -5,7 +5,11 @@ clear, GET to list) or from Python with :class:`airflow_sfn_etl.sandbox.client.S
 
 A *call* rule: ``{"kind": "throttle"|"error500", "service": "glue", "operations": ["GetJobRun"],
 "rate": 0.5, "count": 3, "seed": 1}`` answers a share (``rate``) of matching calls, at most
-``count`` times, with ``ThrottlingException`` or HTTP 500.
+``count`` times, with ``ThrottlingException`` or HTTP 500. ``"when": "before"`` (the default)
+rejects the call before it runs; ``"when": "after"`` runs the call, then answers the error
+instead of its response: the *lost response* case, where the caller cannot tell that the run
+it asked for was started (a retried StartJobRun then starts a second run unless the caller
+re-attaches).
 
 A *run* rule: ``{"kind": "fail"|"delay", "target": "glue_job"|"databrew_job"|"crawler"|"athena_query",
 "name": "se2_job0" | "pattern": "regex", "message": "...", "seconds": 5}``: service handlers ask
@@ -29,6 +33,7 @@ _counters: dict[str, int] = {"injected": 0}
 _rng = random.Random(0)
 
 CALL_KINDS = {"throttle", "error500"}
+CALL_WHEN = ("before", "after")
 RUN_KINDS = {"fail", "delay"}
 RUN_TARGETS = {"glue_job", "databrew_job", "crawler", "athena_query", "sfn_execution"}
 
@@ -40,7 +45,9 @@ def add_rule(rule: dict[str, Any]) -> dict[str, Any]:
         if kind in CALL_KINDS:
             if not rule.get("service"):
                 raise ValueError("a throttle/error500 fault needs 'service' (e.g. 'glue')")
-            rule = {"rate": 1.0, "count": None, "operations": [], **rule}
+            rule = {"rate": 1.0, "count": None, "operations": [], "when": "before", **rule}
+            if rule["when"] not in CALL_WHEN:
+                raise ValueError(f"'when' must be one of {list(CALL_WHEN)}, not {rule['when']!r}")
             rule["remaining"] = rule["count"]
             if rule.get("seed") is not None:
                 _rng.seed(rule["seed"])
@@ -70,13 +77,13 @@ def injected() -> int:
     return _counters["injected"]
 
 
-def before_call(call: Call) -> None:
-    """Raise an injected error for this call if a call rule says so."""
+def _matching_call_rule(call: Call, when: str) -> dict[str, Any] | None:
+    """Consume and return the first call rule of phase ``when`` that fires for ``call``."""
     if not _call_rules:
-        return
+        return None
     with _lock:
         for rule in _call_rules:
-            if rule["service"] != call.service:
+            if rule.get("when", "before") != when or rule["service"] != call.service:
                 continue
             if rule["operations"] and call.operation not in rule["operations"]:
                 continue
@@ -87,12 +94,31 @@ def before_call(call: Call) -> None:
             if rule["remaining"] is not None:
                 rule["remaining"] -= 1
             _counters["injected"] += 1
-            if rule["kind"] == "throttle":
-                code = "Throttling" if call.protocol == "query" else (
-                    "SlowDown" if call.service == "s3" else "ThrottlingException")
-                raise AwsError(code, f"Rate exceeded (sandbox fault on {call.service}.{call.operation})", 400)
-            raise AwsError("InternalFailure" if call.service != "s3" else "InternalError",
-                           f"sandbox fault: HTTP 500 on {call.service}.{call.operation}", 500)
+            return rule
+    return None
+
+
+def _error(rule: dict[str, Any], call: Call) -> AwsError:
+    if rule["kind"] == "throttle":
+        code = "Throttling" if call.protocol == "query" else (
+            "SlowDown" if call.service == "s3" else "ThrottlingException")
+        return AwsError(code, f"Rate exceeded (sandbox fault on {call.service}.{call.operation})", 400)
+    return AwsError("InternalFailure" if call.service != "s3" else "InternalError",
+                    f"sandbox fault: HTTP 500 on {call.service}.{call.operation}", 500)
+
+
+def before_call(call: Call) -> None:
+    """Raise an injected error for this call, before it runs, if a ``before`` rule says so."""
+    rule = _matching_call_rule(call, "before")
+    if rule is not None:
+        raise _error(rule, call)
+
+
+def after_call(call: Call) -> None:
+    """Raise an injected error for a call that already ran, if an ``after`` rule says so."""
+    rule = _matching_call_rule(call, "after")
+    if rule is not None:
+        raise _error(rule, call)
 
 
 def run_fault(target: str, name: str) -> dict[str, Any] | None:

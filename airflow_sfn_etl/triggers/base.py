@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import random
+import threading
 import time
 from collections.abc import AsyncIterator
 from functools import cached_property
@@ -14,6 +17,32 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 from airflow_sfn_etl.utils.polling import ERROR, TIMEOUT, RunStatus, backoff_delays, wait_until_done
 
 MAX_CONSECUTIVE_ERRORS = 5
+#: A trigger that starts this long after its wait began (beyond ``first_poll_delay``) was resumed.
+RESUME_GRACE_SECONDS = 2.0
+_jitter = random.Random()
+
+
+#: Seconds a shared hook is handed to new triggers before a fresh one is built (picks up
+#: connection changes; triggers already running keep the hook they have).
+SHARED_HOOK_TTL = 900.0
+_shared_hooks: dict[tuple[Any, ...], tuple[float, Any]] = {}
+_shared_hooks_lock = threading.Lock()
+
+
+def shared_hook(hook_class: type[AwsBaseHook], *, aws_conn_id: str | None, region_name: str | None,
+                verify: bool | str | None, botocore_config: dict | None) -> Any:
+    """One hook per (hook class, connection arguments) in this process, rebuilt after ``SHARED_HOOK_TTL``."""
+    config = json.dumps(botocore_config, sort_keys=True, default=str)
+    key = (hook_class, aws_conn_id, region_name, repr(verify), config)
+    now = time.monotonic()
+    with _shared_hooks_lock:
+        entry = _shared_hooks.get(key)
+        if entry is None or now - entry[0] > SHARED_HOOK_TTL:
+            hook = hook_class(
+                aws_conn_id=aws_conn_id, region_name=region_name, verify=verify, config=botocore_config
+            )
+            entry = _shared_hooks[key] = (now, hook)
+        return entry[1]
 
 
 class AwsPollingTrigger(BaseTrigger):
@@ -37,6 +66,14 @@ class AwsPollingTrigger(BaseTrigger):
     :param polls_done: polls already made before this trigger started (e.g. the sensor's first
         check in the worker); they count towards ``max_polls``.
     :param first_poll_delay: seconds to wait before the first poll (default: poll at once).
+    :param expected_seconds: how long such a run usually takes (e.g. the median of the job's recent
+        runs), if known: the backoff never sleeps past ``expected_seconds - poll_interval``, and from
+        then until 1.5x the expected time the run is polled every ``poll_interval``, so the end is
+        noticed within one poll interval at a fraction of the calls of a fixed interval.
+    :param started_at: epoch seconds when the wait began (set at construction, i.e. when the task
+        defers, and kept in the serialized trigger): a trigger rebuilt after a triggerer restart
+        resumes its backoff where it was, first poll spread at random over that interval, instead
+        of every trigger polling at once and at the fastest interval (a call storm).
     :param cancel_on_kill: stop the AWS run when a user kills the deferred task.
     :param aws_conn_id: Airflow connection for AWS credentials.
     :param region_name: AWS region.
@@ -55,6 +92,8 @@ class AwsPollingTrigger(BaseTrigger):
         max_polls: int | None = None,
         polls_done: int = 0,
         first_poll_delay: float = 0,
+        expected_seconds: float | None = None,
+        started_at: float | None = None,
         cancel_on_kill: bool = True,
         aws_conn_id: str | None = "aws_default",
         region_name: str | None = None,
@@ -68,6 +107,8 @@ class AwsPollingTrigger(BaseTrigger):
         self.max_polls = max_polls
         self.polls_done = polls_done
         self.first_poll_delay = first_poll_delay
+        self.expected_seconds = expected_seconds
+        self.started_at = time.time() if started_at is None else float(started_at)
         self.cancel_on_kill = cancel_on_kill
         self.aws_conn_id = aws_conn_id
         self.region_name = region_name
@@ -107,6 +148,8 @@ class AwsPollingTrigger(BaseTrigger):
                 "max_polls": self.max_polls,
                 "polls_done": self.polls_done,
                 "first_poll_delay": self.first_poll_delay,
+                "expected_seconds": self.expected_seconds,
+                "started_at": self.started_at,
                 "cancel_on_kill": self.cancel_on_kill,
                 "aws_conn_id": self.aws_conn_id,
                 "region_name": self.region_name,
@@ -117,13 +160,14 @@ class AwsPollingTrigger(BaseTrigger):
 
     @cached_property
     def hook(self) -> Any:
-        """The upstream hook used for the AWS calls."""
-        return self.hook_class(
-            aws_conn_id=self.aws_conn_id,
-            region_name=self.region_name,
-            verify=self.verify,
-            config=self.botocore_config,
-        )
+        """The upstream hook used for the AWS calls, shared by the triggers of this process.
+
+        Triggers with the same hook class and connection arguments share one hook (and so one
+        thread-safe boto3 client): building a client costs tens of ms of CPU and ~2 MiB, which
+        per trigger made a triggerer with hundreds of waits slow to start polling and large.
+        """
+        return shared_hook(self.hook_class, aws_conn_id=self.aws_conn_id, region_name=self.region_name,
+                           verify=self.verify, botocore_config=self.botocore_config)
 
     def wait_sync(self, hook: Any | None = None, *, sleep: Any = time.sleep) -> RunStatus:
         """Poll in the calling thread until the run ends; raise ``PollTimeout`` after ``max_polls``."""
@@ -143,11 +187,12 @@ class AwsPollingTrigger(BaseTrigger):
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Poll with backoff until the run ends, then yield one event."""
-        delays = backoff_delays(self.poll_interval, self.backoff_factor, self.max_poll_interval)
+        first, start_delay = self._resume_point()
+        delays = backoff_delays(start_delay, self.backoff_factor, self.max_poll_interval)
         polls = self.polls_done
         errors = 0
-        if self.first_poll_delay > 0:
-            await asyncio.sleep(self.first_poll_delay)
+        if first > 0:
+            await asyncio.sleep(first)
         while True:
             try:
                 status = await asyncio.to_thread(self.check, self.hook)
@@ -171,9 +216,44 @@ class AwsPollingTrigger(BaseTrigger):
                     {"status": TIMEOUT, "state": status.state, "message": self.timeout_message(polls)}
                 )
                 return
-            delay = next(delays)
+            delay = self._shape_delay(next(delays))
             self.log.info("%s is %s; next poll in %.1fs", self.describe(), status.state, delay)
             await asyncio.sleep(delay)
+
+    def _elapsed(self) -> float:
+        return max(0.0, time.time() - self.started_at)
+
+    def _resume_point(self) -> tuple[float, float]:
+        """(seconds before the first poll, the backoff delay to continue with).
+
+        A fresh trigger waits ``first_poll_delay`` and starts the backoff at ``poll_interval``. A
+        trigger rebuilt after a triggerer restart (its wait began long ago) continues the backoff at
+        the delay it had reached and spreads its first poll at random over that delay.
+        """
+        elapsed = self._elapsed()
+        if elapsed <= self.first_poll_delay + RESUME_GRACE_SECONDS:
+            return float(self.first_poll_delay), self.poll_interval
+        t, delay = float(self.first_poll_delay), float(self.poll_interval)
+        cap = max(float(self.max_poll_interval), delay)
+        while delay > 0 and t + delay < elapsed:
+            t += delay
+            if delay >= cap:  # at the cap: jump to the current interval instead of looping
+                t += ((elapsed - t) // delay) * delay
+                break
+            delay = min(cap, delay * self.backoff_factor)
+        return self._shape_delay(_jitter.uniform(0.0, delay)), delay
+
+    def _shape_delay(self, delay: float) -> float:
+        """Apply the expected-duration window to a backoff delay (see ``expected_seconds``)."""
+        if not self.expected_seconds or self.expected_seconds <= 0:
+            return delay
+        elapsed = self._elapsed()
+        near = self.expected_seconds - self.poll_interval
+        if elapsed < near:
+            return min(delay, near - elapsed)
+        if elapsed < 1.5 * self.expected_seconds + self.poll_interval:
+            return min(delay, float(self.poll_interval))
+        return delay
 
     async def on_kill(self) -> None:
         """Stop the AWS run when a user kills the deferred task (Airflow >= 3.3)."""

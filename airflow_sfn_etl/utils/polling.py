@@ -16,6 +16,8 @@ SUCCESS = "success"
 FAILED = "failed"
 TIMEOUT = "timeout"
 ERROR = "error"
+#: Transient poll errors in a row tolerated by the worker-side wait before it gives up.
+MAX_CONSECUTIVE_POLL_ERRORS = 5
 
 
 @dataclass(frozen=True)
@@ -74,10 +76,23 @@ def wait_until_done(
     sleep: Callable[[float], None] = time.sleep,
 ) -> RunStatus:
     """Call ``check`` until it reports a terminal state; raise :class:`PollTimeout` after ``max_polls``."""
+    from airflow_sfn_etl.utils.start_once import is_transient
+
     delays = backoff_delays(poll_interval, backoff_factor, max_poll_interval)
     polls = 0
+    errors = 0
     while True:
-        status = check()
+        try:
+            status = check()
+        except Exception as error:
+            # Throttling / 5xx that outlasted botocore's own retries: keep waiting, a few times.
+            errors += 1
+            if not is_transient(error) or errors >= MAX_CONSECUTIVE_POLL_ERRORS:
+                raise
+            log.warning("Poll failed (%d in a row): %s", errors, error)
+            sleep(next(delays))
+            continue
+        errors = 0
         polls += 1
         if status.done:
             return status

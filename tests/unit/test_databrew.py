@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 from airflow.providers.common.compat.sdk import AirflowException, TaskDeferred
-from provider_support import client_error, collect, make_context, mock_hook, roundtrip
+from .provider_support import client_error, collect, make_context, mock_hook, roundtrip
 
 from airflow_sfn_etl.operators.databrew import DataBrewStartJobOperator
 from airflow_sfn_etl.sensors.databrew import DataBrewJobSensor

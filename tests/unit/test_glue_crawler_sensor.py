@@ -8,7 +8,7 @@ from datetime import datetime
 import pytest
 from airflow.providers.common.compat.sdk import AirflowException, TaskDeferred
 from airflow.sdk import DAG
-from provider_support import collect, make_context, mock_hook, roundtrip
+from .provider_support import collect, make_context, mock_hook, roundtrip
 
 from airflow_sfn_etl.asl import compile_dag, definition, validate
 from airflow_sfn_etl.sensors.glue_crawler import GlueCrawlerSensor

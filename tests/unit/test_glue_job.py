@@ -8,11 +8,12 @@ import boto3
 import pytest
 from airflow.providers.common.compat.sdk import AirflowException, TaskDeferred
 from moto import mock_aws
-from provider_support import client_error, collect, make_context, mock_hook, roundtrip
+from .provider_support import client_error, collect, make_context, mock_hook, roundtrip
 
 from airflow_sfn_etl.operators.glue import RUN_KEY_ARGUMENT, GlueJobOperator
 from airflow_sfn_etl.sensors.glue import GlueJobSensor
 from airflow_sfn_etl.triggers.glue import GlueJobTrigger
+from airflow_sfn_etl.utils.polling import RunStatus
 
 
 def create_job(name: str = "load_sales") -> None:
@@ -155,13 +156,25 @@ def test_on_kill_batch_stops_run():
 
 
 @mock_aws
-def test_deferrable_defers_and_complete_returns_run_id():
+def test_deferrable_run_already_ended_at_first_look_does_not_defer():
     create_job()
+    op = make_op(deferrable=True)
+    run_id = op.execute(make_context())
+    [run] = job_runs()
+    assert run["Id"] == run_id and run["JobRunState"] == "SUCCEEDED"
+
+
+@mock_aws
+def test_deferrable_defers_and_complete_returns_run_id(monkeypatch):
+    create_job()
+    # moto's runs end at once; the run is still going at the operator's one look before deferring.
+    monkeypatch.setattr(GlueJobTrigger, "check", lambda self, hook: RunStatus(state="RUNNING"))
     op = make_op(deferrable=True, verbose=True)
     with pytest.raises(TaskDeferred) as deferred:
         op.execute(make_context())
     trigger = deferred.value.trigger
     assert isinstance(trigger, GlueJobTrigger) and trigger.verbose
+    assert trigger.polls_done == 1  # the look before deferring counts as the trigger's first poll
     assert (
         op.execute_complete(make_context(), {"status": "success", "run_id": trigger.run_id}) == trigger.run_id
     )

@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 from airflow.providers.common.compat.sdk import AirflowException
-from provider_support import make_context
+from .provider_support import make_context
 
 from airflow_sfn_etl.utils.polling import (
     PollTimeout,

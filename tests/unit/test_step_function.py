@@ -8,7 +8,7 @@ import boto3
 import pytest
 from airflow.providers.common.compat.sdk import AirflowException, TaskDeferred
 from moto import mock_aws
-from provider_support import client_error, collect, make_context, mock_hook, roundtrip, xcom_pushes
+from .provider_support import client_error, collect, make_context, mock_hook, roundtrip, xcom_pushes
 
 from airflow_sfn_etl.operators.step_function import (
     OUTPUT_XCOM_KEY,

@@ -10,7 +10,7 @@ import boto3
 import pytest
 from airflow.providers.common.compat.sdk import AirflowException
 from moto import mock_aws
-from provider_support import make_context
+from .provider_support import make_context
 
 from airflow_sfn_etl.operators.step_function import StepFunctionDeployOperator, StepFunctionRunOperator
 
