@@ -1,0 +1,1 @@
+"""Baseline DAGs for the benchmark, written with the stock amazon provider only."""
