@@ -102,9 +102,9 @@ def run_dag(dag_id: str, conf: dict[str, Any]) -> tuple[str, float]:
 
 def format_table(columns: list[str], rows: list[list[Any]]) -> str:
     widths = [max(len(str(c)), *(len(str(r[i])) for r in rows)) if rows else len(c) for i, c in enumerate(columns)]
-    line = "  ".join(str(c).rjust(w) for c, w in zip(columns, widths))
+    line = "  ".join(str(c).rjust(w) for c, w in zip(columns, widths, strict=True))
     out = [line, "  ".join("-" * w for w in widths)]
-    out += ["  ".join(str(v).rjust(w) for v, w in zip(r, widths)) for r in rows]
+    out += ["  ".join(str(v).rjust(w) for v, w in zip(r, widths, strict=True)) for r in rows]
     return "\n".join(out)
 
 

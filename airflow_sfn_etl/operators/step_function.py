@@ -493,7 +493,7 @@ class StepFunctionRunOperator(AwsBaseOperator[StepFunctionHook]):
             try:
                 # The name makes a repeated start safe: retry a throttling burst here, with backoff.
                 arn, _ = start_once(
-                    lambda: conn.start_execution(  # noqa: B023 - called within this iteration
+                    lambda name=name: conn.start_execution(
                         stateMachineArn=self.state_machine_arn, name=name, input=input_json
                     )["executionArn"],
                     lambda: None,

@@ -150,7 +150,7 @@ def test_trigger_from_the_form_and_run_succeeds(stack: Any, tmp_path: Path) -> N
             # Defaults from the deployment settings are pre-filled.
             expect(dialog.locator("#element_topic")).to_have_value("StepFunctionWorkshopTopic")
             expect(dialog.get_by_text("Month to refresh")).to_be_visible()
-            expect(dialog.get_by_text("Optional YYYY-MM named in the notice")).to_be_visible()
+            expect(dialog.get_by_text("YYYY-MM named in the notice")).to_be_visible()
             month.fill(MONTH)
             unpause = dialog.get_by_text(f"Unpause {DAG_ID} on trigger")
             if not dialog.locator("input[type=checkbox]").first.is_checked():

@@ -32,7 +32,6 @@ def test_dags_import_without_errors(dagbag):
 def test_dag_files_make_no_aws_call_at_import(name, monkeypatch):
     """Importing a DAG file must not reach AWS: every botocore call raises during the import."""
     import botocore.client
-
     from airflow.dag_processing.dagbag import DagBag
 
     def refuse(*args, **kwargs):
@@ -84,7 +83,7 @@ def test_glue_crawler_job_writes_typed_parquet(flows, dagbag):
     assert columns == [("deviceid", "string"), ("uuid", "bigint"), ("appid", "bigint"), ("country", "string"),
                        ("year", "bigint"), ("month", "bigint"), ("day", "bigint"), ("hour", "bigint")]
     names, rows = parquet_rows(flows["session"], c.bucket, c.output_prefix, endpoint_url=flows["endpoint_url"])
-    got = sorted((dict(zip(names, r)) for r in rows), key=lambda r: r["uuid"])
+    got = sorted((dict(zip(names, r, strict=True)) for r in rows), key=lambda r: r["uuid"])
     assert len(got) == 19
     assert got == sorted(crawler_rows(), key=lambda r: r["uuid"])
     assert [r["appid"] for r in got if r["uuid"] == 11114] == [7]  # '007' in the CSV

@@ -38,10 +38,10 @@ def test_stock_glue_job_operator_runs_a_python_shell_job(sandbox_env, names):
     glue.create_job(Name=names["job"], Role="arn:aws:iam::123456789012:role/glue",
                     Command={"Name": "pythonshell", "ScriptLocation": f"s3://{names['bucket']}/scripts/job.py"},
                     DefaultArguments={"--bucket": names["bucket"]})
-    op = GlueJobOperator(task_id="stock_glue", job_name=names["job"], script_args={"--word": "hello"},
+    stock_glue = GlueJobOperator(task_id="stock_glue", job_name=names["job"], script_args={"--word": "hello"},
                          wait_for_completion=True, job_poll_interval=0.2, aws_conn_id="aws_default",
                          region_name="us-east-1")
-    run_id = op.execute(_context())
+    run_id = stock_glue.execute(_context())
 
     run = glue.get_job_run(JobName=names["job"], RunId=run_id)["JobRun"]
     assert run["JobRunState"] == "SUCCEEDED"
@@ -58,14 +58,14 @@ def test_stock_step_function_operator_and_sensor(sandbox_env, names):
         "Type": "Pass", "Parameters": {"doubled.$": "States.MathAdd($.n, $.n)"}, "End": True}}}
     arn = sfn.create_state_machine(name=names["sm"], definition=json.dumps(definition),
                                    roleArn="arn:aws:iam::123456789012:role/sfn")["stateMachineArn"]
-    start = StepFunctionStartExecutionOperator(
+    stock_start = StepFunctionStartExecutionOperator(
         task_id="stock_start", state_machine_arn=arn, name=f"stock-{uuid.uuid4().hex[:8]}",
         state_machine_input={"n": 21}, aws_conn_id="aws_default", region_name="us-east-1")
-    execution_arn = start.execute(_context())
+    execution_arn = stock_start.execute(_context())
 
-    sensor = StepFunctionExecutionSensor(task_id="stock_wait", execution_arn=execution_arn, poke_interval=0.2,
+    stock_wait = StepFunctionExecutionSensor(task_id="stock_wait", execution_arn=execution_arn, poke_interval=0.2,
                                          timeout=30, aws_conn_id="aws_default", region_name="us-east-1")
-    sensor.execute(_context())  # raises unless the execution SUCCEEDED
+    stock_wait.execute(_context())  # raises unless the execution SUCCEEDED
     described = sfn.describe_execution(executionArn=execution_arn)
     assert described["status"] == "SUCCEEDED"
     assert json.loads(described["output"]) == {"doubled": 42}

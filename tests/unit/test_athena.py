@@ -8,11 +8,12 @@ from airflow.providers.common.compat.sdk import AirflowException, TaskDeferred
 from moto import mock_aws
 from moto.athena.models import QueryResults, athena_backends
 from moto.core import DEFAULT_ACCOUNT_ID
-from .provider_support import collect, make_context, mock_hook, roundtrip, xcom_pushes
 
 from airflow_sfn_etl.operators.athena import RESULTS_XCOM_KEY, AthenaQueryOperator
 from airflow_sfn_etl.sensors.athena import AthenaQuerySensor
 from airflow_sfn_etl.triggers.athena import AthenaQueryTrigger
+
+from .provider_support import collect, make_context, mock_hook, roundtrip, xcom_pushes
 
 QUERY = "SELECT city, SUM(amount) AS total FROM sales GROUP BY city"
 

@@ -6,11 +6,12 @@ from datetime import datetime, timezone
 
 import pytest
 from airflow.providers.common.compat.sdk import AirflowException, TaskDeferred
-from .provider_support import client_error, collect, make_context, mock_hook, roundtrip
 
 from airflow_sfn_etl.operators.databrew import DataBrewStartJobOperator
 from airflow_sfn_etl.sensors.databrew import DataBrewJobSensor
 from airflow_sfn_etl.triggers.databrew import DataBrewJobTrigger
+
+from .provider_support import client_error, collect, make_context, mock_hook, roundtrip
 
 
 def run(state: str, run_id: str = "db_1", error: str | None = None, day: int = 1) -> dict:

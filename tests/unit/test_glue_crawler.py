@@ -6,11 +6,12 @@ import boto3
 import pytest
 from airflow.providers.common.compat.sdk import AirflowException, TaskDeferred
 from moto import mock_aws
-from .provider_support import client_error, collect, make_context, mock_hook, roundtrip
 
 from airflow_sfn_etl.operators.glue_crawler import GlueCrawlerOperator
 from airflow_sfn_etl.sensors.glue_crawler import GlueCrawlerSensor
 from airflow_sfn_etl.triggers.glue_crawler import GlueCrawlerTrigger
+
+from .provider_support import client_error, collect, make_context, mock_hook, roundtrip
 
 
 def crawler(state: str, status: str | None = None, error: str | None = None) -> dict:

@@ -8,11 +8,12 @@ from datetime import datetime
 import pytest
 from airflow.providers.common.compat.sdk import AirflowException, TaskDeferred
 from airflow.sdk import DAG
-from .provider_support import collect, make_context, mock_hook, roundtrip
 
 from airflow_sfn_etl.asl import compile_dag, definition, validate
 from airflow_sfn_etl.sensors.glue_crawler import GlueCrawlerSensor
 from airflow_sfn_etl.triggers.glue_crawler import GlueCrawlerTrigger
+
+from .provider_support import collect, make_context, mock_hook, roundtrip
 
 TIMEOUT = "Timed out: Glue crawler 'sales' did not finish after 3 polls"
 

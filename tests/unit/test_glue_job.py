@@ -8,12 +8,13 @@ import boto3
 import pytest
 from airflow.providers.common.compat.sdk import AirflowException, TaskDeferred
 from moto import mock_aws
-from .provider_support import client_error, collect, make_context, mock_hook, roundtrip
 
 from airflow_sfn_etl.operators.glue import RUN_KEY_ARGUMENT, GlueJobOperator
 from airflow_sfn_etl.sensors.glue import GlueJobSensor
 from airflow_sfn_etl.triggers.glue import GlueJobTrigger
 from airflow_sfn_etl.utils.polling import RunStatus
+
+from .provider_support import client_error, collect, make_context, mock_hook, roundtrip
 
 
 def create_job(name: str = "load_sales") -> None:

@@ -6,7 +6,6 @@ import itertools
 
 import pytest
 from airflow.providers.common.compat.sdk import AirflowException
-from .provider_support import make_context
 
 from airflow_sfn_etl.utils.polling import (
     PollTimeout,
@@ -16,6 +15,8 @@ from airflow_sfn_etl.utils.polling import (
     wait_until_done,
 )
 from airflow_sfn_etl.utils.run_key import idempotency_token, run_key, sfn_name, try_chain
+
+from .provider_support import make_context
 
 
 def test_backoff_grows_by_factor_up_to_cap():

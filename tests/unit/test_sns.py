@@ -8,11 +8,12 @@ import boto3
 import pytest
 from airflow.providers.common.compat.sdk import AirflowException, TaskDeferred
 from moto import mock_aws
-from .provider_support import collect, make_context, roundtrip
 
 from airflow_sfn_etl.operators.sns import SnsPublishOperator
 from airflow_sfn_etl.sensors.sns import SnsMessageSensor
 from airflow_sfn_etl.triggers.sns import SnsMessageTrigger, matches
+
+from .provider_support import collect, make_context, roundtrip
 
 
 def topic_with_queue(name: str = "etl-done") -> tuple[str, str]:

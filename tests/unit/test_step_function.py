@@ -8,7 +8,6 @@ import boto3
 import pytest
 from airflow.providers.common.compat.sdk import AirflowException, TaskDeferred
 from moto import mock_aws
-from .provider_support import client_error, collect, make_context, mock_hook, roundtrip, xcom_pushes
 
 from airflow_sfn_etl.operators.step_function import (
     OUTPUT_XCOM_KEY,
@@ -18,6 +17,8 @@ from airflow_sfn_etl.operators.step_function import (
 from airflow_sfn_etl.sensors.step_function import StepFunctionExecutionSensor
 from airflow_sfn_etl.triggers.step_function import StepFunctionExecutionTrigger, explain_failure
 from airflow_sfn_etl.utils.run_key import sfn_execution_name
+
+from .provider_support import client_error, collect, make_context, mock_hook, roundtrip, xcom_pushes
 
 ROLE = "arn:aws:iam::123456789012:role/sfn"
 SM_ARN = "arn:aws:states:us-east-1:123456789012:stateMachine:etl"

@@ -10,9 +10,10 @@ import boto3
 import pytest
 from airflow.providers.common.compat.sdk import AirflowException
 from moto import mock_aws
-from .provider_support import make_context
 
 from airflow_sfn_etl.operators.step_function import StepFunctionDeployOperator, StepFunctionRunOperator
+
+from .provider_support import make_context
 
 ROOT = Path(__file__).resolve().parents[2]
 CRAWLER_DAG = ROOT / "dags" / "glue_crawler_job.py"
