@@ -4,13 +4,14 @@ Starts Airflow (api-server, scheduler, dag-processor, triggerer; SQLite, LocalEx
 the AWS sandbox on loopback (``scripts/ui_stack.py``), provisions the flow's resources, logs
 in, opens ``sales_marketing_refresh``, fills the trigger form with a non-default month,
 triggers, waits for the run to succeed and screenshots the form and the graph view (into the
-test's tmp_path and ``docs/screenshots/``). Needs ``/usr/bin/chromium``
+test's tmp_path; with ``SFN_ETL_UPDATE_SCREENSHOTS=1`` also into ``docs/screenshots/``). Needs ``/usr/bin/chromium``
 (``scripts/install-browser-deps.sh``); Playwright drives it, nothing is downloaded.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
 import sys
 import time
@@ -107,11 +108,12 @@ def _task_report(stack: Any) -> str:
 
 
 def _save(path: Path, tmp_path: Path) -> None:
-    """Keep a screenshot in the test's output and in docs/screenshots/."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(path, SCREENSHOTS / path.name)
-    assert (SCREENSHOTS / path.name).stat().st_size > 10_000
+    """Keep a screenshot in the test's output; with ``SFN_ETL_UPDATE_SCREENSHOTS=1`` also in docs/screenshots/."""
     assert path.parent == tmp_path
+    assert path.stat().st_size > 10_000
+    if os.environ.get("SFN_ETL_UPDATE_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, SCREENSHOTS / path.name)
 
 
 def test_params_reach_the_ui_api(stack: Any) -> None:
