@@ -7,7 +7,7 @@ from typing import Any
 from airflow.providers.amazon.aws.hooks.glue_databrew import GlueDataBrewHook
 
 from airflow_sfn_etl.triggers.base import AwsPollingTrigger
-from airflow_sfn_etl.utils.polling import RunStatus
+from airflow_sfn_etl.utils.polling import RunStatus, job_run_status
 
 DATABREW_FAILED_STATES = ("FAILED", "STOPPED", "TIMEOUT")
 DATABREW_ACTIVE_STATES = ("STARTING", "RUNNING", "STOPPING")
@@ -15,26 +15,9 @@ DATABREW_ACTIVE_STATES = ("STARTING", "RUNNING", "STOPPING")
 
 def databrew_run_status(job_name: str, run: dict[str, Any]) -> RunStatus:
     """Judge a ``DescribeJobRun`` answer: only SUCCEEDED is success."""
-    run_id = run.get("RunId", "?")
-    state = run.get("State", "UNKNOWN")
-    details = {"job_name": job_name, "run_id": run_id}
-    if state == "SUCCEEDED":
-        return RunStatus(
-            state=state,
-            done=True,
-            ok=True,
-            message=f"DataBrew job '{job_name}' run {run_id} succeeded",
-            details=details,
-        )
-    if state in DATABREW_FAILED_STATES:
-        reason = run.get("ErrorMessage") or "DataBrew reported no error message"
-        return RunStatus(
-            state=state,
-            done=True,
-            message=f"DataBrew job '{job_name}' run {run_id} {state}: {reason}",
-            details={**details, "error_message": run.get("ErrorMessage")},
-        )
-    return RunStatus(state=state)
+    return job_run_status(service="DataBrew", job_name=job_name, run_id=run.get("RunId", "?"),
+                          state=run.get("State", "UNKNOWN"), error_message=run.get("ErrorMessage"),
+                          failed_states=DATABREW_FAILED_STATES)
 
 
 def stop_databrew_run(hook: GlueDataBrewHook, job_name: str, run_id: str) -> None:

@@ -7,35 +7,17 @@ from typing import Any
 from airflow.providers.amazon.aws.hooks.glue import GlueJobHook
 
 from airflow_sfn_etl.triggers.base import AwsPollingTrigger
-from airflow_sfn_etl.utils.polling import RunStatus
+from airflow_sfn_etl.utils.polling import RunStatus, job_run_status
 
 JOB_FAILED_STATES = ("FAILED", "TIMEOUT", "STOPPED", "ERROR")
 JOB_ACTIVE_STATES = ("STARTING", "RUNNING", "WAITING", "STOPPING")
 
 
-def job_run_status(job_run: dict[str, Any]) -> RunStatus:
+def glue_job_run_status(job_run: dict[str, Any]) -> RunStatus:
     """Judge a ``GetJobRun`` ``JobRun``: SUCCEEDED is success; FAILED/TIMEOUT/STOPPED/ERROR fail."""
-    job_name = job_run.get("JobName", "?")
-    run_id = job_run.get("Id", "?")
-    state = job_run.get("JobRunState", "UNKNOWN")
-    details = {"job_name": job_name, "run_id": run_id}
-    if state == "SUCCEEDED":
-        return RunStatus(
-            state=state,
-            done=True,
-            ok=True,
-            message=f"Glue job '{job_name}' run {run_id} succeeded",
-            details=details,
-        )
-    if state in JOB_FAILED_STATES:
-        reason = job_run.get("ErrorMessage") or "Glue reported no error message"
-        return RunStatus(
-            state=state,
-            done=True,
-            message=f"Glue job '{job_name}' run {run_id} {state}: {reason}",
-            details={**details, "error_message": job_run.get("ErrorMessage")},
-        )
-    return RunStatus(state=state)
+    return job_run_status(service="Glue", job_name=job_run.get("JobName", "?"), run_id=job_run.get("Id", "?"),
+                          state=job_run.get("JobRunState", "UNKNOWN"), error_message=job_run.get("ErrorMessage"),
+                          failed_states=JOB_FAILED_STATES)
 
 
 def stop_job_run(hook: GlueJobHook, job_name: str, run_id: str) -> None:
@@ -76,7 +58,7 @@ class GlueJobTrigger(AwsPollingTrigger):
                 hook.print_job_logs(self.job_name, self.run_id, self._log_tokens)
             except Exception as error:  # noqa: BLE001 - logs are best effort, the state is what counts
                 hook.log.warning("Could not read Glue job logs: %s", error)
-        return job_run_status(job_run)
+        return glue_job_run_status(job_run)
 
     def stop(self, hook: GlueJobHook) -> None:
         stop_job_run(hook, self.job_name, self.run_id)

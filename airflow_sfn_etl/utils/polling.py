@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +50,20 @@ class RunStatus:
             "message": self.message,
             **self.details,
         }
+
+
+def job_run_status(*, service: str, job_name: str, run_id: str, state: str, error_message: str | None,
+                   failed_states: Collection[str]) -> RunStatus:
+    """Judge a job run: SUCCEEDED is success; a state in ``failed_states`` fails with the service's reason."""
+    details = {"job_name": job_name, "run_id": run_id}
+    label = f"{service} job '{job_name}' run {run_id}"
+    if state == "SUCCEEDED":
+        return RunStatus(state=state, done=True, ok=True, message=f"{label} succeeded", details=details)
+    if state in failed_states:
+        reason = error_message or f"{service} reported no error message"
+        return RunStatus(state=state, done=True, message=f"{label} {state}: {reason}",
+                         details={**details, "error_message": error_message})
+    return RunStatus(state=state)
 
 
 def backoff_delays(start: float, factor: float = 1.5, cap: float = 60.0) -> Iterator[float]:
