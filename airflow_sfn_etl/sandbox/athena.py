@@ -132,7 +132,7 @@ _parsed: dict[str, tuple[str, list[list[str | None]]]] = {}
 
 
 def reset() -> None:
-    """Forget every execution (running ones are cancelled) and the table-file cache."""
+    """Forget every execution (running ones are cancelled), the table-file cache and spilled files."""
     with _lock:
         for ex in _executions.values():
             if ex.ctx is not None and ex.state not in DONE:
@@ -142,7 +142,7 @@ def reset() -> None:
         _parsed.clear()
     storage = sys.modules.get(f"{__package__}.sql.storage")
     if storage is not None:
-        storage.clear_cache()
+        storage.clear_cache(spill=True)
 
 
 def _athena_backend(call: Call) -> Any:

@@ -61,15 +61,20 @@ def _connect(ctx: Context) -> Any:
     con = duckdb.connect(":memory:")
     con.execute("SET integer_division = true")  # Trino: 5 / 2 = 2
     con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET parquet_metadata_cache = true")  # spilled tables: footers read once per query
     ctx.connections.append(con)
     return con
 
 
-def _register(con: Any, ref: Any, ctx: Context) -> int:
+def _register(con: Any, ref: Any, ctx: Context, union_by_name: bool = False) -> tuple[int, bool]:
+    """Register ``ref`` as a view; (bytes scanned, whether it reads spilled Parquet files)."""
     meta = dict(ref.meta)
     table = catalog.get_table(ctx.region, ref.database, ref.name, meta)
-    data, scanned = storage.load(table)
+    data, scanned = storage.cached(table)
     ctx.check_cancelled()
+    if isinstance(data, storage.Spill):
+        _register_spill(con, ref, table, data, union_by_name)
+        return scanned, True
     raw = ref.view + "_raw"
     con.register(raw, data)
     strict = table.data_format not in ("text", "csv")
@@ -82,8 +87,59 @@ def _register(con: Any, ref: Any, ctx: Context) -> int:
         else:
             fn = "CAST" if strict or col in pkeys else "TRY_CAST"
             items.append(f"{fn}({quote(col)} AS {duck}) AS {quote(col)}")
-    con.execute(f"CREATE TEMP VIEW {quote(ref.view)} AS SELECT {', '.join(items)} FROM {quote(raw)}")
-    return scanned
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {quote(ref.view)} AS SELECT {', '.join(items)} FROM {quote(raw)}")
+    return scanned, False
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _register_spill(con: Any, ref: Any, table: Any, spill: storage.Spill, union_by_name: bool) -> None:
+    """A view over spilled Parquet files, read natively by DuckDB (one call, its own threads).
+
+    Without ``union_by_name`` DuckDB takes the first file's schema (fast); the caller retries with
+    it when the files disagree. Partition values join on ``file_index`` (the file's list position).
+    """
+    files = ", ".join(_sql_string(p) for p in spill.paths)
+    hive = (
+        "hive_partitioning = true, hive_types_autocast = false, hive_types = {"
+        + ", ".join(f"{_sql_string(k)}: 'VARCHAR'" for k in spill.hive)
+        + "}"
+        if spill.hive
+        else "hive_partitioning = false"
+    )
+    source = f"read_parquet([{files}], {hive}, union_by_name = {str(union_by_name).lower()})"
+    try:
+        rel = con.sql(f"SELECT * FROM {source} LIMIT 0")
+        have = {name.lower(): (name, str(t)) for name, t in zip(rel.columns, rel.types, strict=False)}
+    except duckdb.Error as exc:
+        raise storage.spill_error(str(exc)) or wrap_duckdb_error(exc) from exc
+    pkeys = {k for k, _ in table.partition_keys}
+    items = []
+    for col, hive in [(c, t) for c, t in table.columns if c not in pkeys]:
+        duck = hive_to_duckdb(hive)
+        found = have.get(col)
+        if found is None:
+            items.append(f"CAST(NULL AS {duck}) AS {quote(col)}")
+        elif duck == "VARCHAR" and found[1] == "VARCHAR":
+            items.append(f"f.{quote(found[0])} AS {quote(col)}")
+        else:
+            items.append(f"CAST(f.{quote(found[0])} AS {duck}) AS {quote(col)}")
+    join = ""
+    for col, hive_type in table.partition_keys if spill.hive else []:
+        duck = hive_to_duckdb(hive_type)
+        value = f"f.{quote(col)}"
+        items.append(value if duck == "VARCHAR" else f"CAST({value} AS {duck}) AS {quote(col)}")
+    if spill.parts is not None:
+        parts = ref.view + "_parts"
+        con.register(parts, spill.parts)
+        for col, hive in table.partition_keys:
+            duck = hive_to_duckdb(hive)
+            value = f"p.{quote(col)}"
+            items.append(value if duck == "VARCHAR" else f"CAST({value} AS {duck}) AS {quote(col)}")
+        join = f" JOIN (SELECT *, row_number() OVER () - 1 AS __file FROM {quote(parts)}) p ON f.file_index = p.__file"
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {quote(ref.view)} AS SELECT {', '.join(items)} FROM {source} f{join}")
 
 
 def run_query(query: exp.Expression, ctx: Context) -> tuple[pa.Table, list[tuple[str, str]], int]:
@@ -94,16 +150,23 @@ def run_query(query: exp.Expression, ctx: Context) -> tuple[pa.Table, list[tuple
     sql = to_duckdb(query)
     con = _connect(ctx)
     try:
-        scanned = sum(_register(con, ref, ctx) for ref in refs)
-        ctx.check_cancelled()
-        try:
-            rel = con.sql(sql)
-            names, types = list(rel.columns), [str(t) for t in rel.types]
-            result = rel.to_arrow_table()
-        except duckdb.Error as exc:
-            if ctx.cancelled.is_set():
-                raise QueryError("Query was cancelled", "USER_CANCELLED") from exc
-            raise wrap_duckdb_error(exc) from exc
+        union_by_name = False
+        while True:
+            registered = [_register(con, ref, ctx, union_by_name) for ref in refs]
+            scanned = sum(n for n, _ in registered)
+            ctx.check_cancelled()
+            try:
+                rel = con.sql(sql)
+                names, types = list(rel.columns), [str(t) for t in rel.types]
+                result = rel.to_arrow_table()
+                break
+            except duckdb.Error as exc:
+                if ctx.cancelled.is_set():
+                    raise QueryError("Query was cancelled", "USER_CANCELLED") from exc
+                if not union_by_name and any(spilled for _, spilled in registered):
+                    union_by_name = True  # the spilled files may disagree on their schema: read by name
+                    continue
+                raise storage.spill_error(str(exc)) or wrap_duckdb_error(exc) from exc
     finally:
         ctx.connections.remove(con)
         con.close()

@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import bisect
 import gzip
+import hashlib
 import io
+import os
+import re
+import shutil
+import tempfile
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
@@ -20,6 +25,7 @@ import pyarrow.csv as pacsv
 import pyarrow.json as pajson
 import pyarrow.parquet as pq
 
+from .. import runtime
 from ..state import s3_backend, split_s3_uri
 from .catalog import TableInfo
 from .errors import QueryError, coded
@@ -145,9 +151,18 @@ _files = _LRU(max_entries=200_000, max_bytes=1 << 30)
 _assembled = _LRU(max_entries=32, max_bytes=1 << 30)
 
 
-def clear_cache() -> None:
+def clear_cache(spill: bool = False) -> None:
+    """Forget decoded files and tables. Spilled Parquet copies stay on disk (named by bucket, key
+    and ETag, so a changed object is copied anew) unless ``spill``: then they are deleted too."""
     _files.clear()
     _assembled.clear()
+    with _spill_lock:
+        roots = set(_spill_roots)
+        _spilled.clear()
+        _spill_roots.clear()
+        if spill:
+            for root in roots:
+                shutil.rmtree(root, ignore_errors=True)
 
 
 def _text_options(table: TableInfo) -> tuple[pacsv.ReadOptions, pacsv.ParseOptions, pacsv.ConvertOptions]:
@@ -297,13 +312,8 @@ def _concat(parts: list[pa.Table], names: list[str]) -> pa.Table:
         return pa.concat_tables(strs, promote_options="permissive")
 
 
-def load(table: TableInfo) -> tuple[pa.Table, int]:
-    """The table's rows as Arrow (data columns, then partition columns as text) and bytes scanned."""
-    files = table_files(table)
-    scanned = sum(f.size for f, _ in files)
-    pkeys = [k for k, _ in table.partition_keys]
-    names = [c for c, _ in table.columns if c not in pkeys]
-    sig = (
+def _signature(table: TableInfo, files: list[tuple[S3File, list[str | None]]]) -> tuple[Any, ...]:
+    return (
         table.qualified,
         tuple(table.columns),
         tuple(table.partition_keys),
@@ -311,9 +321,24 @@ def load(table: TableInfo) -> tuple[pa.Table, int]:
         repr(table.serde_params),
         tuple((f.bucket, f.key, f.etag, tuple(v)) for f, v in files),
     )
+
+
+def load(table: TableInfo) -> tuple[pa.Table, int]:
+    """The table's rows as Arrow (data columns, then partition columns as text) and bytes scanned."""
+    files = table_files(table)
+    scanned = sum(f.size for f, _ in files)
+    sig = _signature(table, files)
     hit = _assembled.get(sig)
     if hit is not None:
         return hit, scanned
+    return _assemble(table, files, sig), scanned
+
+
+def _assemble(
+    table: TableInfo, files: list[tuple[S3File, list[str | None]]], sig: tuple[Any, ...]
+) -> pa.Table:
+    pkeys = [k for k, _ in table.partition_keys]
+    names = [c for c, _ in table.columns if c not in pkeys]
     decoded = decode_all(table, [f for f, _ in files])
     positional = table.data_format in ("text", "csv")
     parts = []
@@ -329,7 +354,126 @@ def load(table: TableInfo) -> tuple[pa.Table, int]:
         data = data.append_column(key, pa.array(vals, pa.string()))
     data = data.combine_chunks()
     _assembled.put(sig, data)
-    return data, scanned
+    return data
+
+
+# --------------------------------------------------------------------------- bulk (spilled) Parquet
+#
+# A cold Parquet table is not decoded file by file in Python: its objects' bytes are written once
+# to a local spill folder (one file per (bucket, key, ETag), so a changed object is spilled anew)
+# and DuckDB reads them all in one ``read_parquet`` call, with its own threads and only the
+# columns the query needs. Partition values are those of the registered partitions (text, as Glue
+# holds them): the copies sit under ``key=value/`` folders DuckDB reads back as text (and prunes on)
+# when every value is a plain word, else the values come from a small per-file table joined on
+# DuckDB's ``file_index``.
+
+_spill_lock = threading.Lock()
+_spilled: dict[str, str] = {}  # local spill path -> s3:// URI it copies
+_spill_roots: set[str] = set()
+
+
+@dataclass
+class Spill:
+    """A cold Parquet table as local files for DuckDB, and its registered partitions."""
+
+    paths: list[str]
+    #: per file, in ``paths`` order: the partition keys as text; None when there are none to join
+    parts: pa.Table | None
+    #: the files sit under ``key=value/`` folders for these partition keys (values kept as text)
+    hive: list[str] = field(default_factory=list)
+
+
+def _spill_root() -> str:
+    try:
+        base = str(runtime.data_dir())
+    except KeyError:  # the engine used outside a configured sandbox
+        base = tempfile.gettempdir()
+    return os.path.join(base, "athena-spill")
+
+
+def cached(table: TableInfo) -> tuple[pa.Table | Spill, int]:
+    """The table as decoded Arrow when cached (or not Parquet), else as spilled Parquet files."""
+    files = table_files(table)
+    scanned = sum(f.size for f, _ in files)
+    sig = _signature(table, files)
+    hit = _assembled.get(sig)
+    if hit is not None:
+        return hit, scanned
+    if table.data_format != "parquet" or not files or any(f.key.endswith(".gz") for f, _ in files):
+        return _assemble(table, files, sig), scanned
+    return _spill(table, files), scanned
+
+
+def _spilled_before(path: str, size: int) -> bool:
+    """A complete spill of the same (bucket, key, ETag) left by an earlier cache generation."""
+    try:
+        return os.stat(path).st_size == size
+    except OSError:
+        return False
+
+
+_SAFE_KEY = re.compile(r"[a-z_][a-z0-9_]*\Z")
+_SAFE_VALUE = re.compile(r"[A-Za-z0-9_.-]+\Z")
+
+
+def _hive_layout(table: TableInfo, files: list[tuple[S3File, list[str | None]]]) -> bool:
+    """Whether every partition value can be a plain ``key=value`` folder DuckDB reads back as is."""
+    if not table.partition_keys or not all(_SAFE_KEY.match(k) for k, _ in table.partition_keys):
+        return False
+    seen: set[tuple[str | None, ...]] = set()
+    for _, values in files:
+        key = tuple(values)
+        if key in seen:
+            continue
+        seen.add(key)
+        if not all(v is not None and _SAFE_VALUE.match(v) and v.upper() != "NULL" for v in values):
+            return False
+    return True
+
+
+def _spill(table: TableInfo, files: list[tuple[S3File, list[str | None]]]) -> Spill:
+    root = _spill_root()
+    hive = _hive_layout(table, files)
+    keys = [k for k, _ in table.partition_keys]
+    paths = []
+    with _spill_lock:  # one writer at a time: a file in the index is complete
+        if root not in _spill_roots:
+            os.makedirs(root, exist_ok=True)
+            _spill_roots.add(root)
+        for f, values in files:
+            name = hashlib.blake2b(f"{f.bucket}\0{f.key}\0{f.etag}".encode(), digest_size=16).hexdigest()
+            folder = os.path.join(root, *(f"{k}={v}" for k, v in zip(keys, values, strict=True))) if hive else root
+            path = os.path.join(folder, f"{name}.parquet")
+            paths.append(path)
+            if path not in _spilled:
+                if not _spilled_before(path, f.size):
+                    if hive:
+                        os.makedirs(folder, exist_ok=True)
+                    with open(path, "wb") as out:
+                        out.write(read_object(f.bucket, f.key))
+                _spilled[path] = f.uri
+    parts = None
+    if table.partition_keys and not hive:
+        parts = pa.table(
+            {k: pa.array([values[i] for _, values in files], pa.string()) for i, k in enumerate(keys)}
+        )
+    return Spill(paths, parts, keys if hive else [])
+
+
+_SPILLED_PATH = re.compile(r"[^\s\"']*[0-9a-f]{32}\.parquet")
+
+
+def spill_error(message: str) -> QueryError | None:
+    """A DuckDB failure on a spilled file as Athena reports an unreadable file, else None."""
+    m = _SPILLED_PATH.search(message)
+    if m is None:
+        return None
+    with _spill_lock:
+        uri = _spilled.get(m.group(0), "")
+    if not uri:
+        return None
+    text = message.replace(m.group(0), uri).strip().splitlines()[0]
+    return coded("HIVE_BAD_DATA", f"Error reading file {uri} as parquet: {text}")
 
 
 def parquet_bytes(t: pa.Table, compression: str = "snappy") -> bytes:
