@@ -92,8 +92,9 @@ class SandboxClient:
         """Fail Athena queries whose text matches the regex ``pattern``."""
         return self.fail("athena_query", pattern=pattern, message=message)
 
-    def throttle(
+    def call_fault(
         self,
+        kind: str,
         service: str,
         rate: float = 1.0,
         count: int | None = None,
@@ -101,42 +102,21 @@ class SandboxClient:
         seed: int | None = None,
         when: str = "before",
     ) -> dict[str, Any]:
-        """Answer a share ``rate`` of ``service`` calls (at most ``count``) with a throttling error.
+        """Answer a share ``rate`` of ``service`` calls (at most ``count``) with a ``kind`` error.
 
+        ``kind`` is ``throttle`` (ThrottlingException) or ``error500`` (HTTP 500);
         ``when="after"`` runs the call first and then answers the error (a lost response).
         """
-        return self.add_fault(
-            kind="throttle",
-            service=service,
-            rate=rate,
-            count=count,
-            operations=list(operations or []),
-            seed=seed,
-            when=when,
-        )
+        return self.add_fault(kind=kind, service=service, rate=rate, count=count,
+                              operations=list(operations or []), seed=seed, when=when)
 
-    def error500(
-        self,
-        service: str,
-        rate: float = 1.0,
-        count: int | None = None,
-        operations: list[str] | None = None,
-        seed: int | None = None,
-        when: str = "before",
-    ) -> dict[str, Any]:
-        """Answer a share ``rate`` of ``service`` calls (at most ``count``) with HTTP 500.
+    def throttle(self, service: str, **options: Any) -> dict[str, Any]:
+        """Throttle a share of ``service`` calls (options as :meth:`call_fault`)."""
+        return self.call_fault("throttle", service, **options)
 
-        ``when="after"`` runs the call first and then answers the error (a lost response).
-        """
-        return self.add_fault(
-            kind="error500",
-            service=service,
-            rate=rate,
-            count=count,
-            operations=list(operations or []),
-            seed=seed,
-            when=when,
-        )
+    def error500(self, service: str, **options: Any) -> dict[str, Any]:
+        """Answer a share of ``service`` calls with HTTP 500 (options as :meth:`call_fault`)."""
+        return self.call_fault("error500", service, **options)
 
     # -- SNS ---------------------------------------------------------------------------------
     def sns_messages(self, topic: str) -> list[dict[str, Any]]:
