@@ -184,6 +184,16 @@ def _xml_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def paged(items: list[Any], key: str, next_token: Any, max_results: Any) -> dict[str, Any]:
+    """One page of ``items`` under ``key``, with a ``NextToken`` (an offset) while more remain."""
+    start = int(next_token or 0)
+    limit = int(max_results or 100)
+    out: dict[str, Any] = {key: items[start:start + limit]}
+    if start + limit < len(items):
+        out["NextToken"] = str(start + limit)
+    return out
+
+
 def json_response(data: Any, status: int = 200) -> tuple[int, dict[str, str], bytes]:
     body = json.dumps(data, default=_json_default).encode()
     return status, {"Content-Type": "application/x-amz-json-1.1",

@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import faults, runtime, state
-from .app import FORWARD, AwsError, Call, route
+from .app import FORWARD, AwsError, Call, paged, route
 from .recipes import RecipeError, apply_recipe
 from .schema import UnreadableData, infer_table, read_csv_as_strings
 
@@ -203,15 +203,11 @@ def list_job_runs(call: Call) -> dict[str, Any]:
     name = _job_name(call)
     _moto_job(call.region, name)
     p = call.params
-    start = int(p.get("nextToken") or p.get("NextToken") or 0)
-    limit = int(p.get("maxResults") or p.get("MaxResults") or 100)
     with _lock:
         runs = sorted(_runs.get((call.region, name), []), key=lambda r: r.started_on, reverse=True)
-        page = [r.as_dict() for r in runs[start:start + limit]]
-    out: dict[str, Any] = {"JobRuns": page}
-    if start + limit < len(runs):
-        out["NextToken"] = str(start + limit)
-    return out
+        described = [r.as_dict() for r in runs]
+    return paged(described, "JobRuns", p.get("nextToken") or p.get("NextToken"),
+                 p.get("maxResults") or p.get("MaxResults"))
 
 
 @route("databrew", "StopJobRun")

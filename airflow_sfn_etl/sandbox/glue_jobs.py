@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from . import faults, runtime, state
-from .app import AwsError, Call, route
+from .app import AwsError, Call, paged, route
 
 #: Seconds per unit of a job's ``Timeout`` (minutes on AWS); tests may shrink it.
 TIMEOUT_UNIT_SECONDS = 60.0
@@ -280,15 +280,10 @@ def get_job_run(call: Call) -> dict[str, Any]:
 def get_job_runs(call: Call) -> dict[str, Any]:
     name = call.params.get("JobName", "")
     _moto_job(call.region, name)
-    start = int(call.params.get("NextToken") or 0)
-    limit = int(call.params.get("MaxResults") or 100)
     with _lock:
         runs = sorted(_runs.get((call.region, name), []), key=lambda r: r.started_on, reverse=True)
-        page = [r.as_dict() for r in runs[start:start + limit]]
-    out: dict[str, Any] = {"JobRuns": page}
-    if start + limit < len(runs):
-        out["NextToken"] = str(start + limit)
-    return out
+        described = [r.as_dict() for r in runs]
+    return paged(described, "JobRuns", call.params.get("NextToken"), call.params.get("MaxResults"))
 
 
 @route("glue", "BatchStopJobRun")
