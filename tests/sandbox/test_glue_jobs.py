@@ -244,3 +244,14 @@ def test_airflow_glue_job_hook(sandbox_env, s3, bucket):
     result = hook.job_completion(name, run_id, verbose=True)
     assert result == {"JobRunState": "SUCCEEDED", "JobRunId": run_id}
     assert s3.get_object(Bucket=bucket, Key="hook/out.txt")["Body"].read().startswith(b"hi from")
+
+
+def test_get_job_runs_pages_newest_first(glue, s3, bucket):
+    name = make_job(glue, s3, bucket, RAISES, ExecutionProperty={"MaxConcurrentRuns": 3})
+    started = [glue.start_job_run(JobName=name)["JobRunId"] for _ in range(3)]
+    for run_id in started:
+        wait_run(glue, name, run_id)
+    first = glue.get_job_runs(JobName=name, MaxResults=2)
+    second = glue.get_job_runs(JobName=name, MaxResults=2, NextToken=first["NextToken"])
+    assert len(first["JobRuns"]) == 2 and "NextToken" not in second
+    assert [r["Id"] for r in first["JobRuns"] + second["JobRuns"]] == list(reversed(started))
