@@ -12,7 +12,7 @@ from airflow.providers.common.compat.sdk import AirflowException
 from botocore.exceptions import ClientError
 
 from airflow_sfn_etl.links.athena import AthenaQueryLink
-from airflow_sfn_etl.operators.base import wait_or_defer
+from airflow_sfn_etl.operators.base import StopsRunOnKill, wait_or_defer
 from airflow_sfn_etl.triggers.athena import AthenaQueryTrigger
 from airflow_sfn_etl.utils.aws import default_deferrable, error_code, persist_link, trigger_kwargs
 from airflow_sfn_etl.utils.polling import raise_for_event
@@ -74,7 +74,7 @@ def fetch_rows(hook: AthenaHook, query_execution_id: str, max_rows: int) -> list
     return rows
 
 
-class AthenaQueryOperator(AwsBaseOperator[AthenaHook]):
+class AthenaQueryOperator(StopsRunOnKill, AwsBaseOperator[AthenaHook]):
     """Run an Athena query and wait for it; a retry re-attaches to the same query execution.
 
     The ``ClientRequestToken`` is a hash of dag_id/run_id/task_id/map index, the first try of
@@ -98,6 +98,7 @@ class AthenaQueryOperator(AwsBaseOperator[AthenaHook]):
     """
 
     aws_hook_class = AthenaHook
+    run_attribute = "query_execution_id"
     template_fields: Sequence[str] = aws_template_fields(
         "query", "database", "catalog", "workgroup", "output_location", "allowed_output_buckets"
     )
@@ -229,6 +230,7 @@ class AthenaQueryOperator(AwsBaseOperator[AthenaHook]):
             lambda: None,
             what="Athena query",
         )
+        self.raise_if_killed()
         persist_link(AthenaQueryLink, context, self, query_execution_id=self.query_execution_id)
         event = wait_or_defer(self, self.make_trigger())
         return self._finish(context, event)
@@ -252,8 +254,3 @@ class AthenaQueryOperator(AwsBaseOperator[AthenaHook]):
             self.log.info("Pushing %d row(s) to XCom key '%s'", len(rows), RESULTS_XCOM_KEY)
             context["ti"].xcom_push(key=RESULTS_XCOM_KEY, value=rows)
         return query_id
-
-    def on_kill(self) -> None:
-        """Stop the query this task started (StopQueryExecution)."""
-        if self.query_execution_id:
-            self.hook.stop_query(self.query_execution_id)

@@ -8,6 +8,9 @@ Kill means stop, with these limits:
   it when a user acts on the deferred task; it does not call it on triggerer restart, trigger
   redistribution or defer timeout (those leave the run going; the next try re-attaches to it).
   On Airflow < 3.3, whose triggerer has no ``on_kill``, a deferred run is not stopped on kill.
+- Starting: Airflow 3's task runner calls ``on_kill`` from its SIGTERM handler and lets
+  ``execute`` go on. A kill that lands while the start call is in flight finds no run to stop, so
+  it is remembered: the run is stopped as soon as its id is known, and the task fails.
 """
 
 from __future__ import annotations
@@ -22,6 +25,37 @@ from airflow_sfn_etl.utils.polling import RunStatus
 
 #: Seconds the worker waits before its one look at a just-started run (capped at the poll interval).
 PRE_DEFER_CHECK_SECONDS = 1.0
+
+
+class StopsRunOnKill:
+    """``on_kill`` for an operator that owns one AWS run, including a kill during the start call.
+
+    A subclass names the attribute that holds its run (``run_attribute``), builds the run's
+    trigger (whose ``stop`` ends the run) and calls :meth:`raise_if_killed` right after that
+    attribute is set.
+    """
+
+    run_attribute: str = "run_id"
+    _kill_requested = False
+    _stop_sent = False
+
+    def on_kill(self) -> None:
+        """Stop the run this task started or attached to; remember the kill if it is still starting."""
+        self._kill_requested = True
+        if getattr(self, self.run_attribute, None):
+            self._stop_once()
+
+    def raise_if_killed(self) -> None:
+        """Stop the just-started run and fail, when a kill arrived while it was starting."""
+        if self._kill_requested:
+            self._stop_once()
+            raise AirflowException(f"Task '{self.task_id}' was killed while its run was starting; the run was stopped")
+
+    def _stop_once(self) -> None:
+        if self._stop_sent:
+            return
+        self._stop_sent = True
+        self.make_trigger().stop(self.hook)
 
 
 def check_before_defer(operator: Any, trigger: AwsPollingTrigger) -> RunStatus | None:

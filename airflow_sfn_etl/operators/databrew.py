@@ -13,8 +13,8 @@ from airflow.providers.common.compat.sdk import AirflowException
 from botocore.exceptions import ClientError
 
 from airflow_sfn_etl.links.databrew import DataBrewJobLink
-from airflow_sfn_etl.operators.base import wait_or_defer
-from airflow_sfn_etl.triggers.databrew import DataBrewJobTrigger, stop_databrew_run
+from airflow_sfn_etl.operators.base import StopsRunOnKill, wait_or_defer
+from airflow_sfn_etl.triggers.databrew import DataBrewJobTrigger
 from airflow_sfn_etl.utils.aws import default_deferrable, error_code, persist_link, trigger_kwargs
 from airflow_sfn_etl.utils.polling import raise_for_event
 from airflow_sfn_etl.utils.start_once import single_attempt_client, start_once
@@ -29,7 +29,7 @@ REATTACH_STATES = ("STARTING", "RUNNING")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
-class DataBrewStartJobOperator(AwsBaseOperator[GlueDataBrewHook]):
+class DataBrewStartJobOperator(StopsRunOnKill, AwsBaseOperator[GlueDataBrewHook]):
     """Start a DataBrew job run and wait for it; only SUCCEEDED passes.
 
     Upstream's ``job_complete`` waiter treats FAILED, STOPPED and TIMEOUT as success; here they
@@ -144,6 +144,7 @@ class DataBrewStartJobOperator(AwsBaseOperator[GlueDataBrewHook]):
             )
         else:
             self.run_id = self._start()
+        self.raise_if_killed()
         persist_link(DataBrewJobLink, context, self, job_name=self.job_name)
         if self.wait_for_completion:
             wait_or_defer(self, self.make_trigger())
@@ -155,8 +156,3 @@ class DataBrewStartJobOperator(AwsBaseOperator[GlueDataBrewHook]):
         event = raise_for_event(event)
         self.log.info("DataBrew job '%s' run %s succeeded", self.job_name, event["run_id"])
         return event["run_id"]
-
-    def on_kill(self) -> None:
-        """Stop the run this task started or attached to (StopJobRun)."""
-        if self.run_id:
-            stop_databrew_run(self.hook, self.job_name, self.run_id)

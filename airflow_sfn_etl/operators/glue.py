@@ -13,8 +13,8 @@ from airflow.providers.common.compat.sdk import AirflowException
 from botocore.exceptions import ClientError
 
 from airflow_sfn_etl.links.glue import GlueJobRunLink
-from airflow_sfn_etl.operators.base import wait_or_defer
-from airflow_sfn_etl.triggers.glue import GlueJobTrigger, stop_job_run
+from airflow_sfn_etl.operators.base import StopsRunOnKill, wait_or_defer
+from airflow_sfn_etl.triggers.glue import GlueJobTrigger
 from airflow_sfn_etl.utils.aws import default_deferrable, error_code, persist_link, trigger_kwargs
 from airflow_sfn_etl.utils.polling import raise_for_event
 from airflow_sfn_etl.utils.run_key import run_key
@@ -63,7 +63,7 @@ def typical_duration(runs: list[dict[str, Any]], last: int = 5) -> float | None:
     return float(seconds[len(seconds) // 2])
 
 
-class GlueJobOperator(AwsBaseOperator[GlueJobHook]):
+class GlueJobOperator(StopsRunOnKill, AwsBaseOperator[GlueJobHook]):
     """Run an existing Glue job and wait for it; a retry re-attaches to the run it started.
 
     Re-attach: each run is started with the argument ``--airflow_run_key=<dag_id>/<run_id>/
@@ -203,6 +203,7 @@ class GlueJobOperator(AwsBaseOperator[GlueJobHook]):
         else:
             self.run_id = self._start({**arguments, RUN_KEY_ARGUMENT: key})
             self.log.info("Started Glue job '%s' run %s", self.job_name, self.run_id)
+        self.raise_if_killed()
         persist_link(GlueJobRunLink, context, self, job_name=self.job_name, run_id=self.run_id)
         if self.wait_for_completion:
             wait_or_defer(self, self.make_trigger())
@@ -214,8 +215,3 @@ class GlueJobOperator(AwsBaseOperator[GlueJobHook]):
         event = raise_for_event(event)
         self.log.info("Glue job '%s' run %s succeeded", self.job_name, event["run_id"])
         return event["run_id"]
-
-    def on_kill(self) -> None:
-        """Stop the run this task started or re-attached to (BatchStopJobRun)."""
-        if self.run_id:
-            stop_job_run(self.hook, self.job_name, self.run_id)

@@ -13,8 +13,8 @@ from airflow.providers.common.compat.sdk import AirflowException
 from botocore.exceptions import ClientError
 
 from airflow_sfn_etl.links.glue import GlueCrawlerLink
-from airflow_sfn_etl.operators.base import wait_or_defer
-from airflow_sfn_etl.triggers.glue_crawler import GlueCrawlerTrigger, stop_crawler
+from airflow_sfn_etl.operators.base import StopsRunOnKill, wait_or_defer
+from airflow_sfn_etl.triggers.glue_crawler import GlueCrawlerTrigger
 from airflow_sfn_etl.utils.aws import default_deferrable, error_code, persist_link, trigger_kwargs
 from airflow_sfn_etl.utils.polling import raise_for_event
 from airflow_sfn_etl.utils.start_once import single_attempt_client, start_once
@@ -39,7 +39,7 @@ def get_crawler_or_fail(hook: GlueCrawlerHook, crawler_name: str) -> dict[str, A
         raise
 
 
-class GlueCrawlerOperator(AwsBaseOperator[GlueCrawlerHook]):
+class GlueCrawlerOperator(StopsRunOnKill, AwsBaseOperator[GlueCrawlerHook]):
     """Start a Glue crawl and wait for it; a crawl already running is joined, not failed on.
 
     Success means ``State`` READY and ``LastCrawl.Status`` SUCCEEDED; FAILED and CANCELLED crawls
@@ -53,6 +53,7 @@ class GlueCrawlerOperator(AwsBaseOperator[GlueCrawlerHook]):
     """
 
     aws_hook_class = GlueCrawlerHook
+    run_attribute = "_crawl_owned"
     template_fields: Sequence[str] = aws_template_fields("crawler_name")
     operator_extra_links = (GlueCrawlerLink(),)
     ui_color = "#ededed"
@@ -135,6 +136,7 @@ class GlueCrawlerOperator(AwsBaseOperator[GlueCrawlerHook]):
     def execute(self, context: Context) -> str:
         self._start_or_join()
         self._crawl_owned = True
+        self.raise_if_killed()
         persist_link(GlueCrawlerLink, context, self, crawler_name=self.crawler_name)
         if self.wait_for_completion:
             wait_or_defer(self, self.make_trigger())
@@ -146,8 +148,3 @@ class GlueCrawlerOperator(AwsBaseOperator[GlueCrawlerHook]):
         raise_for_event(event)
         self.log.info("Glue crawler '%s' succeeded", self.crawler_name)
         return self.crawler_name
-
-    def on_kill(self) -> None:
-        """Stop the crawl this task started or joined."""
-        if self._crawl_owned:
-            stop_crawler(self.hook, self.crawler_name)

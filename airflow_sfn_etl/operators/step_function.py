@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 from airflow_sfn_etl.asl.errors import AslValidationError
 from airflow_sfn_etl.asl.validate import validate_or_raise
 from airflow_sfn_etl.links.step_function import StateMachineExecutionLink, StateMachineLink
-from airflow_sfn_etl.operators.base import wait_or_defer
+from airflow_sfn_etl.operators.base import StopsRunOnKill, wait_or_defer
 from airflow_sfn_etl.triggers.step_function import StepFunctionExecutionTrigger
 from airflow_sfn_etl.utils.aws import default_deferrable, error_code, persist_link, trigger_kwargs
 from airflow_sfn_etl.utils.polling import raise_for_event
@@ -412,7 +412,7 @@ class StepFunctionDeployOperator(AwsBaseOperator[StepFunctionHook]):
         self.log.info("Updated state machine %s (%s changed)", arn, ", ".join(changes))
 
 
-class StepFunctionRunOperator(AwsBaseOperator[StepFunctionHook]):
+class StepFunctionRunOperator(StopsRunOnKill, AwsBaseOperator[StepFunctionHook]):
     """Start a state machine execution once per task try chain and wait for it.
 
     The default execution name is ``<dag_id>__<run_id>__<task_id>`` sanitized to 80 characters
@@ -435,6 +435,7 @@ class StepFunctionRunOperator(AwsBaseOperator[StepFunctionHook]):
     """
 
     aws_hook_class = StepFunctionHook
+    run_attribute = "execution_arn"
     template_fields: Sequence[str] = aws_template_fields("state_machine_arn", "input", "execution_name")
     template_fields_renderers = {"input": "json"}
     operator_extra_links = (StateMachineExecutionLink(),)
@@ -540,6 +541,7 @@ class StepFunctionRunOperator(AwsBaseOperator[StepFunctionHook]):
             )
         input_json = self._input_json(context)
         self.execution_arn = self.start_or_attach(self._base_name(context), input_json)
+        self.raise_if_killed()
         persist_link(StateMachineExecutionLink, context, self, execution_arn=self.execution_arn)
         if self.wait_for_completion:
             event = wait_or_defer(self, self.make_trigger())
@@ -562,8 +564,3 @@ class StepFunctionRunOperator(AwsBaseOperator[StepFunctionHook]):
         except ValueError:
             value = output
         context["ti"].xcom_push(key=OUTPUT_XCOM_KEY, value=value)
-
-    def on_kill(self) -> None:
-        """Stop the execution this task started or attached to (StopExecution)."""
-        if self.execution_arn:
-            StepFunctionExecutionTrigger(execution_arn=self.execution_arn).stop(self.hook)

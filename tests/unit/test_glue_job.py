@@ -251,3 +251,23 @@ def test_sensor_failure_raises_error_message():
     sensor.hook.conn.get_job_run.return_value = {"JobRun": job_run("ERROR", "Internal service error")}
     with pytest.raises(AirflowException, match="run jr_1 ERROR: Internal service error"):
         sensor.poke(make_context())
+
+
+def test_kill_during_the_start_call_stops_the_run_once_its_id_arrives():
+    hook = mock_hook()
+    hook.conn.get_job_runs.return_value = {"JobRuns": []}
+    hook.conn.batch_stop_job_run.return_value = {"SuccessfulSubmissions": [{"JobRunId": "jr_1"}], "Errors": []}
+    op = make_op(wait_for_completion=True)
+    op.hook = hook
+
+    def start_job_run(**kwargs):
+        op.on_kill()  # SIGTERM lands while the start call is in flight: no run id yet
+        hook.conn.batch_stop_job_run.assert_not_called()
+        return {"JobRunId": "jr_1"}
+
+    hook.conn.start_job_run.side_effect = start_job_run
+    with pytest.raises(AirflowException, match="killed while its run was starting"):
+        op.execute(make_context())
+    op.on_kill()  # a second kill (the runner's, after the failure) sends no second stop
+    hook.conn.batch_stop_job_run.assert_called_once_with(JobName="load_sales", JobRunIds=["jr_1"])
+    hook.conn.get_job_run.assert_not_called()  # the task failed instead of waiting
