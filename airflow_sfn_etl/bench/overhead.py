@@ -215,7 +215,14 @@ def measure(
         "finished with state success, but the task instance's state attribute is queued/running' in the "
         "scheduler log); the scheduler only tolerates this for state SCHEDULED. The task is retried after "
         "retry_delay (30 s) and re-attaches to its AWS run, so results are right but the run takes longer. "
-        "Non-deferrable tasks (stock DAG) cannot hit it."
+        "Non-deferrable tasks (stock DAG) cannot hit it, nor can ours whose run ends within defer_after."
+    )
+    section.notes.append(
+        "Our operators are deferrable with the default defer_after (10 s): each polls its run in the worker "
+        "for up to 10 s (from 0.5 s, x1.5) and defers only if it is still going, so these seconds-long runs "
+        "finish without a deferral round trip. Before this, the operators deferred after one look (1 s): "
+        "our DAG ran at 9.1x the critical path with 3 task retries from the race above (stock 4.5x), "
+        "in the full run of 2026-11-22 01:54."
     )
     if failures:
         section.notes.append("Failed runs (excluded): " + "; ".join(failures))

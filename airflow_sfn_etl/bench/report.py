@@ -99,7 +99,8 @@ the run); "development" figures were measured once on this machine before the ch
 | Resumed backoff + jitter after a triggerer restart (`started_at`) | ~5x the steady-state poll rate | ~1x | section 2b (same run) |
 | Poll window around the expected end from the job's run history (`expected_seconds`) | first-run row (plain backoff): 11-25x stock's latency | about stock's latency (0.42x and 1.19x in two full runs) at ~1/6 of its calls | section 2 (same run) |
 | One look before deferring (`operators/base.py`) | development, one run each: our DAG 155 s | 117 s (stock 68-70 s); still slower than stock, see section 1 | section 1 |
+| Poll in the worker for `defer_after` (10 s) before deferring (`operators/base.py`) | full run 2026-11-22 01:54: our DAG 133 s, 9.1x the critical path, 3 retries (stock 4.5x) | development run: 24.9 s, 1.8x, 0 retries (stock 4.6x); see section 1 for this run | section 1 |
 | Compiler finds cut tasks in one sweep (`asl/builder.py`) | development: 100-task chain 201 ms, 200-task chain > 5 s (cubic) | 100-task chain ~8 ms, 1,000 tasks ~60 ms (linear) | section 4a |
 
-See `docs/decisions/0004-*.md` and `0005-*.md`.
+See `docs/decisions/0004-*.md`, `0005-*.md` and `0006-*.md`.
 """  # noqa: E501 (a Markdown table)

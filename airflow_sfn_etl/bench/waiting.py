@@ -3,9 +3,10 @@
 A Glue job on the sandbox takes ``job_seconds`` (a delay fault); every poll interval is divided by
 the same compression factor (600 / job_seconds), so counts of calls and latencies scale back to a
 real 10-minute job by multiplying seconds by the factor. Per variant: worker-slot seconds (time a
-worker process is busy: the whole wait for a non-deferrable operator, only start + resume for a
-deferred one), AWS API calls made while waiting (counted at the sandbox), and completion-detection
-latency (the run's CompletedOn -> the task noticing: the trigger's event, or execute() returning).
+worker process is busy: the whole wait for a non-deferrable operator; start, the polls before
+deferring and resume for a deferred one), AWS API calls made while waiting (counted at the
+sandbox), and completion-detection latency (the run's CompletedOn -> the task noticing: the
+trigger's event, or execute() returning).
 """
 
 from __future__ import annotations
@@ -38,29 +39,47 @@ async def _run_trigger(trigger: Any) -> tuple[dict[str, Any], float]:
 def ours_deferred(sb: Any, job: str, factor: float) -> dict[str, float]:
     from airflow.providers.common.compat.sdk import TaskDeferred
 
+    from airflow_sfn_etl.operators import base
     from airflow_sfn_etl.operators.glue import GlueJobOperator
 
-    op = GlueJobOperator(task_id="wait", job_name=job, poll_interval=5 / factor, deferrable=True)
+    op = GlueJobOperator(
+        task_id="wait", job_name=job, poll_interval=5 / factor, defer_after=base.DEFER_AFTER_SECONDS / factor,
+        deferrable=True,
+    )
     ctx = task_context("wait")
+    looked: list[float] = []
+    look = base.check_before_defer
+
+    def timed_look(*args: Any) -> Any:  # the worker's polls before it defers: slot time while waiting
+        t = time.perf_counter()
+        try:
+            return look(*args)
+        finally:
+            looked.append(time.perf_counter() - t)
+
     before = snapshot()
     t0 = time.perf_counter()
+    base.check_before_defer = timed_look
     try:
         op.execute(ctx)
         raise RuntimeError("the deferrable operator did not defer")
     except TaskDeferred as deferred:
         trigger = deferred.trigger
-    start_s = time.perf_counter() - t0
+    finally:
+        base.check_before_defer = look
+    start_s = time.perf_counter() - t0 - sum(looked)
+    worker_polls = calls_since(before, "glue", "GetJobRun")  # the looks before deferring
     trigger.max_poll_interval = trigger.max_poll_interval / factor
     waiting = snapshot()
     event, noticed = asyncio.run(_run_trigger(trigger))
-    wait_calls = calls_since(waiting)
+    wait_calls = worker_polls + calls_since(waiting)
     t1 = time.perf_counter()
     op.execute_complete(ctx, event)
     resume_s = time.perf_counter() - t1
     total_calls = calls_since(before)
     return {
         "slot_outside_s": start_s + resume_s,
-        "slot_waiting_s": 0.0,
+        "slot_waiting_s": sum(looked),
         "wait_calls": wait_calls,
         "calls": total_calls,
         "latency_s": noticed - _completed_on(sb, job, event["run_id"]),
@@ -185,8 +204,11 @@ def measure(
         f"poll intervals divided by {factor:g}: ours 5 s first interval, x1.5 backoff, 60 s cap; stock 6 s "
         "fixed. Seconds in the table are scaled back to real time (measured x factor); call counts are as "
         "measured.",
-        f"Median of {repeats} runs per variant. Worker-slot seconds of a deferred task: execute() up to "
-        "defer (StartJobRun + re-attach lookup) plus execute_complete(); its wait holds no slot.",
+        f"Median of {repeats} runs per variant. Worker-slot seconds of a deferred task: while waiting, the "
+        "polls in the worker before it defers (defer_after, 10 s, scaled; skipped when the run history says "
+        "the run takes longer); start + resume: execute() up to defer (StartJobRun + re-attach lookup) "
+        "plus execute_complete(). The trigger's wait holds no slot. Calls while waiting include the "
+        "worker's polls.",
         "Latency: JobRun.CompletedOn (sandbox clock) -> trigger event / execute() return (same clock).",
         "Run history: our GlueJobOperator already lists the job's runs (to re-attach on retry); the median "
         "duration of the last 5 SUCCEEDED runs becomes the trigger's expected_seconds: backoff until one "

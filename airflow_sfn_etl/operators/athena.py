@@ -12,7 +12,7 @@ from airflow.providers.common.compat.sdk import AirflowException
 from botocore.exceptions import ClientError
 
 from airflow_sfn_etl.links.athena import AthenaQueryLink
-from airflow_sfn_etl.operators.base import StopsRunOnKill, wait_or_defer
+from airflow_sfn_etl.operators.base import DEFER_AFTER_SECONDS, StopsRunOnKill, wait_or_defer
 from airflow_sfn_etl.triggers.athena import AthenaQueryTrigger
 from airflow_sfn_etl.utils.aws import default_deferrable, error_code, persist_link, trigger_kwargs
 from airflow_sfn_etl.utils.polling import raise_for_event
@@ -95,6 +95,8 @@ class AthenaQueryOperator(StopsRunOnKill, AwsBaseOperator[AthenaHook]):
     :param max_result_rows: maximum number of rows pushed to XCom.
     :param poll_interval: seconds between the first polls (later polls back off up to a minute).
     :param deferrable: wait on the triggerer instead of the worker.
+    :param defer_after: when deferrable, seconds to poll the run in the worker before deferring; a
+        run that ends sooner needs no deferral (0: defer after one look).
     """
 
     aws_hook_class = AthenaHook
@@ -120,6 +122,7 @@ class AthenaQueryOperator(StopsRunOnKill, AwsBaseOperator[AthenaHook]):
         max_result_rows: int = 100,
         poll_interval: float = 3,
         deferrable: bool = default_deferrable(),
+        defer_after: float = DEFER_AFTER_SECONDS,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -139,6 +142,7 @@ class AthenaQueryOperator(StopsRunOnKill, AwsBaseOperator[AthenaHook]):
         self.max_result_rows = max_result_rows
         self.poll_interval = poll_interval
         self.deferrable = deferrable
+        self.defer_after = defer_after
         self.query_execution_id: str | None = None
 
     def check_output_bucket(self, location: str, source: str) -> str:

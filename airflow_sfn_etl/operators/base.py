@@ -21,10 +21,16 @@ from typing import Any
 from airflow.providers.common.compat.sdk import AirflowException
 
 from airflow_sfn_etl.triggers.base import AwsPollingTrigger
-from airflow_sfn_etl.utils.polling import RunStatus
+from airflow_sfn_etl.utils.polling import RunStatus, backoff_delays
 
-#: Seconds the worker waits before its one look at a just-started run (capped at the poll interval).
-PRE_DEFER_CHECK_SECONDS = 1.0
+#: Default ``defer_after``: seconds a deferrable operator polls its just-started run in the worker
+#: before it defers (a run that ends sooner needs no deferral).
+DEFER_AFTER_SECONDS = 10.0
+#: The first look in that window comes after this many seconds (capped at the poll interval); the
+#: looks then back off by x1.5, up to the poll interval.
+FIRST_LOOK_SECONDS = 0.5
+#: Floor of the gap between two looks (a zero poll interval must not spin).
+MIN_LOOK_SECONDS = 0.05
 
 
 class StopsRunOnKill:
@@ -58,26 +64,53 @@ class StopsRunOnKill:
         self.make_trigger().stop(self.hook)
 
 
-def check_before_defer(operator: Any, trigger: AwsPollingTrigger) -> RunStatus | None:
-    """Look at the run once before deferring; return its status if it already ended, else None.
+def defer_window(operator: Any, trigger: AwsPollingTrigger) -> float | None:
+    """Seconds to poll in the worker before deferring (``defer_after``); None: defer without a look.
 
-    A run that ends within a second (most Athena DDL) then needs no deferral: no triggerer round
-    trip and no second task process to resume it, which on Airflow 3.3 LocalExecutor also avoids a
-    scheduler race that fails a task whose trigger fires before the scheduler has seen the worker
-    exit after ``defer()`` (the task is then retried). When the run is still going, the trigger
-    starts one poll interval later (this look counts as its first poll), so the extra look costs no
-    extra API call.
+    When the run's history says it usually takes longer than the window (``expected_seconds``),
+    the worker defers at once instead of holding its slot for looks that cannot see the end.
     """
-    time.sleep(max(0.0, min(PRE_DEFER_CHECK_SECONDS, float(trigger.poll_interval))))
-    try:
-        status = trigger.check(operator.hook)
-    except Exception as error:  # noqa: BLE001 - the trigger polls again, with its own error handling
-        operator.log.info("Could not check %s before deferring: %s", trigger.describe(), error)
+    window = max(0.0, float(getattr(operator, "defer_after", DEFER_AFTER_SECONDS)))
+    expected = trigger.expected_seconds
+    return None if expected and expected > window else window
+
+
+def check_before_defer(operator: Any, trigger: AwsPollingTrigger) -> RunStatus | None:
+    """Poll the run in the worker for up to ``defer_after`` s; return its status if it ended, else None.
+
+    Deferring has a fixed cost: the task process exits, the triggerer polls, the scheduler queues
+    the task again and a second task process starts to run ``execute_complete``, seconds of
+    latency and CPU per task. A run that ends within the window (Athena statements, short jobs)
+    skips all of it, and on Airflow 3.3 LocalExecutor also escapes a scheduler race that fails a
+    task whose trigger fires before the scheduler has seen the worker exit after ``defer()`` (the
+    task is then retried). A run still going after the window defers; the looks made count as the
+    trigger's first polls, and the trigger starts one poll interval after the last look.
+    """
+    interval = float(trigger.poll_interval)
+    window = defer_window(operator, trigger)
+    if window is None:
+        trigger.first_poll_delay = max(float(trigger.first_poll_delay), interval)
         return None
-    if isinstance(status, RunStatus) and status.done:
-        return status
-    trigger.polls_done += 1
-    trigger.first_poll_delay = max(float(trigger.first_poll_delay), float(trigger.poll_interval))
+    deadline = time.monotonic() + window
+    delays = backoff_delays(max(MIN_LOOK_SECONDS, min(FIRST_LOOK_SECONDS, interval)), 1.5, interval)
+    delay = next(delays)
+    while True:
+        time.sleep(max(0.0, delay))
+        try:
+            status = trigger.check(operator.hook)
+        except Exception as error:  # noqa: BLE001 - the trigger polls again, with its own error handling
+            operator.log.info("Could not check %s before deferring: %s", trigger.describe(), error)
+            return None
+        if isinstance(status, RunStatus) and status.done:
+            return status
+        trigger.polls_done += 1
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
+        delay = min(next(delays), remaining)
+    operator.log.info("%s is still running: deferring", trigger.describe())
+    trigger.first_poll_delay = max(float(trigger.first_poll_delay), interval)
+    trigger.started_at = time.time()  # the trigger's wait begins now (a later start means a resume)
     return None
 
 

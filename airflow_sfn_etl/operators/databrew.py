@@ -13,7 +13,7 @@ from airflow.providers.common.compat.sdk import AirflowException
 from botocore.exceptions import ClientError
 
 from airflow_sfn_etl.links.databrew import DataBrewJobLink
-from airflow_sfn_etl.operators.base import StopsRunOnKill, wait_or_defer
+from airflow_sfn_etl.operators.base import DEFER_AFTER_SECONDS, StopsRunOnKill, wait_or_defer
 from airflow_sfn_etl.triggers.databrew import DataBrewJobTrigger
 from airflow_sfn_etl.utils.aws import default_deferrable, error_code, persist_link, trigger_kwargs
 from airflow_sfn_etl.utils.polling import raise_for_event
@@ -44,6 +44,8 @@ class DataBrewStartJobOperator(StopsRunOnKill, AwsBaseOperator[GlueDataBrewHook]
     :param wait_for_completion: wait for the run to end.
     :param poll_interval: seconds between the first polls (later polls back off up to a minute).
     :param deferrable: wait on the triggerer instead of the worker.
+    :param defer_after: when deferrable, seconds to poll the run in the worker before deferring; a
+        run that ends sooner needs no deferral (0: defer after one look).
     """
 
     aws_hook_class = GlueDataBrewHook
@@ -58,6 +60,7 @@ class DataBrewStartJobOperator(StopsRunOnKill, AwsBaseOperator[GlueDataBrewHook]
         wait_for_completion: bool = True,
         poll_interval: float = 5,
         deferrable: bool = default_deferrable(),
+        defer_after: float = DEFER_AFTER_SECONDS,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -65,6 +68,7 @@ class DataBrewStartJobOperator(StopsRunOnKill, AwsBaseOperator[GlueDataBrewHook]
         self.wait_for_completion = wait_for_completion
         self.poll_interval = poll_interval
         self.deferrable = deferrable
+        self.defer_after = defer_after
         self.run_id: str | None = None
 
     def _not_found(self, error: ClientError) -> AirflowException:

@@ -13,7 +13,7 @@ from airflow.providers.common.compat.sdk import AirflowException
 from botocore.exceptions import ClientError
 
 from airflow_sfn_etl.links.glue import GlueJobRunLink
-from airflow_sfn_etl.operators.base import StopsRunOnKill, wait_or_defer
+from airflow_sfn_etl.operators.base import DEFER_AFTER_SECONDS, StopsRunOnKill, wait_or_defer
 from airflow_sfn_etl.triggers.glue import GlueJobTrigger
 from airflow_sfn_etl.utils.aws import default_deferrable, error_code, persist_link, trigger_kwargs
 from airflow_sfn_etl.utils.polling import raise_for_event
@@ -82,6 +82,8 @@ class GlueJobOperator(StopsRunOnKill, AwsBaseOperator[GlueJobHook]):
     :param poll_interval: seconds between the first polls (later polls back off up to a minute).
     :param verbose: copy the run's CloudWatch log lines into the task log while waiting.
     :param deferrable: wait on the triggerer instead of the worker.
+    :param defer_after: when deferrable, seconds to poll the run in the worker before deferring; a
+        run that ends sooner needs no deferral (0: defer after one look).
     """
 
     aws_hook_class = GlueJobHook
@@ -99,6 +101,7 @@ class GlueJobOperator(StopsRunOnKill, AwsBaseOperator[GlueJobHook]):
         poll_interval: float = 5,
         verbose: bool = False,
         deferrable: bool = default_deferrable(),
+        defer_after: float = DEFER_AFTER_SECONDS,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -112,6 +115,7 @@ class GlueJobOperator(StopsRunOnKill, AwsBaseOperator[GlueJobHook]):
         self.poll_interval = poll_interval
         self.verbose = verbose
         self.deferrable = deferrable
+        self.defer_after = defer_after
         self.run_id: str | None = None
         self._expected_seconds: float | None = None
 

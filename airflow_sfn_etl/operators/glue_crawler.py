@@ -13,7 +13,7 @@ from airflow.providers.common.compat.sdk import AirflowException
 from botocore.exceptions import ClientError
 
 from airflow_sfn_etl.links.glue import GlueCrawlerLink
-from airflow_sfn_etl.operators.base import StopsRunOnKill, wait_or_defer
+from airflow_sfn_etl.operators.base import DEFER_AFTER_SECONDS, StopsRunOnKill, wait_or_defer
 from airflow_sfn_etl.triggers.glue_crawler import GlueCrawlerTrigger
 from airflow_sfn_etl.utils.aws import default_deferrable, error_code, persist_link, trigger_kwargs
 from airflow_sfn_etl.utils.polling import raise_for_event
@@ -50,6 +50,8 @@ class GlueCrawlerOperator(StopsRunOnKill, AwsBaseOperator[GlueCrawlerHook]):
     :param poll_interval: seconds between the first polls (later polls back off up to a minute).
     :param max_polls: fail after this many polls without the crawl ending (``None``: no limit).
     :param deferrable: wait on the triggerer instead of the worker.
+    :param defer_after: when deferrable, seconds to poll the run in the worker before deferring; a
+        run that ends sooner needs no deferral (0: defer after one look).
     """
 
     aws_hook_class = GlueCrawlerHook
@@ -66,6 +68,7 @@ class GlueCrawlerOperator(StopsRunOnKill, AwsBaseOperator[GlueCrawlerHook]):
         poll_interval: float = 5,
         max_polls: int | None = None,
         deferrable: bool = default_deferrable(),
+        defer_after: float = DEFER_AFTER_SECONDS,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -76,6 +79,7 @@ class GlueCrawlerOperator(StopsRunOnKill, AwsBaseOperator[GlueCrawlerHook]):
         self.poll_interval = poll_interval
         self.max_polls = max_polls
         self.deferrable = deferrable
+        self.defer_after = defer_after
         self._crawl_owned = False
 
     def make_trigger(self) -> GlueCrawlerTrigger:

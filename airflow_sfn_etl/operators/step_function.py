@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 from airflow_sfn_etl.asl.errors import AslValidationError
 from airflow_sfn_etl.asl.validate import validate_or_raise
 from airflow_sfn_etl.links.step_function import StateMachineExecutionLink, StateMachineLink
-from airflow_sfn_etl.operators.base import StopsRunOnKill, wait_or_defer
+from airflow_sfn_etl.operators.base import DEFER_AFTER_SECONDS, StopsRunOnKill, wait_or_defer
 from airflow_sfn_etl.triggers.step_function import StepFunctionExecutionTrigger
 from airflow_sfn_etl.utils.aws import default_deferrable, error_code, persist_link, trigger_kwargs
 from airflow_sfn_etl.utils.polling import raise_for_event
@@ -432,6 +432,8 @@ class StepFunctionRunOperator(StopsRunOnKill, AwsBaseOperator[StepFunctionHook])
     :param poll_interval: seconds between the first polls (later polls back off).
     :param max_poll_interval: upper bound of the delay between polls, in seconds.
     :param deferrable: wait on the triggerer instead of the worker.
+    :param defer_after: when deferrable, seconds to poll the run in the worker before deferring; a
+        run that ends sooner needs no deferral (0: defer after one look).
     """
 
     aws_hook_class = StepFunctionHook
@@ -451,6 +453,7 @@ class StepFunctionRunOperator(StopsRunOnKill, AwsBaseOperator[StepFunctionHook])
         poll_interval: float = 5,
         max_poll_interval: float = 60,
         deferrable: bool = default_deferrable(),
+        defer_after: float = DEFER_AFTER_SECONDS,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -461,6 +464,7 @@ class StepFunctionRunOperator(StopsRunOnKill, AwsBaseOperator[StepFunctionHook])
         self.wait_for_completion = wait_for_completion
         self.poll_interval = poll_interval
         self.deferrable = deferrable
+        self.defer_after = defer_after
         self.execution_arn: str | None = None
 
     def _input_json(self, context: Context) -> str:

@@ -192,7 +192,15 @@ HOLD = 4  # seconds a delayed run keeps going
 
 
 def slow_run(service: str, aws: dict[str, Any], admin: Any, seconds: float = HOLD) -> dict[str, Any]:
-    """Operator kwargs for a run of ``service`` that takes ``seconds`` (a delay fault or a Wait state)."""
+    """Operator kwargs for a run of ``service`` that takes ``seconds`` (a delay fault or a Wait state).
+
+    A deferrable operator given these defers after its first look (``defer_after=0``), so the
+    tests exercise the trigger whatever ``seconds`` is.
+    """
+    return {**_slow_run(service, aws, admin, seconds), "defer_after": 0}
+
+
+def _slow_run(service: str, aws: dict[str, Any], admin: Any, seconds: float) -> dict[str, Any]:
     if service == "glue_job":
         admin.delay("glue_job", GLUE_JOB, seconds=seconds)
         return {"job_name": GLUE_JOB, "poll_interval": 0.3}

@@ -170,7 +170,7 @@ def test_deferrable_defers_and_complete_returns_run_id(monkeypatch):
     create_job()
     # moto's runs end at once; the run is still going at the operator's one look before deferring.
     monkeypatch.setattr(GlueJobTrigger, "check", lambda self, hook: RunStatus(state="RUNNING"))
-    op = make_op(deferrable=True, verbose=True)
+    op = make_op(deferrable=True, verbose=True, defer_after=0)
     with pytest.raises(TaskDeferred) as deferred:
         op.execute(make_context())
     trigger = deferred.value.trigger
@@ -271,3 +271,32 @@ def test_kill_during_the_start_call_stops_the_run_once_its_id_arrives():
     op.on_kill()  # a second kill (the runner's, after the failure) sends no second stop
     hook.conn.batch_stop_job_run.assert_called_once_with(JobName="load_sales", JobRunIds=["jr_1"])
     hook.conn.get_job_run.assert_not_called()  # the task failed instead of waiting
+
+
+@mock_aws
+def test_deferrable_run_that_ends_within_defer_after_needs_no_deferral(monkeypatch):
+    create_job()
+    real_check, looks = GlueJobTrigger.check, []
+
+    def check(self, hook):  # RUNNING at the first two looks, then what moto says (SUCCEEDED)
+        looks.append(1)
+        return RunStatus(state="RUNNING") if len(looks) < 3 else real_check(self, hook)
+
+    monkeypatch.setattr(GlueJobTrigger, "check", check)
+    op = make_op(deferrable=True, defer_after=30)
+    assert op.execute(make_context()) == job_runs()[0]["Id"]  # no TaskDeferred: the worker saw the end
+    assert len(looks) == 3
+
+
+@mock_aws
+def test_deferrable_run_known_to_be_long_defers_without_a_look(monkeypatch):
+    create_job()
+    looks = []
+    monkeypatch.setattr(GlueJobTrigger, "check", lambda self, hook: looks.append(1) or RunStatus(state="RUNNING"))
+    op = make_op(deferrable=True, defer_after=30)
+    op._expected_seconds = 600.0  # what the job's run history says
+    monkeypatch.setattr(GlueJobOperator, "find_run", lambda self, key: None)
+    with pytest.raises(TaskDeferred) as deferred:
+        op.execute(make_context())
+    trigger = deferred.value.trigger
+    assert looks == [] and trigger.polls_done == 0 and trigger.first_poll_delay == op.poll_interval
