@@ -136,6 +136,7 @@ def test_trigger_from_the_form_and_run_succeeds(stack: Any, tmp_path: Path) -> N
         try:
             page = browser.new_page(viewport={"width": 1440, "height": 1100})
             page.set_default_timeout(60_000)
+            expect.set_options(timeout=60_000)  # assertions too (default 5 s): a loaded machine is slow
             page.goto(f"{stack.base_url}/dags/{DAG_ID}")
             # Simple auth manager login page, then back to the DAG.
             page.locator("input[name=username]").fill("admin")
@@ -198,6 +199,7 @@ def test_form_can_trigger_a_routine_refresh_with_the_defaults(stack: Any) -> Non
         try:
             page = browser.new_page(viewport={"width": 1440, "height": 1100})
             page.set_default_timeout(60_000)
+            expect.set_options(timeout=60_000)  # assertions too (default 5 s): a loaded machine is slow
             page.goto(f"{stack.base_url}/dags/{DAG_ID}")
             page.locator("input[name=username]").fill("admin")
             page.locator("input[name=password]").fill(stack.password)
@@ -207,6 +209,6 @@ def test_form_can_trigger_a_routine_refresh_with_the_defaults(stack: Any) -> Non
             dialog = page.get_by_role("dialog")
             expect(dialog.locator("#element_transformed_bucket")).to_be_attached()
             page.wait_for_timeout(1_500)
-            expect(dialog.get_by_role("button", name="Trigger", exact=True)).to_be_enabled(timeout=5_000)
+            expect(dialog.get_by_role("button", name="Trigger", exact=True)).to_be_enabled()
         finally:
             browser.close()
