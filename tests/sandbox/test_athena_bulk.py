@@ -164,3 +164,65 @@ def test_bulk_path_partition_values_that_are_not_plain_words(env, spills):
         ["2021", "1", "50"],
         [None, "4", "30"],
     ]
+
+
+
+def _others(env: Env) -> None:
+    """A table whose files agree on their schema: 2022/7 (two files), 2022/8, all registered."""
+    for key, rows in (
+        ("year=2022/month=7/a", {"id": [7, 8], "name": ["g", "h"], "amount": [70, 90], "flag": [False, True]}),
+        ("year=2022/month=7/b", {"id": [9], "name": ["i"], "amount": [100], "flag": [None]}),
+        ("year=2022/month=8/a", {"id": [10], "name": ["j"], "amount": [5], "flag": [True]}),
+    ):
+        env.put_parquet(f"others/{key}.parquet", pa.table(rows))
+    env.run(DDL.format(db=env.db, bucket=env.data).replace(".events (", ".others (").replace("/events/", "/others/"))
+    env.run("ALTER TABLE others ADD PARTITION (year='2022', month='7') PARTITION (year='2022', month='8')")
+
+
+def test_bulk_path_reads_every_file_in_one_pass_when_their_schemas_agree(env, spills):
+    """The schema (and the view's types) come from the first file; the statement still reads every file."""
+    _others(env)
+    storage.clear_cache()
+    rows = env.query(
+        "SELECT year, month, count(*) AS n, sum(amount) AS total, count(flag) AS flags FROM others "
+        "GROUP BY year, month ORDER BY year, month"
+    )
+    assert rows == [
+        ["year", "month", "n", "total", "flags"],
+        ["2022", "7", "3", "260", "2"],
+        ["2022", "8", "1", "5", "1"],
+    ]
+    assert spills == [3]  # one read of the three files: not retried by name
+
+
+def test_bulk_statements_at_once_each_see_their_own_views_and_settings(env, spills):
+    """Statements share one DuckDB database, each on a connection of its own: running at once, under
+    the same view and file-list names, each reads its own table's files with its own settings."""
+    _events(env)
+    _others(env)
+    storage.clear_cache()
+    sqls = [
+        "SELECT count(*) AS n, sum(amount) AS total, min(year) AS y FROM events",
+        "SELECT count(*) AS n, sum(amount) AS total, min(year) AS y FROM others",
+        "SELECT 7 / 2 AS n, NULL AS total, NULL AS y",
+    ] * 3
+    ids = [env.start(sql) for sql in sqls]
+    got = [env.rows(env.wait(qid)["QueryExecutionId"])[1] for qid in ids]
+    assert len(spills) >= 6  # every statement over a table read its spilled files
+    assert got == [["5", "150", "2020"], ["4", "265", "2022"], ["3", None, None]] * 3
+
+
+def test_a_database_invalidated_by_a_fatal_error_is_replaced(env, monkeypatch):
+    """DuckDB refuses every statement on a database a fatal error invalidated: the next one opens a new one."""
+    import duckdb
+
+    from airflow_sfn_etl.sandbox.sql import query
+
+    class Invalidated:
+        def cursor(self):  # type: ignore[no-untyped-def]
+            raise duckdb.FatalException("FATAL Error: Failed: database has been invalidated")
+
+    dead = Invalidated()
+    monkeypatch.setattr(query, "_database", dead)
+    assert env.query("SELECT 7 / 2 AS n") == [["n"], ["3"]]
+    assert query._database is not dead

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
 import uuid
 from typing import Any
@@ -57,11 +58,48 @@ def wrap_duckdb_error(exc: Exception) -> QueryError:
     return QueryError(f"{code}: {text.replace('__athena_t', 't')}", code)
 
 
+_database_lock = threading.Lock()
+_database: Any = None
+
+
+def _open_database() -> Any:
+    """The process's DuckDB database, opened on first use; every statement has a connection of its own.
+
+    Opening and closing a database takes ~30 ms, as long as a cold query's own work on a small table.
+    The database holds nothing of a statement once its connection is closed: views, registered Arrow
+    tables, variables and settings belong to the connection, and no file data or Parquet metadata is cached.
+    """
+    global _database
+    with _database_lock:
+        if _database is None:
+            _database = duckdb.connect(":memory:", config={"enable_external_file_cache": False})
+        return _database
+
+
+def _drop_database(db: Any) -> None:
+    """Forget ``db``, invalidated by a fatal error: the next statement opens a new database."""
+    global _database
+    with _database_lock:
+        if _database is db:
+            _database = None
+
+
 def _connect(ctx: Context) -> Any:
-    con = duckdb.connect(":memory:")
-    con.execute("SET integer_division = true")  # Trino: 5 / 2 = 2
-    con.execute("SET TimeZone = 'UTC'")
-    con.execute("SET parquet_metadata_cache = true")  # spilled tables: footers read once per query
+    """A connection of the statement's own, with Trino's integer division and UTC."""
+    for last in (False, True):
+        db = _open_database()
+        con = None
+        try:
+            con = db.cursor()
+            con.execute("SET integer_division = true")  # Trino: 5 / 2 = 2
+            con.execute("SET TimeZone = 'UTC'")
+            break
+        except duckdb.FatalException:
+            if con is not None:
+                con.close()
+            _drop_database(db)
+            if last:
+                raise
     ctx.connections.append(con)
     return con
 
@@ -100,8 +138,15 @@ def _register_spill(con: Any, ref: Any, table: Any, spill: storage.Spill, union_
 
     Without ``union_by_name`` DuckDB takes the first file's schema (fast); the caller retries with
     it when the files disagree. Partition values join on ``file_index`` (the file's list position).
+
+    The file list reaches DuckDB as a bound value in a session variable, not as SQL text (parsing
+    thousands of path literals costs more than reading small files), and is bound once per statement:
+    DuckDB binds a view anew in every statement that reads it, and each bind checks every path's
+    partition folders. So, unless by name, the schema probe and the view's own bind see the first file
+    only (its schema is the view's either way), and the variable holds every file from then on.
     """
-    files = ", ".join(_sql_string(p) for p in spill.paths)
+    files = ref.view + "_files"
+    con.execute(f"SET VARIABLE {quote(files)} = $1", [spill.paths if union_by_name else spill.paths[:1]])
     hive = (
         "hive_partitioning = true, hive_types_autocast = false, hive_types = {"
         + ", ".join(f"{_sql_string(k)}: 'VARCHAR'" for k in spill.hive)
@@ -109,7 +154,8 @@ def _register_spill(con: Any, ref: Any, table: Any, spill: storage.Spill, union_
         if spill.hive
         else "hive_partitioning = false"
     )
-    source = f"read_parquet([{files}], {hive}, union_by_name = {str(union_by_name).lower()})"
+    options = f"{hive}, union_by_name = {str(union_by_name).lower()}"
+    source = f"read_parquet(getvariable({_sql_string(files)}), {options})"
     try:
         rel = con.sql(f"SELECT * FROM {source} LIMIT 0")
         have = {name.lower(): (name, str(t)) for name, t in zip(rel.columns, rel.types, strict=False)}
@@ -140,6 +186,8 @@ def _register_spill(con: Any, ref: Any, table: Any, spill: storage.Spill, union_
             items.append(value if duck == "VARCHAR" else f"CAST({value} AS {duck}) AS {quote(col)}")
         join = f" JOIN (SELECT *, row_number() OVER () - 1 AS __file FROM {quote(parts)}) p ON f.file_index = p.__file"
     con.execute(f"CREATE OR REPLACE TEMP VIEW {quote(ref.view)} AS SELECT {', '.join(items)} FROM {source} f{join}")
+    if not union_by_name:
+        con.execute(f"SET VARIABLE {quote(files)} = $1", [spill.paths])
 
 
 def run_query(query: exp.Expression, ctx: Context) -> tuple[pa.Table, list[tuple[str, str]], int]:

@@ -18,7 +18,7 @@ import tempfile
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -33,8 +33,9 @@ from .errors import QueryError, coded
 HIVE_DEFAULT_PARTITION = "__HIVE_DEFAULT_PARTITION__"
 
 
-@dataclass(frozen=True)
-class S3File:
+class S3File(NamedTuple):
+    """One object: a tuple, as thousands are listed for every query over a partitioned table."""
+
     bucket: str
     key: str
     etag: str
@@ -66,28 +67,28 @@ class _Listing:
     def __init__(self) -> None:
         self._keys: dict[str, tuple[Any, list[str]]] = {}
 
-    def objects(self, uri: str) -> list[S3File]:
+    def objects(self, uri: str, data_only: bool = False) -> list[S3File]:
         bucket, _, prefix = uri[5:].partition("/")
         hit = self._keys.get(bucket)
         if hit is None:
             b = _bucket(bucket)
             hit = self._keys[bucket] = (b, sorted(list(b.keys.keys())))
         b, keys = hit
-        out = []
+        get, start, out = b.keys.get, len(prefix), []
         for i in range(bisect.bisect_left(keys, prefix), len(keys)):
             key = keys[i]
             if not key.startswith(prefix):
                 break
-            fake = b.keys.get(key)
+            if data_only and not _is_data_file(key[start:]):
+                continue
+            fake = get(key)
             if fake is None or not hasattr(fake, "_value_buffer"):  # deleted or a delete marker
                 continue
             out.append(S3File(bucket, key, fake.etag, int(fake.size)))
         return out
 
     def data_files(self, uri: str) -> list[S3File]:
-        base = uri if uri.endswith("/") else uri + "/"
-        prefix = base[5:].partition("/")[2]
-        return [f for f in self.objects(base) if _is_data_file(f.key[len(prefix) :])]
+        return self.objects(uri if uri.endswith("/") else uri + "/", data_only=True)
 
 
 def list_objects(uri: str) -> list[S3File]:
@@ -252,7 +253,9 @@ def table_files(table: TableInfo) -> list[tuple[S3File, list[str | None]]]:
         return [(f, []) for f in listing.data_files(table.location)]
     out: list[tuple[S3File, list[str | None]]] = []
     for part in table.partitions:
-        values = [None if v == HIVE_DEFAULT_PARTITION else v for v in part.values]
+        values: list[Any] = part.values  # read only: shared by the partition's files, not copied
+        if HIVE_DEFAULT_PARTITION in values:
+            values = [None if v == HIVE_DEFAULT_PARTITION else v for v in values]
         try:
             files = listing.data_files(part.location)
         except QueryError:
@@ -404,6 +407,17 @@ def cached(table: TableInfo) -> tuple[pa.Table | Spill, int]:
     return _spill(table, files), scanned
 
 
+def _write_copy(path: str, data: bytes) -> None:
+    """One spilled copy; its folder is made when missing (a partition's folder is shared by its tables)."""
+    try:
+        out = open(path, "wb")
+    except FileNotFoundError:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        out = open(path, "wb")
+    with out:
+        out.write(data)
+
+
 def _spilled_before(path: str, size: int) -> bool:
     """A complete spill of the same (bucket, key, ETag) left by an earlier cache generation."""
     try:
@@ -416,25 +430,28 @@ _SAFE_KEY = re.compile(r"[a-z_][a-z0-9_]*\Z")
 _SAFE_VALUE = re.compile(r"[A-Za-z0-9_.-]+\Z")
 
 
-def _hive_layout(table: TableInfo, files: list[tuple[S3File, list[str | None]]]) -> bool:
-    """Whether every partition value can be a plain ``key=value`` folder DuckDB reads back as is."""
+def _hive_folders(
+    table: TableInfo, files: list[tuple[S3File, list[str | None]]]
+) -> dict[tuple[str | None, ...], str] | None:
+    """Per partition, the ``key=value`` folders DuckDB reads its values back from as they are; None
+    when a value cannot be a plain folder name."""
     if not table.partition_keys or not all(_SAFE_KEY.match(k) for k, _ in table.partition_keys):
-        return False
-    seen: set[tuple[str | None, ...]] = set()
+        return None
+    keys = [k for k, _ in table.partition_keys]
+    folders: dict[tuple[str | None, ...], str] = {}
     for _, values in files:
-        key = tuple(values)
-        if key in seen:
+        part = tuple(values)
+        if part in folders:
             continue
-        seen.add(key)
         if not all(v is not None and _SAFE_VALUE.match(v) and v.upper() != "NULL" for v in values):
-            return False
-    return True
+            return None
+        folders[part] = os.sep.join(f"{k}={v}" for k, v in zip(keys, values, strict=True))
+    return folders
 
 
 def _spill(table: TableInfo, files: list[tuple[S3File, list[str | None]]]) -> Spill:
     root = _spill_root()
-    hive = _hive_layout(table, files)
-    keys = [k for k, _ in table.partition_keys]
+    hive = _hive_folders(table, files)
     paths = []
     with _spill_lock:  # one writer at a time: a file in the index is complete
         if root not in _spill_roots:
@@ -442,22 +459,20 @@ def _spill(table: TableInfo, files: list[tuple[S3File, list[str | None]]]) -> Sp
             _spill_roots.add(root)
         for f, values in files:
             name = hashlib.blake2b(f"{f.bucket}\0{f.key}\0{f.etag}".encode(), digest_size=16).hexdigest()
-            folder = os.path.join(root, *(f"{k}={v}" for k, v in zip(keys, values, strict=True))) if hive else root
-            path = os.path.join(folder, f"{name}.parquet")
+            folder = root if hive is None else f"{root}{os.sep}{hive[tuple(values)]}"
+            path = f"{folder}{os.sep}{name}.parquet"
             paths.append(path)
             if path not in _spilled:
                 if not _spilled_before(path, f.size):
-                    if hive:
-                        os.makedirs(folder, exist_ok=True)
-                    with open(path, "wb") as out:
-                        out.write(read_object(f.bucket, f.key))
+                    _write_copy(path, read_object(f.bucket, f.key))
                 _spilled[path] = f.uri
+    keys = [k for k, _ in table.partition_keys]
     parts = None
-    if table.partition_keys and not hive:
+    if keys and hive is None:
         parts = pa.table(
             {k: pa.array([values[i] for _, values in files], pa.string()) for i, k in enumerate(keys)}
         )
-    return Spill(paths, parts, keys if hive else [])
+    return Spill(paths, parts, [] if hive is None else keys)
 
 
 _SPILLED_PATH = re.compile(r"[^\s\"']*[0-9a-f]{32}\.parquet")
