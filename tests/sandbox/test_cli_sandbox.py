@@ -66,7 +66,6 @@ def test_cli_starts_prints_settings_and_keeps_state(tmp_path):
     try:
         endpoint = lines[0].split(" listening on ")[1].split()[0]
         print(f"sandbox CLI ready in {seconds:.2f}s")
-        assert seconds < 10  # typically 2-3 s
         assert f"  export AWS_ENDPOINT_URL={endpoint}" in lines
         conn = next(line for line in lines if "AIRFLOW_CONN_AWS_DEFAULT" in line)
         assert endpoint in conn and conn.startswith("  export AIRFLOW_CONN_AWS_DEFAULT='{")
