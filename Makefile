@@ -9,10 +9,12 @@ PYTEST_WORKERS ?= auto
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+# Three distributions from this repository: the provider (root), the sandbox and the flows
+# (packages/*), installed editable together; the install test builds and installs their wheels.
+$(STAMP): pyproject.toml packages/sandbox/pyproject.toml packages/flows/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet --config-settings editable_mode=compat -e '.[test]' -e packages/sandbox -e packages/flows
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -32,10 +34,10 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not e2e and not slow"
 
 bench: $(STAMP)
-	$(BIN)/python -m airflow_sfn_etl.bench --out BENCHMARKS.md
+	$(BIN)/python -m benchmarks --out BENCHMARKS.md
 
 lint: $(STAMP)
-	$(BIN)/python -m ruff check airflow_sfn_etl dags tests
+	$(BIN)/python -m ruff check airflow_sfn_etl packages dags tests benchmarks
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache

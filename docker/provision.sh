@@ -20,8 +20,8 @@ fi
 exec python -c '
 import os
 import boto3
-from airflow_sfn_etl.flows.provision import provision_crawler_job, provision_sales_marketing
-from airflow_sfn_etl.flows.settings import shared_data_dir
+from airflow_sfn_etl_flows.provision import provision_crawler_job, provision_sales_marketing
+from airflow_sfn_etl_flows.settings import shared_data_dir
 
 endpoint = os.environ.get("SFN_ETL_AWS_ENDPOINT_URL") or None
 session = boto3.Session(region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))

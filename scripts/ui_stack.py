@@ -75,7 +75,7 @@ class UiStack:
 
     def env(self) -> dict[str, str]:
         """Environment of every Airflow component."""
-        from airflow_sfn_etl.sandbox.server import Sandbox
+        from airflow_sfn_etl_sandbox.server import Sandbox
 
         env = _clean_environ()
         env.update(Sandbox(port=self.sandbox_port).env())  # pure: builds the variables only
@@ -143,8 +143,8 @@ class UiStack:
         """Create the sales/marketing flow's resources in the sandbox."""
         import boto3
 
-        from airflow_sfn_etl.flows.provision import provision_sales_marketing
-        from airflow_sfn_etl.flows.settings import shared_data_dir
+        from airflow_sfn_etl_flows.provision import provision_sales_marketing
+        from airflow_sfn_etl_flows.settings import shared_data_dir
 
         session = boto3.Session(region_name="us-east-1", aws_access_key_id="testing",
                                 aws_secret_access_key="testing")

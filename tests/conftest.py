@@ -35,7 +35,7 @@ SEED = SHARED / "data" / "seed"
 @pytest.fixture(scope="session")
 def sandbox():
     """One local AWS per test process (state is shared: use unique names or ``sandbox_reset``)."""
-    from airflow_sfn_etl.sandbox import Sandbox
+    from airflow_sfn_etl_sandbox import Sandbox
 
     with Sandbox() as sb:
         yield sb
@@ -47,7 +47,7 @@ def sandbox_env(sandbox, monkeypatch):
     for key, value in sandbox.env().items():
         monkeypatch.setenv(key, value)
     yield sandbox
-    from airflow_sfn_etl.sandbox import faults
+    from airflow_sfn_etl_sandbox import faults
 
     faults.clear()
 

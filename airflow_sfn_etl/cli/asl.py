@@ -34,16 +34,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     compile_p.set_defaults(func=_compile)
 
-    build_p = asl_sub.add_parser(
-        "build-all",
-        help="write the reference flows' committed artefacts (state_machines/*.asl.json, .mmd, .iam.json)",
-    )
-    build_p.add_argument("--out", help="output folder (default: state_machines/ beside dags/)")
-    build_p.add_argument(
-        "--check", action="store_true", help="write nothing; exit 1 naming the files that are stale"
-    )
-    build_p.set_defaults(func=_build_all)
-
     validate_p = asl_sub.add_parser("validate", help="validate an ASL JSON file; exit 1 listing the problems")
     validate_p.add_argument("file", metavar="FILE")
     validate_p.set_defaults(func=_validate)
@@ -107,35 +97,4 @@ def _validate(args: argparse.Namespace) -> int:
             print(f"{args.file}: {message}", file=sys.stderr)
         return 1
     print(f"{args.file}: valid")
-    return 0
-
-
-def _build_all(args: argparse.Namespace) -> int:
-    from airflow_sfn_etl.asl import AslError
-    from airflow_sfn_etl.flows.artifacts import (
-        render_artefacts,
-        stale_artefacts,
-        state_machines_dir,
-        write_artefacts,
-    )
-
-    out_dir = Path(args.out) if args.out else state_machines_dir()
-    try:
-        artefacts = render_artefacts()
-    except (AslError, LookupError, FileNotFoundError) as error:
-        print(f"airflow-sfn-etl asl build-all: {error}", file=sys.stderr)
-        return 1
-    if args.check:
-        stale = stale_artefacts(out_dir, artefacts)
-        if stale:
-            for name in stale:
-                print(f"{out_dir / name}: stale or missing", file=sys.stderr)
-            print("run `airflow-sfn-etl asl build-all` and commit the result", file=sys.stderr)
-            return 1
-        print(f"{len(artefacts)} artefacts in {out_dir} are up to date")
-        return 0
-    changed = write_artefacts(out_dir, artefacts)
-    for artefact in artefacts:
-        mark = "wrote" if artefact.name in changed else "unchanged"
-        print(f"{mark:9} {out_dir / artefact.name} (compiled in {artefact.compile_seconds * 1000:.0f} ms)")
     return 0

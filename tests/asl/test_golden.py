@@ -168,7 +168,7 @@ def test_crawler_flow_has_no_lambda_and_a_bounded_poll_loop() -> None:
 
 def test_crawler_flow_mirrors_the_shipped_dag() -> None:
     from airflow_sfn_etl.asl.loader import load_dags
-    from airflow_sfn_etl.flows.settings import DAGS_FOLDER
+    from airflow_sfn_etl_flows.settings import DAGS_FOLDER
 
     shipped = definition(compile_dag(load_dags(str(DAGS_FOLDER / "glue_crawler_job.py"))["glue_crawler_job"]))
     tested = definition(compile_dag(glue_crawler_job_dag()))

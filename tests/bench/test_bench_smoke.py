@@ -18,9 +18,9 @@ EXPECTED = {"waiting", "waiting-restart", "parse", "compile", "scale-compile", "
 
 
 def test_smoke_profile_produces_every_section_with_numbers(tmp_path: Path, monkeypatch) -> None:
-    from airflow_sfn_etl.bench import cli
-    from airflow_sfn_etl.bench.profiles import PROFILES
-    from airflow_sfn_etl.bench.report import render
+    from benchmarks import cli
+    from benchmarks.profiles import PROFILES
+    from benchmarks.report import render
 
     sections = cli.run_all(PROFILES["smoke"], only={"waiting", "parse", "scale", "density"})
     by_key = {s.key: s for s in sections}
@@ -37,7 +37,7 @@ def test_smoke_profile_produces_every_section_with_numbers(tmp_path: Path, monke
 
 
 def test_markdown_cli_writes_the_report(tmp_path: Path) -> None:
-    from airflow_sfn_etl.bench import cli
+    from benchmarks import cli
 
     out = tmp_path / "BENCHMARKS.md"
     assert cli.main(["--profile", "smoke", "--only", "parse", "--out", str(out)]) == 0

@@ -186,8 +186,8 @@ def test_provision_script_creates_the_flows_resources_in_a_sandbox(tmp_path: Pat
     """``docker/provision.sh`` (the sandbox-provision service's command) run against a real sandbox."""
     import boto3
 
-    from airflow_sfn_etl.flows.settings import CrawlerJobSettings, SalesMarketingSettings, shared_data_dir
-    from airflow_sfn_etl.sandbox import Sandbox
+    from airflow_sfn_etl_flows.settings import CrawlerJobSettings, SalesMarketingSettings, shared_data_dir
+    from airflow_sfn_etl_sandbox import Sandbox
 
     with Sandbox(data_dir=tmp_path / "sandbox") as sb:
         env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "SFN_ETL_AWS_ENDPOINT_URL": sb.endpoint_url,
@@ -226,8 +226,8 @@ def test_mounts_exist_and_match_the_configured_paths(spec: dict[str, Any],
         mounts = {target: source for source, target, _mode in compose.bind_mounts(services[name])}
         # Airflow parses the project's dags/ folder, mounted where the provider's files expect it.
         assert mounts[env["AIRFLOW__CORE__DAGS_FOLDER"]] == "./dags"
-        # ... and the Step Functions DAGs find their committed definitions beside it.
-        assert mounts["/opt/sfn-etl/state_machines"] == "./state_machines"
+        # The Step Functions DAGs' committed definitions ship in the flows distribution.
+        assert "/opt/sfn-etl/state_machines" not in mounts
     for name in ("sandbox", "sandbox-provision"):
         env = compose.environment(services[name])
         mounts = {target: (source, mode) for source, target, mode in compose.bind_mounts(services[name])}
@@ -294,7 +294,7 @@ def test_dockerfile_inputs_exist_in_the_build_context() -> None:
               if line.strip() and not line.startswith("#")]
     copies = re.findall(r"^COPY (?:--chown=\S+ )?(.+) \S+$", text, re.M)
     sources = [src for line in copies for src in line.split()]
-    assert {"pyproject.toml", "airflow_sfn_etl", "dags", "docker"} <= set(sources)
+    assert {"pyproject.toml", "airflow_sfn_etl", "packages", "dags", "docker"} <= set(sources)
     for src in sources:
         assert (ROOT / src).exists(), f"COPY {src}: not in the build context"
         probe = src if (ROOT / src).is_file() else f"{src}/__probe__"

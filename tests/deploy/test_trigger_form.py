@@ -68,7 +68,7 @@ def test_param_has_title_description_type_default(api_params: dict[str, dict[str
 
 
 def test_defaults_come_from_the_deployment_settings(api_params: dict[str, dict[str, Any]]) -> None:
-    from airflow_sfn_etl.flows.settings import SalesMarketingSettings
+    from airflow_sfn_etl_flows.settings import SalesMarketingSettings
 
     defaults = SalesMarketingSettings().as_params()
     for name in EXPECTED - {"month"}:

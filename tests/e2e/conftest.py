@@ -8,7 +8,7 @@ from typing import Any
 import boto3
 import pytest
 
-from airflow_sfn_etl.flows.settings import DAGS_FOLDER, CrawlerJobSettings, SalesMarketingSettings
+from airflow_sfn_etl_flows.settings import DAGS_FOLDER, CrawlerJobSettings, SalesMarketingSettings
 
 from .expected import SEED, WORKSHOP
 
@@ -16,7 +16,7 @@ from .expected import SEED, WORKSHOP
 @pytest.fixture
 def flows(sandbox_env, airflow_db) -> dict[str, Any]:
     """A clean sandbox with both flows' resources provisioned; returns their references."""
-    from airflow_sfn_etl.flows.provision import provision_crawler_job, provision_sales_marketing
+    from airflow_sfn_etl_flows.provision import provision_crawler_job, provision_sales_marketing
 
     sandbox_env.reset()
     session = boto3.Session(region_name="us-east-1")

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from airflow_sfn_etl.flows.results import athena_rows, drain_notices, parquet_rows
-from airflow_sfn_etl.sandbox import faults
+from airflow_sfn_etl_flows.results import athena_rows, drain_notices, parquet_rows
+from airflow_sfn_etl_sandbox import faults
 
 from .conftest import dags_folder, run_dag
 from .expected import crawler_rows, monthly_summary

@@ -8,7 +8,7 @@ import boto3
 import pytest
 from e2e.conftest import dagbag, flows  # noqa: F401 - the end-to-end fixtures, shared
 
-from airflow_sfn_etl.sandbox.client import SandboxClient
+from airflow_sfn_etl_sandbox.client import SandboxClient
 
 from . import harness
 
@@ -40,8 +40,8 @@ def aws(sandbox_env) -> dict[str, Any]:
 @pytest.fixture
 def flows_databrew(aws) -> str:
     """The marketing DataBrew job of the sales flow (1461 rows, so runs are quick); returns its name."""
-    from airflow_sfn_etl.flows.provision import ensure_databrew_job
-    from airflow_sfn_etl.flows.settings import shared_data_dir
+    from airflow_sfn_etl_flows.provision import ensure_databrew_job
+    from airflow_sfn_etl_flows.settings import shared_data_dir
 
     aws["s3"].upload_file(
         str(shared_data_dir() / "workshop" / "marketing_data.csv"), harness.BUCKET, "raw/marketing_data.csv"

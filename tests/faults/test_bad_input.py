@@ -166,7 +166,7 @@ def test_dag_the_compiler_cannot_express_names_the_edges():
 def _sales_params():
     from airflow.sdk.definitions.param import ParamsDict
 
-    from airflow_sfn_etl.flows.params import sales_marketing_params
+    from airflow_sfn_etl_flows.params import sales_marketing_params
 
     return ParamsDict(copy.deepcopy(sales_marketing_params()))
 

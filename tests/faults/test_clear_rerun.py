@@ -18,8 +18,8 @@ import pytest
 from e2e.conftest import run_dag
 from e2e.expected import monthly_summary
 
-from airflow_sfn_etl.flows.results import athena_rows, drain_notices
-from airflow_sfn_etl.sandbox import faults
+from airflow_sfn_etl_flows.results import athena_rows, drain_notices
+from airflow_sfn_etl_sandbox import faults
 
 pytestmark = [pytest.mark.slow]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from airflow.providers.common.compat.sdk import AirflowException
 
-from airflow_sfn_etl.sandbox import databrew as sandbox_databrew
-from airflow_sfn_etl.sandbox import glue_jobs as sandbox_glue
+from airflow_sfn_etl_sandbox import databrew as sandbox_databrew
+from airflow_sfn_etl_sandbox import glue_jobs as sandbox_glue
 
 from . import harness as h
 from .test_triggerer_restart import CLASSES

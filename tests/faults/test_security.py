@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from e2e.conftest import run_dag
 
-from airflow_sfn_etl.flows.params import glue_crawler_job_params, sales_marketing_params
-from airflow_sfn_etl.flows.settings import DAGS_FOLDER
+from airflow_sfn_etl_flows.params import glue_crawler_job_params, sales_marketing_params
+from airflow_sfn_etl_flows.settings import DAGS_FOLDER
 
 FLOWS = ("glue_crawler_job", "sales_marketing_refresh")
 #: Wildcards that remain, each narrowed to a named bucket/prefix (justified in docs/reliability.md).

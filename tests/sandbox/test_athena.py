@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 from botocore.exceptions import ClientError
 
-from airflow_sfn_etl.sandbox.client import SandboxClient
+from airflow_sfn_etl_sandbox.client import SandboxClient
 
 DONE = {"SUCCEEDED", "FAILED", "CANCELLED"}
 

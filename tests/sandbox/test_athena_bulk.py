@@ -10,7 +10,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pytest
 
-from airflow_sfn_etl.sandbox.sql import storage
+from airflow_sfn_etl_sandbox.sql import storage
 
 from .test_athena import Env
 
@@ -216,7 +216,7 @@ def test_a_database_invalidated_by_a_fatal_error_is_replaced(env, monkeypatch):
     """DuckDB refuses every statement on a database a fatal error invalidated: the next one opens a new one."""
     import duckdb
 
-    from airflow_sfn_etl.sandbox.sql import query
+    from airflow_sfn_etl_sandbox.sql import query
 
     class Invalidated:
         def cursor(self):  # type: ignore[no-untyped-def]

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import duckdb
 
-from airflow_sfn_etl.bench.scale import SALES_RENAMES, shape_csv, write_partitioned
-from airflow_sfn_etl.sandbox.state import s3_put
+from airflow_sfn_etl_sandbox.state import s3_put
+from benchmarks.scale import SALES_RENAMES, shape_csv, write_partitioned
 
 WORKSHOP = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "workshop"
 SALES_CSV = WORKSHOP / "sales_pipeline_data.csv"

@@ -8,7 +8,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from airflow_sfn_etl.sandbox.client import SandboxClient, SandboxError
+from airflow_sfn_etl_sandbox.client import SandboxClient, SandboxError
 
 
 @pytest.fixture

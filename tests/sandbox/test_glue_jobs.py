@@ -179,7 +179,7 @@ def test_missing_script_fails_the_run(glue, bucket):
 
 
 def test_timeout_ends_the_run_with_timeout(glue, s3, bucket, monkeypatch):
-    from airflow_sfn_etl.sandbox import glue_jobs
+    from airflow_sfn_etl_sandbox import glue_jobs
 
     monkeypatch.setattr(glue_jobs, "TIMEOUT_UNIT_SECONDS", 0.5)
     name = make_job(glue, s3, bucket, SLEEPS)

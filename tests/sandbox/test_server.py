@@ -10,8 +10,8 @@ import uuid
 import pytest
 from botocore.exceptions import ClientError
 
-from airflow_sfn_etl.sandbox import persist
-from airflow_sfn_etl.sandbox.client import SandboxClient
+from airflow_sfn_etl_sandbox import persist
+from airflow_sfn_etl_sandbox.client import SandboxClient
 
 
 def test_env_points_sdks_and_airflow_at_the_sandbox(sandbox):

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from airflow_sfn_etl.sandbox.client import SandboxClient, SandboxError
+from airflow_sfn_etl_sandbox.client import SandboxClient, SandboxError
 
 
 def test_published_messages_can_be_read_back(sandbox_env):

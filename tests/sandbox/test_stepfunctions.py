@@ -396,7 +396,7 @@ def test_failing_query_in_a_parallel_branch_fails_the_execution_with_the_reason(
 
 
 def test_stop_execution_cancels_the_running_athena_query(aws: dict[str, Any]) -> None:
-    from airflow_sfn_etl.sandbox import faults
+    from airflow_sfn_etl_sandbox import faults
 
     query = f"SELECT 1 AS slow_{_uid()}"
     faults.add_rule({"kind": "delay", "target": "athena_query", "pattern": query.split()[-1], "seconds": 60})
@@ -451,7 +451,7 @@ def test_databrew_sync_job_run_succeeds(aws: dict[str, Any]) -> None:
 
 
 def test_failing_databrew_job_run_fails_the_task_with_its_error_message(aws: dict[str, Any]) -> None:
-    from airflow_sfn_etl.sandbox import faults
+    from airflow_sfn_etl_sandbox import faults
 
     job = databrew_job(aws)
     faults.add_rule({"kind": "fail", "target": "databrew_job", "name": job,
@@ -470,7 +470,7 @@ def test_failing_databrew_job_run_fails_the_task_with_its_error_message(aws: dic
 
 
 def test_sfn_execution_fault_fails_the_execution(aws: dict[str, Any]) -> None:
-    from airflow_sfn_etl.sandbox import faults
+    from airflow_sfn_etl_sandbox import faults
 
     arn = deploy(aws, {"StartAt": "Long", "States": {"Long": {"Type": "Wait", "Seconds": 30, "End": True}}})
     faults.add_rule({"kind": "fail", "target": "sfn_execution", "name": arn.rsplit(":", 1)[1],

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from unittest.mock import MagicMock
 
 import boto3
@@ -12,12 +11,12 @@ from airflow.providers.common.compat.sdk import AirflowException
 from moto import mock_aws
 
 from airflow_sfn_etl.operators.step_function import StepFunctionDeployOperator, StepFunctionRunOperator
+from airflow_sfn_etl_flows.settings import DAGS_FOLDER
 
 from .provider_support import make_context
 
-ROOT = Path(__file__).resolve().parents[2]
-CRAWLER_DAG = ROOT / "dags" / "glue_crawler_job.py"
-COMMITTED = ROOT / "state_machines" / "glue_crawler_job.asl.json"
+CRAWLER_DAG = DAGS_FOLDER / "glue_crawler_job.py"
+COMMITTED = DAGS_FOLDER.parent / "state_machines" / "glue_crawler_job.asl.json"
 
 
 def test_source_dag_is_compiled_at_execute_not_at_construction(monkeypatch):

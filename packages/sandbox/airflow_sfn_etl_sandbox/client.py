@@ -53,7 +53,7 @@ class SandboxClient:
 
     # -- faults ------------------------------------------------------------------------------
     def add_fault(self, **rule: Any) -> dict[str, Any]:
-        """Add a fault rule (see :mod:`airflow_sfn_etl.sandbox.faults`); returns it with its id."""
+        """Add a fault rule (see :mod:`airflow_sfn_etl_sandbox.faults`); returns it with its id."""
         return dict(self._request("POST", "/_sandbox/faults", rule))
 
     def clear_faults(self) -> None:

@@ -1,6 +1,6 @@
 """An in-process sandbox for the benchmark, with a per-operation AWS API call counter.
 
-The counter wraps the sandbox's request decoder (:func:`airflow_sfn_etl.sandbox.app.decode`), so
+The counter wraps the sandbox's request decoder (:func:`airflow_sfn_etl_sandbox.app.decode`), so
 every signed AWS call the sandbox answers is counted as ``(service, operation)``; admin calls are
 not. Nothing in the sandbox changes behaviour.
 """
@@ -25,7 +25,7 @@ def install_counter() -> None:
     global _installed
     if _installed:
         return
-    from airflow_sfn_etl.sandbox import app
+    from airflow_sfn_etl_sandbox import app
 
     original = app.decode
 
@@ -60,7 +60,7 @@ def calls_since(
 @contextlib.contextmanager
 def running_sandbox() -> Iterator[Any]:
     """Start an in-process sandbox with the call counter; point boto3 and aws_default at it."""
-    from airflow_sfn_etl.sandbox import Sandbox
+    from airflow_sfn_etl_sandbox import Sandbox
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     install_counter()

@@ -1,4 +1,4 @@
-"""``airflow-sfn-etl sandbox``: run the local AWS sandbox in the foreground until Ctrl-C.
+"""``airflow-sfn-etl sandbox`` (or ``airflow-sfn-etl-sandbox``): run the local AWS sandbox until Ctrl-C.
 
 With ``--data-dir``, moto's state (S3 objects, Glue catalog, workgroups, topics, ...) is saved
 there every ``--save-interval`` seconds and on shutdown, and restored at start.
@@ -61,7 +61,7 @@ def _print_banner(sb: Any, restored: int, started: float) -> None:
 
 def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    from airflow_sfn_etl.sandbox import Sandbox
+    from airflow_sfn_etl_sandbox import Sandbox
 
     sb = Sandbox(port=args.port, data_dir=args.data_dir, host=args.host)
     try:
@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     autosave = None
     restored = 0
     if args.data_dir:
-        from airflow_sfn_etl.sandbox import persist
+        from airflow_sfn_etl_sandbox import persist
 
         restored = len(persist.restore(args.data_dir))
         autosave = persist.Autosave(args.data_dir, args.save_interval).start()
@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     # Load the SQL engine now, off the start-up path, so the first Athena query does not wait for it.
     threading.Thread(
         target=importlib.import_module,
-        args=("airflow_sfn_etl.sandbox.sql",),
+        args=("airflow_sfn_etl_sandbox.sql",),
         name="sandbox-preload",
         daemon=True,
     ).start()
@@ -103,3 +103,16 @@ def run(args: argparse.Namespace) -> int:
         sb.stop()
         print("AWS sandbox stopped.", flush=True)
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``airflow-sfn-etl-sandbox [--port ...]``: the same command without the provider installed."""
+    parser = argparse.ArgumentParser(prog="airflow-sfn-etl-sandbox")
+    sub = parser.add_subparsers(dest="command")
+    register(sub)
+    args = parser.parse_args(["sandbox", *(sys.argv[1:] if argv is None else argv)])
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

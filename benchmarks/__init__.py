@@ -1,4 +1,4 @@
-"""``python -m airflow_sfn_etl.bench``: our flows against the stock amazon provider and Step Functions.
+"""``python -m benchmarks``: our flows against the stock amazon provider and Step Functions.
 
 Sections (each a module): :mod:`.overhead` (orchestration overhead on a real scheduler),
 :mod:`.waiting` (cost of waiting), :mod:`.parse_compile` (DAG parse and ASL compile),

@@ -1,7 +1,7 @@
 """Fault injection: throttling / HTTP 500 on a share of a service's calls, and named failures.
 
 Rules are set through the admin endpoint ``/_sandbox/faults`` (POST a JSON rule, DELETE to
-clear, GET to list) or from Python with :class:`airflow_sfn_etl.sandbox.client.SandboxClient`.
+clear, GET to list) or from Python with :class:`airflow_sfn_etl_sandbox.client.SandboxClient`.
 
 A *call* rule: ``{"kind": "throttle"|"error500", "service": "glue", "operations": ["GetJobRun"],
 "rate": 0.5, "count": 3, "seed": 1}`` answers a share (``rate``) of matching calls, at most

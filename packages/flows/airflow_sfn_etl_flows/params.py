@@ -3,14 +3,14 @@
 Both engines take identical params: the Airflow-engine DAG renders them into its templated
 fields, the Step Functions DAG passes them as the execution input of the compiled state
 machine (``docs/decisions/0002``). Each function returns a fresh dict, so a DAG may add its own.
-Defaults come from ``SFN_ETL_*`` environment variables (:mod:`airflow_sfn_etl.flows.settings`).
+Defaults come from ``SFN_ETL_*`` environment variables (:mod:`airflow_sfn_etl_flows.settings`).
 """
 
 from __future__ import annotations
 
 from airflow.sdk import Param
 
-from airflow_sfn_etl.flows.settings import CrawlerJobSettings, SalesMarketingSettings
+from airflow_sfn_etl_flows.settings import CrawlerJobSettings, SalesMarketingSettings
 
 IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*$"
 BUCKET = r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"

@@ -1,4 +1,4 @@
-"""Entry point: ``python -m airflow_sfn_etl.bench --out BENCHMARKS.md``."""
+"""Entry point: ``python -m benchmarks --out BENCHMARKS.md``."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``python -m airflow_sfn_etl.bench``: run every section, print the tables, write BENCHMARKS.md."""
+"""``python -m benchmarks``: run every section, print the tables, write BENCHMARKS.md."""
 
 from __future__ import annotations
 
@@ -133,7 +133,7 @@ def run_all(profile: Profile, only: set[str] | None = None) -> list[Section]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m airflow_sfn_etl.bench", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument(
         "--out", default="BENCHMARKS.md", help="Markdown report to write (default BENCHMARKS.md)"
     )

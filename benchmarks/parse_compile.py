@@ -22,7 +22,7 @@ from typing import Any
 from .results import Section
 from .stats import median
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 DAG_FILES = [
     ROOT / "dags" / "sales_marketing_refresh.py",
     ROOT / "dags" / "glue_crawler_job.py",

@@ -22,10 +22,12 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from airflow_sfn_etl_flows.settings import DAGS_FOLDER
+
 from .results import Section
 from .stats import loglog_slope, median
 
-SQL = Path(__file__).resolve().parents[2] / "dags" / "sql"
+SQL = DAGS_FOLDER / "sql"
 
 
 def measure_compile(*, sizes: tuple[int, ...], widths: tuple[int, ...], repeats: int) -> Section:
@@ -214,9 +216,9 @@ def measure_athena(sb: Any, *, factors: tuple[int, ...], repeats: int) -> Sectio
     import shutil
     import tempfile
 
-    from airflow_sfn_etl.flows.settings import shared_data_dir
-    from airflow_sfn_etl.sandbox.sql import storage
-    from airflow_sfn_etl.sandbox.state import s3_put
+    from airflow_sfn_etl_flows.settings import shared_data_dir
+    from airflow_sfn_etl_sandbox.sql import storage
+    from airflow_sfn_etl_sandbox.state import s3_put
 
     section = Section(
         "scale-athena",

@@ -14,7 +14,7 @@ import urllib.error
 from pathlib import Path
 from typing import Any
 
-from airflow_sfn_etl.flows.settings import DAGS_FOLDER
+from airflow_sfn_etl_flows.settings import DAGS_FOLDER
 
 ROOT = DAGS_FOLDER.parent
 BENCH_DAGS = Path(__file__).resolve().parent / "dags"

@@ -12,7 +12,7 @@ SCRIPT = b"print('bench job done')\n"
 
 def create_timed_job(sb: Any, seconds: float, name: str | None = None) -> str:
     """Create a no-op pythonshell job whose every run takes ``seconds`` longer; returns its name."""
-    from airflow_sfn_etl.sandbox import faults
+    from airflow_sfn_etl_sandbox import faults
 
     name = name or f"bench_wait_{uuid.uuid4().hex[:8]}"
     bucket = f"bench-scripts-{uuid.uuid4().hex[:8]}"

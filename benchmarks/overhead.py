@@ -18,12 +18,14 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from airflow_sfn_etl_flows.artifacts import definition_path
+
 from .results import Section
 from .stats import median
 
 OURS = "sales_marketing_refresh"
 STOCK = "sales_marketing_refresh_stock"
-ASL_FILE = Path(__file__).resolve().parents[2] / "state_machines" / "sales_marketing_refresh.asl.json"
+ASL_FILE = definition_path("sales_marketing_refresh")
 
 
 def _ts(value: Any) -> float:
@@ -97,8 +99,8 @@ def measure(
 ) -> Section:
     import boto3
 
-    from airflow_sfn_etl.flows.settings import SalesMarketingSettings
-    from airflow_sfn_etl.sandbox.client import SandboxClient
+    from airflow_sfn_etl_flows.settings import SalesMarketingSettings
+    from airflow_sfn_etl_sandbox.client import SandboxClient
 
     from .airflow_stack import make_stack
 

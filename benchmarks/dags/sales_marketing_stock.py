@@ -17,7 +17,7 @@ from airflow.providers.amazon.aws.operators.glue_databrew import GlueDataBrewSta
 from airflow.providers.amazon.aws.operators.sns import SnsPublishOperator
 from airflow.sdk import DAG
 
-from airflow_sfn_etl.flows.settings import DAGS_FOLDER, SalesMarketingSettings
+from airflow_sfn_etl_flows.settings import DAGS_FOLDER, SalesMarketingSettings
 
 POLL_SECONDS = 5
 ATHENA = {

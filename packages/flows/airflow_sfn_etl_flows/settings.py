@@ -11,7 +11,9 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 ENV_PREFIX = "SFN_ETL_"
-DAGS_FOLDER = Path(__file__).resolve().parents[2] / "dags"
+#: The reference flows' DAG files with their SQL, DataBrew recipes and Glue scripts, shipped in
+#: this package (a checkout's top-level ``dags/`` re-exports these DAGs for Airflow's DAG folder).
+DAGS_FOLDER = Path(__file__).resolve().parent / "dags"
 
 
 def _env(name: str, default: str) -> str:
@@ -63,14 +65,24 @@ class CrawlerJobSettings:
 
 
 def shared_data_dir() -> Path:
-    """The workshop data folder: ``$SFN_ETL_DATA_DIR``, else ``../shared/data`` beside the checkout."""
+    """The workshop data folder: ``$SFN_ETL_DATA_DIR``, else ``shared/data`` beside the checkout.
+
+    Without the variable, ``shared/data`` is looked for beside the working directory and each of
+    its parents (a checkout run from its root finds ``../shared/data``), then beside a checkout
+    this package is installed from in editable mode.
+    """
     env = os.environ.get(ENV_PREFIX + "DATA_DIR")
-    candidates = [Path(env)] if env else []
-    candidates.append(DAGS_FOLDER.parent.parent / "shared" / "data")
+    if env:
+        candidates = [Path(env)]
+    else:
+        cwd = Path.cwd().resolve()
+        here = Path(__file__).resolve()
+        folders = (cwd, *cwd.parents, *here.parents)
+        candidates = list(dict.fromkeys(p.parent / "shared" / "data" for p in folders))
     for path in candidates:
         if (path / "workshop").is_dir() and (path / "seed").is_dir():
             return path
     raise FileNotFoundError(
-        "workshop data not found: looked in " + ", ".join(str(p) for p in candidates)
-        + ". Put the shared folder beside the checkout or set SFN_ETL_DATA_DIR to its data/ folder."
+        "workshop data not found: set SFN_ETL_DATA_DIR to the data/ folder holding workshop/ and seed/ "
+        f"(looked in {len(candidates)} places, first {candidates[0]})"
     )

@@ -126,7 +126,7 @@ def run_demo(out_dir: Path, *, engines: tuple[str, ...] = ("airflow", "stepfunct
 
     import boto3
 
-    from airflow_sfn_etl.sandbox import Sandbox
+    from airflow_sfn_etl_sandbox import Sandbox
 
     from .provision import ensure_glue_database, provision_crawler_job, provision_sales_marketing
     from .results import athena_rows, drain_notices, parquet_rows

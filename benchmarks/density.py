@@ -95,7 +95,7 @@ def _result(done: subprocess.CompletedProcess[str]) -> dict[str, Any]:
 
 
 def _start_sandbox(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    from airflow_sfn_etl.sandbox.server import free_port
+    from airflow_sfn_etl_sandbox.server import free_port
 
     port = free_port()
     log = open(workdir / "sandbox.log", "wb")  # noqa: SIM115 (kept open for the child)
@@ -143,8 +143,8 @@ def measure(
 ) -> Section:
     import boto3
 
-    from airflow_sfn_etl.sandbox.client import SandboxClient
-    from airflow_sfn_etl.sandbox.server import Sandbox
+    from airflow_sfn_etl_sandbox.client import SandboxClient
+    from airflow_sfn_etl_sandbox.server import Sandbox
 
     from .parse_compile import airflow_env
 

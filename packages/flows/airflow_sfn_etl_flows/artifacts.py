@@ -8,7 +8,7 @@ time, so one file deploys to any account and to the sandbox. The IAM policy need
 the committed one is scoped with the param defaults in :data:`IAM_REGION` / :data:`IAM_ACCOUNT`
 (the sandbox's); the deploy operator (``create_role=True``) generates the real account's at run time.
 
-``airflow-sfn-etl asl build-all`` writes them; ``--check`` fails when one is stale.
+``airflow-sfn-etl build-state-machines`` writes them; ``--check`` fails when one is stale.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from airflow_sfn_etl.flows.settings import DAGS_FOLDER, ENV_PREFIX
+from airflow_sfn_etl_flows.settings import DAGS_FOLDER, ENV_PREFIX
 
 #: Airflow-engine DAG files compiled to committed state machines, by dag_id.
 FLOW_DAG_FILES = {
@@ -32,7 +32,7 @@ IAM_ACCOUNT = "123456789012"
 
 
 def state_machines_dir() -> Path:
-    """``$SFN_ETL_STATE_MACHINES_DIR``, else ``state_machines/`` beside ``dags/``."""
+    """``$SFN_ETL_STATE_MACHINES_DIR``, else this package's ``state_machines/``."""
     env = os.environ.get("SFN_ETL_STATE_MACHINES_DIR")
     return Path(env) if env else DAGS_FOLDER.parent / "state_machines"
 
