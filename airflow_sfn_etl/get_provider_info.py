@@ -14,9 +14,16 @@ _SERVICES = {
 }
 
 
-def _modules(role: str) -> list[dict[str, Any]]:
+#: Services whose operators are split over several modules (one per operator).
+_OPERATOR_MODULES = {"step_function": ("step_function_deploy", "step_function_run")}
+
+
+def _modules(role: str, split: dict[str, tuple[str, ...]] | None = None) -> list[dict[str, Any]]:
     return [
-        {"integration-name": name, "python-modules": [f"airflow_sfn_etl.{role}.{module}"]}
+        {
+            "integration-name": name,
+            "python-modules": [f"airflow_sfn_etl.{role}.{m}" for m in (split or {}).get(module, (module,))],
+        }
         for module, name in _SERVICES.items()
     ]
 
@@ -35,8 +42,8 @@ def get_provider_info() -> dict[str, Any]:
             {"integration-name": name, "external-doc-url": "https://docs.aws.amazon.com/", "tags": ["aws"]}
             for name in _SERVICES.values()
         ],
-        "operators": _modules("operators"),
-        "sensors": [item for item in _modules("sensors")],
+        "operators": _modules("operators", _OPERATOR_MODULES),
+        "sensors": _modules("sensors"),
         "triggers": _modules("triggers"),
         "extra-links": [
             "airflow_sfn_etl.links.glue.GlueCrawlerLink",

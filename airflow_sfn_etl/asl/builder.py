@@ -15,7 +15,7 @@ from typing import Any
 
 from airflow_sfn_etl.asl.context import MAX_STATE_NAME, AslContext, retry_of, state_name_of
 from airflow_sfn_etl.asl.errors import AslCompileError, DagShapeError
-from airflow_sfn_etl.asl.fragments import fragment_for
+from airflow_sfn_etl.asl.fragments.registry import fragment_for
 from airflow_sfn_etl.asl.ir import (
     EXIT,
     Choice,

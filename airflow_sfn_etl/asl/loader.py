@@ -1,4 +1,4 @@
-"""Load the DAGs a Python file defines, for compiling them (the CLI and the deploy operator).
+"""Load the DAGs a Python file defines and compile one (the CLI and the deploy operator).
 
 Importing a DAG file runs its top-level code (DAG files do no work at import), nothing else:
 no AWS call, no sandbox.
@@ -11,6 +11,9 @@ import sys
 import uuid
 from pathlib import Path
 from typing import Any
+
+from airflow_sfn_etl.asl.builder import build_state_machine
+from airflow_sfn_etl.asl.ir import StateMachine
 
 
 def load_dags(path: str) -> dict[str, Any]:
@@ -46,3 +49,14 @@ def pick_dag(dags: dict[str, Any], dag_id: str | None, path: str) -> Any:
             f"{path} defines {len(dags)} DAGs ({', '.join(dags) or 'none'}); choose one with --dag-id"
         )
     return next(iter(dags.values()))
+
+
+def compile_dag_file(
+    path: str, dag_id: str | None = None, *, region: str | None = None, account: str | None = None
+) -> StateMachine:
+    """Compile the DAG ``dag_id`` (or the only DAG) of a DAG file to the state machine IR.
+
+    Raises :class:`LookupError` when the DAG is not there and
+    :class:`~airflow_sfn_etl.asl.errors.AslError` when it cannot be compiled.
+    """
+    return build_state_machine(pick_dag(load_dags(path), dag_id, path), region=region, account=account)

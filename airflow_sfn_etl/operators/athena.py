@@ -22,8 +22,6 @@ from airflow_sfn_etl.utils.start_once import start_once
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_sfn_etl.asl.context import AslContext
-    from airflow_sfn_etl.asl.ir import Fragment
 
 RESULTS_XCOM_KEY = "query_results"
 _INT_TYPES = {"tinyint", "smallint", "integer", "int", "bigint"}
@@ -206,12 +204,6 @@ class AthenaQueryOperator(StopsRunOnKill, AwsBaseOperator[AthenaHook]):
             poll_interval=self.poll_interval,
             **trigger_kwargs(self),
         )
-
-    def to_asl(self, ctx: AslContext) -> Fragment:
-        """Athena query -> ``athena:startQueryExecution`` (``.sync`` when waiting)."""
-        from airflow_sfn_etl.asl import fragments
-
-        return fragments.athena_query(self, ctx)
 
     def execute(self, context: Context) -> str:
         if not self.query.strip():

@@ -22,8 +22,6 @@ from airflow_sfn_etl.utils.start_once import single_attempt_client, start_once
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_sfn_etl.asl.context import AslContext
-    from airflow_sfn_etl.asl.ir import Fragment
 
 REATTACH_STATES = ("STARTING", "RUNNING")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -129,12 +127,6 @@ class DataBrewStartJobOperator(StopsRunOnKill, AwsBaseOperator[GlueDataBrewHook]
             poll_interval=self.poll_interval,
             **trigger_kwargs(self),
         )
-
-    def to_asl(self, ctx: AslContext) -> Fragment:
-        """DataBrew job -> ``databrew:startJobRun`` (``.sync`` when waiting)."""
-        from airflow_sfn_etl.asl import fragments
-
-        return fragments.databrew_job(self, ctx)
 
     def execute(self, context: Context) -> str:
         existing = self.find_active_run()

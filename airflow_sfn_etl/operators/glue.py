@@ -23,8 +23,6 @@ from airflow_sfn_etl.utils.start_once import single_attempt_client, start_once
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_sfn_etl.asl.context import AslContext
-    from airflow_sfn_etl.asl.ir import Fragment
 
 RUN_KEY_ARGUMENT = "--airflow_run_key"
 REATTACH_STATES = ("STARTING", "RUNNING", "WAITING", "SUCCEEDED")
@@ -185,12 +183,6 @@ class GlueJobOperator(StopsRunOnKill, AwsBaseOperator[GlueJobHook]):
             expected_seconds=self._expected_seconds,
             **trigger_kwargs(self),
         )
-
-    def to_asl(self, ctx: AslContext) -> Fragment:
-        """Glue job -> ``glue:startJobRun`` (``.sync`` when waiting)."""
-        from airflow_sfn_etl.asl import fragments
-
-        return fragments.glue_job(self, ctx)
 
     def execute(self, context: Context) -> str:
         arguments = validate_script_args(self.script_args)

@@ -22,9 +22,6 @@ from airflow_sfn_etl.utils.start_once import single_attempt_client, start_once
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_sfn_etl.asl.context import AslContext
-    from airflow_sfn_etl.asl.ir import Fragment
-
 
 def get_crawler_or_fail(hook: GlueCrawlerHook, crawler_name: str) -> dict[str, Any]:
     """Return ``GetCrawler``'s description, or fail with a message naming the missing crawler."""
@@ -130,12 +127,6 @@ class GlueCrawlerOperator(StopsRunOnKill, AwsBaseOperator[GlueCrawlerHook]):
             if error_code(error) != "CrawlerRunningException":
                 raise
             self.log.info("Glue crawler '%s' is already running: joining that crawl", self.crawler_name)
-
-    def to_asl(self, ctx: AslContext) -> Fragment:
-        """Crawler -> ``aws-sdk:glue:startCrawler`` (joins a running crawl); the poll loop when waiting."""
-        from airflow_sfn_etl.asl import fragments
-
-        return fragments.glue_crawler(self, ctx)
 
     def execute(self, context: Context) -> str:
         self._start_or_join()

@@ -18,8 +18,6 @@ from airflow_sfn_etl.utils.aws import error_code
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_sfn_etl.asl.context import AslContext
-    from airflow_sfn_etl.asl.ir import Fragment
 
 TOPIC_NAME = re.compile(r"^[A-Za-z0-9_-]{1,256}(\.fifo)?$")
 TOPIC_ARN = re.compile(r"^arn:[a-z-]+:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$")
@@ -86,12 +84,6 @@ class SnsPublishOperator(AwsBaseOperator[SnsHook]):
         self.message = message
         self.subject = subject
         self.message_attributes = message_attributes
-
-    def to_asl(self, ctx: AslContext) -> Fragment:
-        """SNS publish -> ``sns:publish`` with the topic ARN, message and subject."""
-        from airflow_sfn_etl.asl import fragments
-
-        return fragments.sns_publish(self, ctx)
 
     def execute(self, context: Context) -> str:
         message = self.message if isinstance(self.message, str) else json.dumps(self.message, sort_keys=True)

@@ -15,9 +15,6 @@ from airflow_sfn_etl.triggers.glue_crawler import GlueCrawlerTrigger
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_sfn_etl.asl.context import AslContext
-    from airflow_sfn_etl.asl.ir import Fragment
-
 
 def seconds_of(value: Any, *, task_id: str, field: str = "wait_time") -> int:
     """Return a whole, positive number of seconds from an int or its rendered text; fail clearly."""
@@ -78,9 +75,3 @@ class GlueCrawlerSensor(AwsRunSensor):
 
     def result(self, event: dict[str, Any]) -> str:
         return self.crawler_name
-
-    def to_asl(self, ctx: AslContext) -> Fragment:
-        """Wait / ``getCrawler`` / Choice poll loop, bounded by a ``States.MathAdd`` counter."""
-        from airflow_sfn_etl.asl import fragments
-
-        return fragments.glue_crawler_sensor(self, ctx)

@@ -15,6 +15,8 @@ from typing import Any
 
 SFN_NAME_MAX = 80
 _SFN_NAME_BAD = re.compile(r"[^A-Za-z0-9_-]+")
+#: A name Step Functions accepts for a state machine or an execution.
+SFN_NAME_PATTERN = re.compile(rf"^[A-Za-z0-9_-]{{1,{SFN_NAME_MAX}}}$")
 
 
 def _ti(context: Any) -> Any:

@@ -14,6 +14,7 @@ from airflow_sfn_etl.asl import (
     UnsupportedOperatorError,
     compile_dag,
     definition,
+    fragments,
     validate,
 )
 from airflow_sfn_etl.asl.fragments import glue_job
@@ -150,16 +151,23 @@ def test_unknown_operator_names_task_class_and_supported_operators() -> None:
         assert name in message
 
 
-def test_operator_to_asl_takes_precedence() -> None:
+def test_registration_of_a_subclass_takes_precedence() -> None:
     class OwnFragment(GlueJobOperator):
-        def to_asl(self, ctx: Any) -> Any:
-            frag = glue_job(self, ctx)
-            frag.states[0].comment = "own fragment"
-            return frag
+        pass
 
-    with make_dag() as dag:
-        OwnFragment(task_id="own", job_name="j")
-    assert definition(compile_dag(dag))["States"]["own"]["Comment"] == "own fragment"
+    def own_fragment(op: Any, ctx: Any) -> Any:
+        frag = glue_job(op, ctx)
+        frag.states[0].comment = "own fragment"
+        return frag
+
+    path = fragments.class_path(OwnFragment)
+    fragments.register(path)(own_fragment)
+    try:
+        with make_dag() as dag:
+            OwnFragment(task_id="own", job_name="j")
+        assert definition(compile_dag(dag))["States"]["own"]["Comment"] == "own fragment"
+    finally:
+        fragments.unregister(path)
 
 
 def test_subclass_of_a_registered_operator_is_compiled() -> None:

@@ -18,6 +18,8 @@ from airflow_sfn_etl.get_provider_info import get_provider_info
 PACKAGE = Path(airflow_sfn_etl.__file__).parent
 ROLES = {"operators": BaseOperator, "sensors": BaseSensorOperator, "triggers": BaseTrigger}
 HELPER_MODULES = {"__init__", "base"}
+#: Modules kept for existing imports: they re-export classes that listed modules define.
+REEXPORT_MODULES = {"operators": {"step_function"}}
 
 
 def listed_modules(role: str) -> list[str]:
@@ -50,11 +52,28 @@ def test_every_role_module_is_listed_and_importable():
         on_disk = {
             f"airflow_sfn_etl.{role}.{path.stem}"
             for path in (PACKAGE / role).glob("*.py")
-            if path.stem not in HELPER_MODULES
+            if path.stem not in HELPER_MODULES | REEXPORT_MODULES.get(role, set())
         }
         assert set(listed_modules(role)) == on_disk, role
         for module in on_disk:
             assert public_classes(module, base), f"{module} defines no {base.__name__}"
+
+
+def test_reexport_modules_reexport_only_classes_of_listed_modules():
+    for role, stems in REEXPORT_MODULES.items():
+        listed = set(listed_modules(role))
+        for stem in stems:
+            module_name = f"airflow_sfn_etl.{role}.{stem}"
+            assert module_name not in listed
+            module = importlib.import_module(module_name)
+            classes = [
+                obj
+                for name, obj in vars(module).items()
+                if inspect.isclass(obj) and issubclass(obj, ROLES[role]) and not name.startswith("_")
+            ]
+            assert classes, f"{module_name} re-exports no {ROLES[role].__name__}"
+            assert {cls.__module__ for cls in classes} <= listed, module_name
+            assert not public_classes(module_name, ROLES[role]), f"{module_name} defines classes itself"
 
 
 def test_expected_classes_exist():

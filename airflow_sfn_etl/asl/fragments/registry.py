@@ -1,0 +1,92 @@
+"""The one place the compiler finds an operator's fragment: a table keyed by operator class path.
+
+The compiler owns every fragment; it never imports an operator module (a class path is a
+string), and operators know nothing of the compiler. A task compiles with the entry of the
+nearest class in its MRO, so subclasses of a supported operator compile like it and a
+registration for a subclass takes precedence.
+
+Fragment functions read operator attributes named like the constructor arguments
+(``job_name``, ``script_args``, ``query``, ...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from airflow_sfn_etl.asl.context import AslContext
+from airflow_sfn_etl.asl.errors import UnsupportedOperatorError
+from airflow_sfn_etl.asl.fragments.athena import athena_query
+from airflow_sfn_etl.asl.fragments.databrew import databrew_job
+from airflow_sfn_etl.asl.fragments.empty import empty
+from airflow_sfn_etl.asl.fragments.glue import glue_job
+from airflow_sfn_etl.asl.fragments.glue_crawler import glue_crawler, glue_crawler_sensor
+from airflow_sfn_etl.asl.fragments.sns import sns_publish
+from airflow_sfn_etl.asl.ir import Fragment
+
+FragmentFn = Callable[[Any, AslContext], Fragment]
+
+PKG = "airflow_sfn_etl.operators"
+GLUE_JOB = f"{PKG}.glue.GlueJobOperator"
+GLUE_CRAWLER = f"{PKG}.glue_crawler.GlueCrawlerOperator"
+GLUE_CRAWLER_SENSOR = "airflow_sfn_etl.sensors.glue_crawler.GlueCrawlerSensor"
+DATABREW_JOB = f"{PKG}.databrew.DataBrewStartJobOperator"
+ATHENA_QUERY = f"{PKG}.athena.AthenaQueryOperator"
+SNS_PUBLISH = f"{PKG}.sns.SnsPublishOperator"
+EMPTY = "airflow.providers.standard.operators.empty.EmptyOperator"
+
+_REGISTRY: dict[str, FragmentFn] = {
+    GLUE_JOB: glue_job,
+    GLUE_CRAWLER: glue_crawler,
+    GLUE_CRAWLER_SENSOR: glue_crawler_sensor,
+    DATABREW_JOB: databrew_job,
+    ATHENA_QUERY: athena_query,
+    SNS_PUBLISH: sns_publish,
+    EMPTY: empty,
+}
+
+
+def register(class_path: str) -> Callable[[FragmentFn], FragmentFn]:
+    """Register a fragment function for an operator class (``module.Class``)."""
+
+    def decorator(fn: FragmentFn) -> FragmentFn:
+        _REGISTRY[class_path] = fn
+        return fn
+
+    return decorator
+
+
+def unregister(class_path: str) -> None:
+    """Remove a registration (tests use it for stand-in operators)."""
+    _REGISTRY.pop(class_path, None)
+
+
+def supported() -> list[str]:
+    """Registered operator class paths, sorted."""
+    return sorted(_REGISTRY)
+
+
+def class_path(cls: type) -> str:
+    """``module.QualifiedName`` of a class."""
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def lookup(cls: type) -> FragmentFn | None:
+    """The fragment function of an operator class: that of the nearest registered class in its MRO."""
+    for base in cls.__mro__:
+        fn = _REGISTRY.get(class_path(base))
+        if fn is not None:
+            return fn
+    return None
+
+
+def fragment_for(operator: Any, ctx: AslContext) -> Fragment:
+    """The operator's fragment, from the registry."""
+    fn = lookup(type(operator))
+    if fn is None:
+        raise UnsupportedOperatorError(
+            f"Task '{operator.task_id}' uses {class_path(type(operator))}, which has no Step Functions "
+            f"mapping. Supported operators: {', '.join(s.rsplit('.', 1)[-1] for s in supported())} "
+            f"({', '.join(supported())})."
+        )
+    return fn(operator, ctx)

@@ -1,0 +1,98 @@
+"""The execution role of a deployed state machine: created or updated with the least-privilege
+inline policy generated from its definition.
+
+The policy generator (:mod:`airflow_sfn_etl.asl.iam`) is imported inside
+:func:`ensure_execution_role`, which only a deploy runs: importing an operator module never loads
+the compiler.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from botocore.exceptions import ClientError
+
+from airflow_sfn_etl.utils.aws import error_code
+
+T = TypeVar("T")
+
+#: How often a create/update is retried while a new role's trust is not yet visible to Step Functions.
+ROLE_PROPAGATION_ATTEMPTS = 10
+ROLE_PROPAGATION_DELAY = 3.0
+
+
+def trust_policy(account: str) -> dict[str, Any]:
+    """Trust policy letting Step Functions (from this account only) assume the execution role."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "states.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:SourceAccount": account}},
+            }
+        ],
+    }
+
+
+def ensure_execution_role(
+    iam: Any,
+    *,
+    role_name: str,
+    state_machine_name: str,
+    document: dict[str, Any],
+    region: str,
+    account: str,
+    params: dict[str, Any],
+    log: logging.Logger,
+) -> str:
+    """Create or update the role ``role_name`` with the policy generated for ``document``; return its ARN.
+
+    :param iam: a boto3 IAM client.
+    :param params: values of the execution input fields, scoping the policy's resources.
+    """
+    from airflow_sfn_etl.asl.iam import build_iam_policy_from_definition
+
+    policy = build_iam_policy_from_definition(document, region=region, account=account, params=params)
+    for note in policy.notes:
+        log.info("IAM note: %s", note)
+    trust = json.dumps(trust_policy(account), sort_keys=True)
+    try:
+        role = iam.get_role(RoleName=role_name)["Role"]
+        iam.update_assume_role_policy(RoleName=role_name, PolicyDocument=trust)
+        log.info("Updating IAM role %s", role["Arn"])
+    except ClientError as error:
+        if error_code(error) != "NoSuchEntity":
+            raise
+        role = iam.create_role(
+            RoleName=role_name,
+            AssumeRolePolicyDocument=trust,
+            Description=f"Execution role of Step Functions state machine {state_machine_name}",
+        )["Role"]
+        log.info("Created IAM role %s", role["Arn"])
+    iam.put_role_policy(
+        RoleName=role_name,
+        PolicyName=f"{state_machine_name}-least-privilege",
+        PolicyDocument=json.dumps(policy.document, sort_keys=True),
+    )
+    log.info("Role %s has the generated policy: %d statements", role_name, len(policy.document["Statement"]))
+    return str(role["Arn"])
+
+
+def retry_while_role_propagates(call: Callable[[], T], *, role_written: bool, log: logging.Logger) -> T:
+    """Run ``call``; while a just-written role is not yet assumable by Step Functions, retry."""
+    for attempt in range(1, ROLE_PROPAGATION_ATTEMPTS + 1):
+        try:
+            return call()
+        except ClientError as error:
+            retry = role_written and error_code(error) in ("AccessDeniedException", "InvalidArn")
+            if not retry or attempt == ROLE_PROPAGATION_ATTEMPTS:
+                raise
+            log.info("The new role is not assumable yet (%s); retrying", error_code(error))
+            time.sleep(ROLE_PROPAGATION_DELAY)
+    raise AssertionError("unreachable")
