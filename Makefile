@@ -37,7 +37,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks --out BENCHMARKS.md
 
 lint: $(STAMP)
-	$(BIN)/python -m ruff check airflow_sfn_etl packages dags tests benchmarks
+	$(BIN)/python -m ruff check airflow_sfn_etl packages dags tests benchmarks docs/examples
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache
