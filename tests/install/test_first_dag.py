@@ -1,4 +1,4 @@
-"""The first-DAG walkthrough (docs/examples/FIRST_DAG.md), step by step on the sandbox.
+"""The README's first-DAG walkthrough (docs/examples/first_dag*.py), step by step on the sandbox.
 
 The resources are created by the walkthrough's own setup script, the DAG runs with
 ``airflow dags test`` in a private AIRFLOW_HOME whose DAG folder is docs/examples, and the query
@@ -26,7 +26,7 @@ from airflow_sfn_etl_sandbox.client import SandboxClient
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "docs" / "examples"
-WALKTHROUGH = EXAMPLES / "FIRST_DAG.md"
+WALKTHROUGH = ROOT / "README.md"
 BUCKET, DATABASE, CRAWLER, TOPIC = "my-first-dag", "first_dag", "first_dag_orders", "first-dag-totals"
 
 
