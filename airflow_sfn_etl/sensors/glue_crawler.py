@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from airflow_sfn_etl.asl.ir import Fragment
 
 
-def seconds_of(value: Any, *, task_id: str, field: str = "wait_time") -> int:
+def seconds_of(value: int | float | str, *, task_id: str, field: str = "wait_time") -> int:
     """Return a whole, positive number of seconds from an int or its rendered text; fail clearly."""
     if isinstance(value, bool):
         raise AirflowException(f"Task '{task_id}': {field} must be a whole number of seconds, not {value!r}")

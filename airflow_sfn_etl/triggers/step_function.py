@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Protocol
 
 from airflow.providers.amazon.aws.hooks.step_function import StepFunctionHook
 
@@ -15,6 +14,12 @@ EXECUTION_FAILED_STATES = ("FAILED", "TIMED_OUT", "ABORTED")
 _EXECUTION_END_EVENTS = ("ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted")
 _FAILURE_SUFFIXES = ("Failed", "TimedOut", "Aborted")
 MAX_CAUSE_CHARS = 2000
+
+
+class StateLog(Protocol):
+    """Where state transitions are logged: a ``logging.Logger`` or Airflow's task/trigger logger."""
+
+    def info(self, msg: str, /, *args: object) -> object: ...
 
 
 def _details(event: dict[str, Any]) -> dict[str, Any]:
@@ -105,7 +110,7 @@ class StepFunctionExecutionTrigger(AwsPollingTrigger):
     def describe(self) -> str:
         return f"Step Functions execution {self.execution_arn}"
 
-    def _log_new_states(self, events: list[dict[str, Any]], logger: logging.Logger | Any) -> None:
+    def _log_new_states(self, events: list[dict[str, Any]], logger: StateLog) -> None:
         for event in events:
             event_id = event.get("id", 0)
             if event_id <= self._seen_event_id:
