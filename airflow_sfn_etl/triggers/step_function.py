@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from airflow.providers.amazon.aws.hooks.step_function import StepFunctionHook
 
 from airflow_sfn_etl.triggers.base import AwsPollingTrigger
 from airflow_sfn_etl.utils.polling import RunStatus
 
+if TYPE_CHECKING:
+    from airflow_sfn_etl.utils.logs import InfoLog
+
 EXECUTION_FAILED_STATES = ("FAILED", "TIMED_OUT", "ABORTED")
 _EXECUTION_END_EVENTS = ("ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted")
 _FAILURE_SUFFIXES = ("Failed", "TimedOut", "Aborted")
 MAX_CAUSE_CHARS = 2000
-
-
-class StateLog(Protocol):
-    """Where state transitions are logged: a ``logging.Logger`` or Airflow's task/trigger logger."""
-
-    def info(self, msg: str, /, *args: object) -> object: ...
 
 
 def _details(event: dict[str, Any]) -> dict[str, Any]:
@@ -110,7 +107,7 @@ class StepFunctionExecutionTrigger(AwsPollingTrigger):
     def describe(self) -> str:
         return f"Step Functions execution {self.execution_arn}"
 
-    def _log_new_states(self, events: list[dict[str, Any]], logger: StateLog) -> None:
+    def _log_new_states(self, events: list[dict[str, Any]], logger: InfoLog) -> None:
         for event in events:
             event_id = event.get("id", 0)
             if event_id <= self._seen_event_id:
