@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_sfn_etl.asl.context import MAX_STATE_NAME, AslContext, retry_of, state_name_of
 from airflow_sfn_etl.asl.errors import AslCompileError, DagShapeError
@@ -28,6 +28,10 @@ from airflow_sfn_etl.asl.ir import (
     Task,
     _Chainable,
 )
+
+if TYPE_CHECKING:
+    from airflow.sdk import DAG, TaskGroup
+    from airflow.sdk.types import Operator
 
 _SRC = "\x00start"
 _DST = "\x00end"
@@ -250,7 +254,7 @@ class BuildOptions:
 
 
 class _Builder:
-    def __init__(self, dag: Any, options: BuildOptions) -> None:
+    def __init__(self, dag: DAG, options: BuildOptions) -> None:
         self.dag = dag
         self.options = options
         self.param_defaults = _param_defaults(dag)
@@ -299,7 +303,7 @@ class _Builder:
                 out.append(Fragment(name=name, start=name, states=[par]))
         return out
 
-    def _task_fragment(self, task: Any) -> Fragment:
+    def _task_fragment(self, task: Operator) -> Fragment:
         ctx = AslContext(
             task=task,
             state_name=state_name_of(task),
@@ -369,12 +373,12 @@ def _all_task_ids(item: _Item | list[_Item]) -> set[str]:
     return set().union(*(_all_task_ids(i) for i in item)) if item else set()
 
 
-def _common_group(dag: Any, task_ids: set[str]) -> Any:
+def _common_group(dag: DAG, task_ids: set[str]) -> TaskGroup | None:
     """The innermost non-root TaskGroup holding exactly these tasks, if any."""
     tasks = [dag.task_dict[t] for t in sorted(task_ids)]
-    chains = []
+    chains: list[list[TaskGroup]] = []
     for task in tasks:
-        chain = []
+        chain: list[TaskGroup] = []
         group = getattr(task, "task_group", None)
         while group is not None and not getattr(group, "is_root", True):
             chain.append(group)
@@ -389,7 +393,7 @@ def _common_group(dag: Any, task_ids: set[str]) -> Any:
     return None
 
 
-def _param_defaults(dag: Any) -> dict[str, Any]:
+def _param_defaults(dag: DAG) -> dict[str, Any]:
     params = getattr(dag, "params", None)
     if params is None:
         return {}
@@ -398,7 +402,7 @@ def _param_defaults(dag: Any) -> dict[str, Any]:
     return {str(k): v for k, v in sorted(values.items())}
 
 
-def build_state_machine(dag: Any, *, region: str | None = None, account: str | None = None) -> StateMachine:
+def build_state_machine(dag: DAG, *, region: str | None = None, account: str | None = None) -> StateMachine:
     """Compile an Airflow DAG to the state machine IR.
 
     :param dag: the Airflow DAG.

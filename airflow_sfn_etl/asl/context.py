@@ -7,11 +7,14 @@ import os
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, overload
 
 from airflow_sfn_etl.asl.errors import AslCompileError, TemplateMappingError
 from airflow_sfn_etl.asl.ir import Retry
-from airflow_sfn_etl.asl.templates import Mapped, format_expression, map_value, put
+from airflow_sfn_etl.asl.templates import ContextRef, Mapped, MappedValue, ParamRef, format_expression, map_value, put
+
+if TYPE_CHECKING:
+    from airflow.sdk.types import Operator
 
 MAX_STATE_NAME = 80
 
@@ -20,7 +23,7 @@ REGION_EXPR = "States.ArrayGetItem(States.StringSplit($$.StateMachine.Id, ':'), 
 ACCOUNT_EXPR = "States.ArrayGetItem(States.StringSplit($$.StateMachine.Id, ':'), 4)"
 
 
-def state_name_of(task: Any) -> str:
+def state_name_of(task: Operator) -> str:
     """The state name for a task: its ``task_display_name`` if set, else its ``task_id``."""
     name = getattr(task, "task_display_name", None) or task.task_id
     return str(name)
@@ -34,7 +37,7 @@ def _seconds(value: timedelta | float | int | None) -> float | None:
     return float(value)
 
 
-def retry_of(task: Any) -> list[Retry]:
+def retry_of(task: Operator) -> list[Retry]:
     """The ``Retry`` list equivalent to a task's ``retries`` / ``retry_delay`` / backoff settings."""
     retries = int(getattr(task, "retries", 0) or 0)
     if retries <= 0:
@@ -77,7 +80,7 @@ class AslContext:
     :param param_defaults: default values of the DAG's params.
     """
 
-    task: Any
+    task: Operator
     state_name: str
     retry: list[Retry]
     region: str | None = None
@@ -113,11 +116,17 @@ class AslContext:
             )
         return name
 
-    def template(self, field_name: str, value: Any) -> Any:
+    @overload
+    def template(self, field_name: str, value: str) -> Mapped: ...
+
+    @overload
+    def template(self, field_name: str, value: object) -> MappedValue: ...
+
+    def template(self, field_name: str, value: object) -> MappedValue:
         """Map a templated value to ASL (see :mod:`airflow_sfn_etl.asl.templates`)."""
         return map_value(value, task_id=self.task_id, field=field_name, used=self.params_used)
 
-    def put(self, target: dict[str, Any], key: str, field_name: str, value: Any) -> None:
+    def put(self, target: dict[str, Any], key: str, field_name: str, value: object) -> None:
         """Map ``value`` and store it under ``key`` (``key.$`` when it comes from the input)."""
         put(target, key, self.template(field_name, value))
 
@@ -149,7 +158,7 @@ class AslContext:
             resource = str(resource.literal)
         if self.region and self.account and isinstance(resource, str):
             return Mapped(literal=f"arn:aws:{service}:{self.region}:{self.account}:{resource}")
-        parts: list[Any] = [f"arn:aws:{service}:"]
+        parts: list[str | ParamRef | ContextRef | Mapped] = [f"arn:aws:{service}:"]
         parts.append(Mapped(literal=self.region) if self.region else Mapped(expression=REGION_EXPR))
         parts.append(":")
         parts.append(Mapped(literal=self.account) if self.account else Mapped(expression=ACCOUNT_EXPR))

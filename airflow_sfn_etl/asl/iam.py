@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 from airflow_sfn_etl.asl.context import ACCOUNT_EXPR, REGION_EXPR
 from airflow_sfn_etl.asl.errors import AslCompileError
@@ -80,11 +81,27 @@ class _Resolved:
     from_params: bool = False
 
 
+class PolicyStatement(TypedDict):
+    """One ``Allow`` statement of the generated policy."""
+
+    Sid: str
+    Effect: str
+    Action: list[str]
+    Resource: list[str]
+
+
+class PolicyDocument(TypedDict):
+    """An IAM policy document (``Version`` 2012-10-17)."""
+
+    Version: str
+    Statement: list[PolicyStatement]
+
+
 @dataclass
 class IamPolicy:
     """The policy document plus notes for the user."""
 
-    document: dict[str, Any]
+    document: PolicyDocument
     notes: list[str] = field(default_factory=list)
 
     def to_json(self) -> str:
@@ -93,7 +110,7 @@ class IamPolicy:
 
 
 class _Resolver:
-    def __init__(self, region: str, account: str, params: dict[str, Any]) -> None:
+    def __init__(self, region: str, account: str, params: Mapping[str, object]) -> None:
         self.region, self.account, self.params = region, account, params
 
     def _arg(self, arg: str, state: _Resolved) -> str:
@@ -147,8 +164,8 @@ class _Statements:
         acts.update(actions)
         res.update(texts)
 
-    def document(self) -> dict[str, Any]:
-        statements = []
+    def document(self) -> PolicyDocument:
+        statements: list[PolicyStatement] = []
         for sid in sorted(self.by_sid):
             actions, resources = self.by_sid[sid]
             statements.append(
@@ -162,7 +179,7 @@ def _derived(base: _Resolved, text: str) -> _Resolved:
 
 
 def build_iam_policy(
-    machine: StateMachine, *, region: str, account: str, params: dict[str, Any] | None = None
+    machine: StateMachine, *, region: str, account: str, params: Mapping[str, object] | None = None
 ) -> IamPolicy:
     """The execution role's least-privilege policy.
 
@@ -180,7 +197,7 @@ def build_iam_policy(
     return _policy(machine.tasks(), region=region, account=account, values=values)
 
 
-def _policy(tasks: list[Task], *, region: str, account: str, values: dict[str, Any]) -> IamPolicy:
+def _policy(tasks: list[Task], *, region: str, account: str, values: Mapping[str, object]) -> IamPolicy:
     resolver = _Resolver(region, account, values)
     out = _Statements()
     notes: list[str] = []
@@ -203,7 +220,7 @@ def _definition_tasks(graph: dict[str, Any]) -> list[Task]:
 
 
 def build_iam_policy_from_definition(
-    definition: dict[str, Any], *, region: str, account: str, params: dict[str, Any] | None = None
+    definition: dict[str, Any], *, region: str, account: str, params: Mapping[str, object] | None = None
 ) -> IamPolicy:
     """The execution role's least-privilege policy for an ASL definition (e.g. a committed file).
 
@@ -318,7 +335,7 @@ def _bucket(
 
 
 def render_iam_policy(
-    machine: StateMachine, *, region: str, account: str, params: dict[str, Any] | None = None
+    machine: StateMachine, *, region: str, account: str, params: Mapping[str, object] | None = None
 ) -> str:
     """The policy document as deterministic JSON text."""
     return build_iam_policy(machine, region=region, account=account, params=params).to_json()

@@ -8,10 +8,15 @@ means "whatever follows this fragment" and is resolved when fragments are chaine
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
 #: Transition target meaning "the state after this fragment" (resolved when fragments are linked).
 EXIT = "\x00exit"
+
+#: A value a Choice comparison compares with (string, number, boolean; a path for ``...Path`` operators).
+ChoiceValue: TypeAlias = "str | int | float | bool | None"
+#: Any JSON value, e.g. a Pass state's ``Result``.
+JsonValue: TypeAlias = "str | int | float | bool | None | list[JsonValue] | dict[str, JsonValue]"
 
 
 @dataclass(frozen=True)
@@ -43,7 +48,7 @@ class ChoiceRule:
 
     variable: str | None = None
     operator: str | None = None
-    value: Any = None
+    value: ChoiceValue = None
     and_: tuple[ChoiceRule, ...] = ()
     or_: tuple[ChoiceRule, ...] = ()
     not_: ChoiceRule | None = None
@@ -88,7 +93,7 @@ class Task(_Chainable):
 class Pass(_Chainable):
     """A Pass state (used for counters and constants)."""
 
-    result: Any = None
+    result: JsonValue = None
     parameters: dict[str, Any] | None = None
     result_path: str | None = "$"
 

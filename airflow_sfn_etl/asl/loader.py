@@ -10,13 +10,16 @@ import importlib.util
 import sys
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from airflow.sdk import DAG
 
 from airflow_sfn_etl.asl.builder import build_state_machine
 from airflow_sfn_etl.asl.ir import StateMachine
 
 
-def load_dags(path: str) -> dict[str, Any]:
+def load_dags(path: str) -> dict[str, DAG]:
     """Import a DAG file and return its DAGs by dag_id (top-level DAG objects, sorted)."""
     from airflow.sdk import DAG
 
@@ -38,7 +41,7 @@ def load_dags(path: str) -> dict[str, Any]:
     return dict(sorted(dags.items()))
 
 
-def pick_dag(dags: dict[str, Any], dag_id: str | None, path: str) -> Any:
+def pick_dag(dags: dict[str, DAG], dag_id: str | None, path: str) -> DAG:
     """The DAG named ``dag_id``, or the file's only DAG."""
     if dag_id:
         if dag_id not in dags:

@@ -10,8 +10,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias, overload
 
 from airflow_sfn_etl.asl.errors import TemplateMappingError
 
@@ -43,7 +44,7 @@ class ContextRef:
 class Mapped:
     """A value mapped to ASL: either a literal or a dynamic expression (path or intrinsic)."""
 
-    literal: Any = None
+    literal: object = None
     expression: str | None = None
     params: tuple[str, ...] = ()
 
@@ -51,6 +52,11 @@ class Mapped:
     def dynamic(self) -> bool:
         """True when the value must be written under a ``.$`` key."""
         return self.expression is not None
+
+
+#: What :func:`map_value` makes of a value: a :class:`Mapped` for a string or a scalar, a Parameters
+#: dict (dynamic entries under ``.$`` keys) for a dict, a plain list of literals for a list.
+MappedValue: TypeAlias = "Mapped | dict[str, Any] | list[Any]"
 
 
 def param_path(name: str) -> str:
@@ -77,7 +83,7 @@ def escape_intrinsic_literal(text: str) -> str:
     return "".join(out)
 
 
-def format_expression(parts: list[str | ParamRef | ContextRef | Mapped]) -> str:
+def format_expression(parts: Sequence[str | ParamRef | ContextRef | Mapped]) -> str:
     """Build ``States.Format('...', args)`` from literal text, params and nested expressions."""
     template: list[str] = []
     args: list[str] = []
@@ -169,7 +175,27 @@ def map_string(text: str, *, task_id: str, field: str) -> Mapped:
     return Mapped(expression=format_expression(list(parts)), params=names)
 
 
-def map_value(value: Any, *, task_id: str, field: str, used: set[str] | None = None) -> Any:
+@overload
+def map_value(value: str, *, task_id: str, field: str, used: set[str] | None = None) -> Mapped: ...
+
+
+@overload
+def map_value(
+    value: dict[Any, Any], *, task_id: str, field: str, used: set[str] | None = None
+) -> dict[str, Any]: ...
+
+
+@overload
+def map_value(
+    value: list[Any] | tuple[Any, ...], *, task_id: str, field: str, used: set[str] | None = None
+) -> list[Any]: ...
+
+
+@overload
+def map_value(value: object, *, task_id: str, field: str, used: set[str] | None = None) -> MappedValue: ...
+
+
+def map_value(value: object, *, task_id: str, field: str, used: set[str] | None = None) -> MappedValue:
     """Map a templated value (str, dict, list, scalar) to ASL Parameters content.
 
     Returns a :class:`Mapped` for strings; dicts and lists are mapped recursively into plain
@@ -187,7 +213,9 @@ def map_value(value: Any, *, task_id: str, field: str, used: set[str] | None = N
             put(out, str(key), map_value(value[key], task_id=task_id, field=f"{field}.{key}", used=used))
         return out
     if isinstance(value, (list, tuple)):
-        items = [map_value(v, task_id=task_id, field=f"{field}[{i}]", used=used) for i, v in enumerate(value)]
+        items: list[MappedValue] = [
+            map_value(v, task_id=task_id, field=f"{field}[{i}]", used=used) for i, v in enumerate(value)
+        ]
         if any(isinstance(i, Mapped) and i.dynamic for i in items):
             raise TemplateMappingError(
                 f"Task '{task_id}': field '{field}' is a list with '{{{{ params.* }}}}' items; "
@@ -198,7 +226,7 @@ def map_value(value: Any, *, task_id: str, field: str, used: set[str] | None = N
     return Mapped(literal=value)
 
 
-def put(target: dict[str, Any], key: str, value: Any) -> None:
+def put(target: dict[str, Any], key: str, value: object) -> None:
     """Set ``key`` (or ``key.$`` for a dynamic :class:`Mapped`) in an ASL Parameters dict."""
     if isinstance(value, Mapped):
         if value.dynamic:

@@ -60,7 +60,7 @@ _SUPPORTED_HINT = (
 )
 
 
-def validate(definition: Any) -> list[str]:
+def validate(definition: object) -> list[str]:
     """Every problem found in an ASL definition dict; empty when it is valid."""
     errors: list[str] = []
     if not isinstance(definition, dict):
@@ -72,14 +72,14 @@ def validate(definition: Any) -> list[str]:
     return errors
 
 
-def validate_or_raise(definition: Any) -> None:
+def validate_or_raise(definition: object) -> None:
     """Raise :class:`AslValidationError` listing every problem, if there is any."""
     errors = validate(definition)
     if errors:
         raise AslValidationError(errors)
 
 
-def _positive_int(value: Any) -> bool:
+def _positive_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
@@ -110,7 +110,7 @@ def _check_graph(graph: dict[str, Any], scope: str, errors: list[str], names: di
         _check_reachability(start, states, where, errors)
 
 
-def _targets(state: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+def _targets(state: dict[str, Any]) -> Iterator[tuple[str, object]]:
     """(field, target) for every transition of a state."""
     if "Next" in state:
         yield "Next", state["Next"]
@@ -248,7 +248,7 @@ def _check_paths(name: str, state: dict[str, Any], errors: list[str]) -> None:
             _check_payload(name, field, state[field], errors)
 
 
-def _check_payload(name: str, where: str, value: Any, errors: list[str]) -> None:
+def _check_payload(name: str, where: str, value: object, errors: list[str]) -> None:
     if isinstance(value, dict):
         for key, item in value.items():
             if isinstance(key, str) and key.endswith(".$"):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from importlib.metadata import entry_points
 
 from airflow_sfn_etl.cli import asl
@@ -46,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _missing(name: str, distribution: str):  # type: ignore[no-untyped-def]
+def _missing(name: str, distribution: str) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         print(f"airflow-sfn-etl {name}: this command comes with the {distribution} distribution, which is not "
               f"installed; run `pip install {distribution}` (or `pip install 'airflow-sfn-etl[sandbox,flows]'`).",

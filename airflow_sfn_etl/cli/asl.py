@@ -12,7 +12,7 @@ from airflow_sfn_etl.asl.loader import load_dags, pick_dag
 __all__ = ["load_dags", "pick_dag", "register"]
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``asl`` command with its ``compile`` and ``validate`` sub-commands."""
     parser = sub.add_parser("asl", help="compile an Airflow DAG to Step Functions (ASL), validate ASL")
     asl_sub = parser.add_subparsers(dest="asl_command", required=True)

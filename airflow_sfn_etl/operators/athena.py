@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 from airflow.providers.amazon.aws.hooks.athena import AthenaHook
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
@@ -15,11 +15,13 @@ from airflow_sfn_etl.links.athena import AthenaQueryLink
 from airflow_sfn_etl.operators.base import DEFER_AFTER_SECONDS, StopsRunOnKill, wait_or_defer
 from airflow_sfn_etl.triggers.athena import AthenaQueryTrigger
 from airflow_sfn_etl.utils.aws import default_deferrable, error_code, persist_link, trigger_kwargs
+from airflow_sfn_etl.utils.events import AthenaQuerySucceeded
 from airflow_sfn_etl.utils.polling import raise_for_event
 from airflow_sfn_etl.utils.run_key import idempotency_token
 from airflow_sfn_etl.utils.start_once import start_once
 
 if TYPE_CHECKING:
+    import jinja2
     from airflow.sdk import Context
 
 
@@ -27,8 +29,11 @@ RESULTS_XCOM_KEY = "query_results"
 _INT_TYPES = {"tinyint", "smallint", "integer", "int", "bigint"}
 _FLOAT_TYPES = {"float", "real", "double"}
 
+#: One result cell, typed by its Athena column type (integers, floats and booleans converted).
+Cell: TypeAlias = "int | float | bool | str | None"
 
-def _convert(value: str | None, athena_type: str) -> Any:
+
+def _convert(value: str | None, athena_type: str) -> Cell:
     if value is None:
         return None
     kind = athena_type.lower()
@@ -44,9 +49,9 @@ def _convert(value: str | None, athena_type: str) -> Any:
     return value
 
 
-def fetch_rows(hook: AthenaHook, query_execution_id: str, max_rows: int) -> list[dict[str, Any]]:
+def fetch_rows(hook: AthenaHook, query_execution_id: str, max_rows: int) -> list[dict[str, Cell]]:
     """Return up to ``max_rows`` result rows as dicts keyed by column name, typed by Athena type."""
-    rows: list[dict[str, Any]] = []
+    rows: list[dict[str, Cell]] = []
     columns: list[tuple[str, str]] | None = None
     kwargs: dict[str, Any] = {"QueryExecutionId": query_execution_id, "MaxResults": 1000}
     first_page = True
@@ -157,7 +162,7 @@ class AthenaQueryOperator(StopsRunOnKill, AwsBaseOperator[AthenaHook]):
             )
         return location
 
-    def render_template_fields(self, context: Any, jinja_env: Any = None) -> None:
+    def render_template_fields(self, context: Context, jinja_env: jinja2.Environment | None = None) -> None:
         """Render templates; a missing ``.sql`` file fails naming it and where it was looked for."""
         from jinja2 import TemplateNotFound
 
@@ -228,16 +233,16 @@ class AthenaQueryOperator(StopsRunOnKill, AwsBaseOperator[AthenaHook]):
         )
         self.raise_if_killed()
         persist_link(AthenaQueryLink, context, self, query_execution_id=self.query_execution_id)
-        event = wait_or_defer(self, self.make_trigger())
+        event = cast(AthenaQuerySucceeded, wait_or_defer(self, self.make_trigger()))
         return self._finish(context, event)
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> str:
         """Resume after the trigger: fail with StateChangeReason, or finish the task."""
-        event = raise_for_event(event)
-        self.query_execution_id = event["query_execution_id"]
-        return self._finish(context, event)
+        succeeded = cast(AthenaQuerySucceeded, raise_for_event(event))
+        self.query_execution_id = succeeded["query_execution_id"]
+        return self._finish(context, succeeded)
 
-    def _finish(self, context: Context, event: dict[str, Any]) -> str:
+    def _finish(self, context: Context, event: AthenaQuerySucceeded) -> str:
         query_id = event["query_execution_id"]
         self.log.info(
             "Athena query %s succeeded: DataScannedInBytes=%s EngineExecutionTimeInMillis=%s",

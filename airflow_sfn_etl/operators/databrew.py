@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from airflow.providers.amazon.aws.hooks.glue_databrew import GlueDataBrewHook
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
@@ -16,6 +16,7 @@ from airflow_sfn_etl.links.databrew import DataBrewJobLink
 from airflow_sfn_etl.operators.base import DEFER_AFTER_SECONDS, StopsRunOnKill, wait_or_defer
 from airflow_sfn_etl.triggers.databrew import DataBrewJobTrigger
 from airflow_sfn_etl.utils.aws import default_deferrable, error_code, persist_link, trigger_kwargs
+from airflow_sfn_etl.utils.events import DataBrewJobSucceeded
 from airflow_sfn_etl.utils.polling import raise_for_event
 from airflow_sfn_etl.utils.start_once import single_attempt_client, start_once
 
@@ -95,6 +96,7 @@ class DataBrewStartJobOperator(StopsRunOnKill, AwsBaseOperator[GlueDataBrewHook]
             run = self.find_active_run()
             return run["RunId"] if run else None
 
+        run_id: str
         try:
             run_id, attached = start_once(
                 lambda: client.start_job_run(Name=self.job_name)["RunId"],
@@ -107,10 +109,10 @@ class DataBrewStartJobOperator(StopsRunOnKill, AwsBaseOperator[GlueDataBrewHook]
             if error_code(error) != "ConflictException":
                 raise
             # Another start won the race (e.g. our own earlier call whose answer was lost).
-            run_id = find()
-            if run_id is None:
+            found = find()
+            if found is None:
                 raise
-            attached = True
+            run_id, attached = found, True
         if attached:
             self.log.info("DataBrew job '%s' run %s was already started: attaching", self.job_name, run_id)
         else:
@@ -149,6 +151,6 @@ class DataBrewStartJobOperator(StopsRunOnKill, AwsBaseOperator[GlueDataBrewHook]
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> str:
         """Resume after the trigger: fail with the run's ErrorMessage, or return the run id."""
-        event = raise_for_event(event)
-        self.log.info("DataBrew job '%s' run %s succeeded", self.job_name, event["run_id"])
-        return event["run_id"]
+        succeeded = cast(DataBrewJobSucceeded, raise_for_event(event))
+        self.log.info("DataBrew job '%s' run %s succeeded", self.job_name, succeeded["run_id"])
+        return succeeded["run_id"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from airflow.providers.amazon.aws.hooks.glue import GlueJobHook
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
@@ -16,6 +16,7 @@ from airflow_sfn_etl.links.glue import GlueJobRunLink
 from airflow_sfn_etl.operators.base import DEFER_AFTER_SECONDS, StopsRunOnKill, wait_or_defer
 from airflow_sfn_etl.triggers.glue import GlueJobTrigger
 from airflow_sfn_etl.utils.aws import default_deferrable, error_code, persist_link, trigger_kwargs
+from airflow_sfn_etl.utils.events import GlueJobSucceeded
 from airflow_sfn_etl.utils.polling import raise_for_event
 from airflow_sfn_etl.utils.run_key import run_key
 from airflow_sfn_etl.utils.start_once import single_attempt_client, start_once
@@ -30,7 +31,7 @@ MAX_RUN_PAGES = 5
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
-def validate_script_args(script_args: Any) -> dict[str, str]:
+def validate_script_args(script_args: object) -> dict[str, str]:
     """Return Glue job arguments as ``{"--name": "value"}`` strings, failing on bad names."""
     if script_args is None:
         return {}
@@ -151,6 +152,7 @@ class GlueJobOperator(StopsRunOnKill, AwsBaseOperator[GlueJobHook]):
             run = self.find_run(key)
             return run["Id"] if run else None
 
+        run_id: str
         try:
             run_id, _ = start_once(
                 lambda: client.start_job_run(JobName=self.job_name, Arguments=arguments)["JobRunId"],
@@ -208,6 +210,6 @@ class GlueJobOperator(StopsRunOnKill, AwsBaseOperator[GlueJobHook]):
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> str:
         """Resume after the trigger: fail with the run's ErrorMessage, or return the run id."""
-        event = raise_for_event(event)
-        self.log.info("Glue job '%s' run %s succeeded", self.job_name, event["run_id"])
-        return event["run_id"]
+        succeeded = cast(GlueJobSucceeded, raise_for_event(event))
+        self.log.info("Glue job '%s' run %s succeeded", self.job_name, succeeded["run_id"])
+        return succeeded["run_id"]

@@ -40,8 +40,9 @@ def resolve_topic_arn(hook: SnsHook, target: str) -> str:
     while True:
         page = hook.get_conn().list_topics(**kwargs)
         for topic in page.get("Topics", []):
-            if topic["TopicArn"].rsplit(":", 1)[-1] == target:
-                return topic["TopicArn"]
+            arn: str = topic["TopicArn"]
+            if arn.rsplit(":", 1)[-1] == target:
+                return arn
         if not page.get("NextToken"):
             break
         kwargs["NextToken"] = page["NextToken"]
@@ -103,6 +104,6 @@ class SnsPublishOperator(AwsBaseOperator[SnsHook]):
                     f"SNS topic {topic_arn} does not exist: create it or fix target"
                 ) from error
             raise
-        message_id = response["MessageId"]
+        message_id: str = response["MessageId"]
         self.log.info("Published message %s to %s", message_id, topic_arn)
         return message_id

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
 
-def seconds_of(value: Any, *, task_id: str, field: str = "wait_time") -> int:
+def seconds_of(value: int | float | str, *, task_id: str, field: str = "wait_time") -> int:
     """Return a whole, positive number of seconds from an int or its rendered text; fail clearly."""
     if isinstance(value, bool):
         raise AirflowException(f"Task '{task_id}': {field} must be a whole number of seconds, not {value!r}")

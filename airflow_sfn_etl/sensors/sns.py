@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from airflow.providers.amazon.aws.hooks.sqs import SqsHook
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 
 from airflow_sfn_etl.sensors.base import AwsRunSensor
 from airflow_sfn_etl.triggers.sns import SnsMessageTrigger, validate_filter
+from airflow_sfn_etl.utils.events import SnsMessage, SnsMessageReceived
 
 
 class SnsMessageSensor(AwsRunSensor):
@@ -52,5 +53,5 @@ class SnsMessageSensor(AwsRunSensor):
             **common,
         )
 
-    def result(self, event: dict[str, Any]) -> dict[str, Any]:
-        return event["message"]
+    def result(self, event: dict[str, Any]) -> SnsMessage:
+        return cast(SnsMessageReceived, event)["message"]

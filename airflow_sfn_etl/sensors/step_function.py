@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from airflow.providers.amazon.aws.hooks.step_function import StepFunctionHook
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 
 from airflow_sfn_etl.sensors.base import AwsRunSensor
 from airflow_sfn_etl.triggers.step_function import StepFunctionExecutionTrigger
+from airflow_sfn_etl.utils.events import StepFunctionExecutionSucceeded
 
 
 class StepFunctionExecutionSensor(AwsRunSensor):
@@ -32,7 +33,7 @@ class StepFunctionExecutionSensor(AwsRunSensor):
         return StepFunctionExecutionTrigger(execution_arn=self.execution_arn, **common)
 
     def result(self, event: dict[str, Any]) -> Any:
-        output = event.get("output")
+        output = cast(StepFunctionExecutionSucceeded, event).get("output")
         if output is None:
             return None
         try:

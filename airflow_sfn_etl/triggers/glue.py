@@ -43,7 +43,8 @@ class GlueJobTrigger(AwsPollingTrigger):
         self.job_name = job_name
         self.run_id = run_id
         self.verbose = verbose
-        self._log_tokens = GlueJobHook.LogContinuationTokens()
+        # Upstream's LogContinuationTokens.__init__ has no annotations.
+        self._log_tokens = GlueJobHook.LogContinuationTokens()  # type: ignore[no-untyped-call]
 
     def fields(self) -> dict[str, Any]:
         return {"job_name": self.job_name, "run_id": self.run_id, "verbose": self.verbose}

@@ -8,10 +8,11 @@ from typing import Any
 from airflow.providers.amazon.aws.hooks.sqs import SqsHook
 
 from airflow_sfn_etl.triggers.base import AwsPollingTrigger
+from airflow_sfn_etl.utils.events import SnsMessage
 from airflow_sfn_etl.utils.polling import RunStatus
 
 
-def parse_notification(sqs_message: dict[str, Any]) -> dict[str, Any]:
+def parse_notification(sqs_message: dict[str, Any]) -> SnsMessage:
     """Unwrap the SNS envelope of an SQS message (raw message delivery is handled too)."""
     body = sqs_message.get("Body", "")
     try:
@@ -39,7 +40,7 @@ def parse_notification(sqs_message: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _contains(actual: Any, expected: Any) -> bool:
+def _contains(actual: object, expected: object) -> bool:
     if isinstance(expected, dict):
         return isinstance(actual, dict) and all(
             key in actual and _contains(actual[key], value) for key, value in expected.items()
@@ -64,7 +65,7 @@ def matches(message: str, message_filter: str | dict[str, Any] | None) -> bool:
     return _contains(document, message_filter)
 
 
-def validate_filter(message_filter: Any) -> None:
+def validate_filter(message_filter: object) -> None:
     """Fail early on a filter that is neither None, a string nor a JSON-serializable dict."""
     if message_filter is None or isinstance(message_filter, str):
         return
@@ -87,7 +88,7 @@ def receive_matching(
     *,
     delete_message: bool = True,
     wait_time_seconds: int = 1,
-) -> dict[str, Any] | None:
+) -> SnsMessage | None:
     """Receive up to 10 messages; return the first match (deleted if asked); release the others."""
     client = hook.conn
     response = client.receive_message(
@@ -96,7 +97,7 @@ def receive_matching(
         WaitTimeSeconds=wait_time_seconds,
         MessageAttributeNames=["All"],
     )
-    found: dict[str, Any] | None = None
+    found: SnsMessage | None = None
     release = []
     for raw in response.get("Messages", []):
         parsed = parse_notification(raw)

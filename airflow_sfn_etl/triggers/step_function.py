@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.providers.amazon.aws.hooks.step_function import StepFunctionHook
 
 from airflow_sfn_etl.triggers.base import AwsPollingTrigger
 from airflow_sfn_etl.utils.polling import RunStatus
+
+if TYPE_CHECKING:
+    from airflow_sfn_etl.utils.logs import InfoLog
 
 EXECUTION_FAILED_STATES = ("FAILED", "TIMED_OUT", "ABORTED")
 _EXECUTION_END_EVENTS = ("ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted")
@@ -105,7 +107,7 @@ class StepFunctionExecutionTrigger(AwsPollingTrigger):
     def describe(self) -> str:
         return f"Step Functions execution {self.execution_arn}"
 
-    def _log_new_states(self, events: list[dict[str, Any]], logger: logging.Logger | Any) -> None:
+    def _log_new_states(self, events: list[dict[str, Any]], logger: InfoLog) -> None:
         for event in events:
             event_id = event.get("id", 0)
             if event_id <= self._seen_event_id:

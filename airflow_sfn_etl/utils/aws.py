@@ -3,17 +3,33 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from airflow.providers.common.compat.sdk import conf
 from botocore.exceptions import ClientError
 
+if TYPE_CHECKING:
+    from airflow.providers.amazon.aws.links.base_aws import BaseAwsLink
+    from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
+    from airflow.providers.amazon.aws.utils.mixins import AwsBaseHookMixin
+    from airflow.sdk import Context
+
 log = logging.getLogger(__name__)
+
+
+class AwsConnectionKwargs(TypedDict):
+    """The arguments an upstream AWS hook is built from (what a trigger needs to rebuild it)."""
+
+    aws_conn_id: str | None
+    region_name: str | None
+    verify: bool | str | None
+    botocore_config: dict[str, Any] | None
 
 
 def default_deferrable() -> bool:
     """Return Airflow's ``[operators] default_deferrable`` setting (False when unset)."""
-    return conf.getboolean("operators", "default_deferrable", fallback=False)
+    deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False)
+    return deferrable
 
 
 def error_code(error: BaseException) -> str:
@@ -23,7 +39,7 @@ def error_code(error: BaseException) -> str:
     return ""
 
 
-def trigger_kwargs(operator: Any) -> dict[str, Any]:
+def trigger_kwargs(operator: AwsBaseHookMixin[Any]) -> AwsConnectionKwargs:
     """Return the connection arguments a trigger needs to rebuild the operator's hook."""
     return {
         "aws_conn_id": operator.aws_conn_id,
@@ -33,7 +49,9 @@ def trigger_kwargs(operator: Any) -> dict[str, Any]:
     }
 
 
-def persist_link(link_class: Any, context: Any, operator: Any, **kwargs: Any) -> None:
+def persist_link(
+    link_class: type[BaseAwsLink], context: Context, operator: AwsBaseOperator[Any], **kwargs: Any
+) -> None:
     """Store an extra link's arguments in XCom; a failure only logs a warning."""
     try:
         link_class.persist(

@@ -11,7 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+    from airflow.sdk.types import RuntimeTaskInstanceProtocol
 
 SFN_NAME_MAX = 80
 _SFN_NAME_BAD = re.compile(r"[^A-Za-z0-9_-]+")
@@ -19,14 +23,14 @@ _SFN_NAME_BAD = re.compile(r"[^A-Za-z0-9_-]+")
 SFN_NAME_PATTERN = re.compile(rf"^[A-Za-z0-9_-]{{1,{SFN_NAME_MAX}}}$")
 
 
-def _ti(context: Any) -> Any:
+def _ti(context: Context) -> RuntimeTaskInstanceProtocol:
     ti = context.get("ti") or context.get("task_instance")
     if ti is None:
         raise ValueError("The task context has no 'ti'; run the operator inside an Airflow task.")
     return ti
 
 
-def try_chain(context: Any) -> int:
+def try_chain(context: Context) -> int:
     """Return the first try number of the current try chain (1 until the task is cleared)."""
     ti = _ti(context)
     max_tries = getattr(ti, "max_tries", None)
@@ -37,7 +41,7 @@ def try_chain(context: Any) -> int:
     return 1
 
 
-def run_key(context: Any) -> str:
+def run_key(context: Context) -> str:
     """Return ``dag_id/run_id/task_id[/map_index][#chain]`` identifying this task's try chain."""
     ti = _ti(context)
     dag_id = getattr(ti, "dag_id", None) or context["dag"].dag_id
@@ -53,7 +57,7 @@ def run_key(context: Any) -> str:
     return key
 
 
-def idempotency_token(context: Any, *parts: str) -> str:
+def idempotency_token(context: Context, *parts: str) -> str:
     """Return a 64-character hex token from the run key and ``parts`` (e.g. a query text)."""
     digest = hashlib.sha256(run_key(context).encode())
     for part in parts:
@@ -75,6 +79,6 @@ def sfn_name(raw: str, *, suffix: str = "") -> str:
     return name + suffix
 
 
-def sfn_execution_name(context: Any) -> str:
+def sfn_execution_name(context: Context) -> str:
     """Return the default execution name for this task's try chain."""
     return sfn_name(run_key(context).replace("/", "__").replace("#", "__c"))

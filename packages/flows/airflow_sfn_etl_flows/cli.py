@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 
-def register_demo(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register_demo(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser(
         "demo", help="run both reference flows on both engines against the local AWS sandbox",
         description="Start the sandbox, provision the flows with the workshop data, run the Airflow and "
@@ -32,7 +32,7 @@ def _run_demo(args: argparse.Namespace) -> int:
     return run_demo(args.out, engines=engines)
 
 
-def register_build(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register_build(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser(
         "build-state-machines",
         help="write the reference flows' committed artefacts (state_machines/*.asl.json, .mmd, .iam.json)",

@@ -195,15 +195,16 @@ def report(results: list[EngineResult], out_dir: Path, failures: list[str], say:
     if first and first.crawler_out:
         columns, rows = first.crawler_out
         print(f"\nse2_out0 ({len(rows)} rows, columns {', '.join(columns)})", file=say)
-    for res in results[1:]:
-        for what in ("summary", "crawler_out"):
-            a, b = getattr(first, what), getattr(res, what)
-            if a and b:
-                same = _canonical(a) == _canonical(b)
-                print(f"{what}: {first.engine} and {res.engine} engines agree: {'yes' if same else 'NO'}",
-                      file=say)
-                if not same:
-                    failures.append(f"{what} differs between the {first.engine} and {res.engine} engines")
+    if first is not None:
+        for res in results[1:]:
+            for what in ("summary", "crawler_out"):
+                a, b = getattr(first, what), getattr(res, what)
+                if a and b:
+                    same = _canonical(a) == _canonical(b)
+                    print(f"{what}: {first.engine} and {res.engine} engines agree: {'yes' if same else 'NO'}",
+                          file=say)
+                    if not same:
+                        failures.append(f"{what} differs between the {first.engine} and {res.engine} engines")
     print(f"\nResults written to {out_dir}", file=say)
     for failure in failures:
         print(f"FAILED: {failure}", file=say)

@@ -12,12 +12,16 @@ import signal
 import sys
 import threading
 import time
-from typing import Any
+from types import FrameType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from airflow_sfn_etl_sandbox.server import Sandbox
 
 DEFAULT_PORT = 4566
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser(
         "sandbox",
         help="run the local AWS sandbox (moto + real Athena/Glue/DataBrew effects) in the foreground",
@@ -42,7 +46,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser.set_defaults(func=run)
 
 
-def _print_banner(sb: Any, restored: int, started: float) -> None:
+def _print_banner(sb: Sandbox, restored: int, started: float) -> None:
     env = sb.env()
     lines = [
         f"AWS sandbox listening on {sb.endpoint_url} (started in {time.perf_counter() - started:.2f}s"
@@ -85,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
         daemon=True,
     ).start()
 
-    def on_term(signum: int, frame: Any) -> None:
+    def on_term(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_term)

@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import ParamSpec, TypedDict, TypeVar
 
-_state: dict[str, object] = {}
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class _State(TypedDict, total=False):
+    endpoint_url: str
+    data_dir: Path
+    pool: ThreadPoolExecutor
+
+
+_state: _State = {}
 
 
 def configure(*, endpoint_url: str, data_dir: Path | None) -> None:
@@ -26,15 +38,15 @@ def data_dir() -> Path:
     return Path(str(_state["data_dir"]))
 
 
-def submit(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+def submit(fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> Future[R]:
     """Run ``fn`` in the background (a crawl, a job run, a query)."""
     pool = _state.get("pool")
     if pool is None:
         pool = _state["pool"] = ThreadPoolExecutor(max_workers=16, thread_name_prefix="sandbox-run")
-    return pool.submit(fn, *args, **kwargs)  # type: ignore[union-attr]
+    return pool.submit(fn, *args, **kwargs)
 
 
 def shutdown() -> None:
     pool = _state.pop("pool", None)
     if pool is not None:
-        pool.shutdown(wait=False, cancel_futures=True)  # type: ignore[union-attr]
+        pool.shutdown(wait=False, cancel_futures=True)

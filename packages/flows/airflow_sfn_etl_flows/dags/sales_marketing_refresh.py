@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TypedDict
 
 from airflow.sdk import DAG, TaskGroup
 
@@ -23,7 +24,17 @@ from airflow_sfn_etl.operators.sns import SnsPublishOperator
 from airflow_sfn_etl_flows.params import sales_marketing_params
 
 SQL = Path(__file__).parent / "sql"
-ATHENA = {
+
+
+class AthenaSettings(TypedDict):
+    """The arguments every Athena task of this DAG shares."""
+
+    database: str
+    workgroup: str
+    output_location: str
+
+
+ATHENA: AthenaSettings = {
     "database": "{{ params.database }}",
     "workgroup": "{{ params.workgroup }}",
     "output_location": "s3://{{ params.athena_query_bucket }}/",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .base import RecipeError, operation, put, require, source_or_value
+from .base import Operation, RecipeError, operation, put, require, source_or_value
 
 _TIME = r"(?:[ T](?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?)?"
 _SLASHED = r"^\s*(?P<a>\d{1,2})[/.-](?P<b>\d{1,2})[/.-](?P<y>\d{4})" + _TIME
@@ -36,7 +36,7 @@ def date_parts(values: pa.ChunkedArray, date_format: str | None) -> dict[str, pa
             out.update(hour=zero, minute=zero, second=zero)
         return {k: pc.cast(v, pa.int32()) for k, v in out.items()}
     text = pc.cast(values, pa.string())
-    day_first = bool(date_format) and date_format.strip().lower().startswith("d")
+    day_first = bool(date_format and date_format.strip().lower().startswith("d"))
     slashed = pc.extract_regex(text, _SLASHED)
     iso = pc.extract_regex(text, _ISO)
     first, second = _int_field(slashed, "a"), _int_field(slashed, "b")
@@ -66,7 +66,7 @@ def parse_dates(values: pa.ChunkedArray, date_format: str | None) -> pa.ChunkedA
     return pc.strptime(text, "%Y-%m-%d-%H-%M-%S", "s", error_is_null=True)
 
 
-def _date_function(part: str):  # type: ignore[no-untyped-def]
+def _date_function(part: str) -> Operation:
     def apply(table: pa.Table, params: dict[str, str]) -> pa.Table:
         target = require(params, "targetColumn")
         source = source_or_value(table, params)

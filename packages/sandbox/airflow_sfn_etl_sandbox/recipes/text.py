@@ -3,17 +3,22 @@ column); REPLACE_TEXT; FILL_WITH_EMPTY, FILL_WITH_CUSTOM."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .base import column, operation, put, replace, require, source_columns, source_or_value
+from .base import Operation, column, operation, put, replace, require, source_columns, source_or_value
+
+#: A pyarrow compute function from text values to text values (``pc.utf8_lower``, ...).
+TextFunction = Callable[[pa.ChunkedArray], pa.ChunkedArray]
 
 
 def _as_text(values: pa.ChunkedArray) -> pa.ChunkedArray:
     return values if pa.types.is_string(values.type) else pc.cast(values, pa.string())
 
 
-def _in_place(fn):  # type: ignore[no-untyped-def]
+def _in_place(fn: TextFunction) -> Operation:
     def apply(table: pa.Table, params: dict[str, str]) -> pa.Table:
         for name in source_columns(params):
             table = replace(table, name, fn(_as_text(column(table, name))))
@@ -22,7 +27,7 @@ def _in_place(fn):  # type: ignore[no-untyped-def]
     return apply
 
 
-def _to_target(fn):  # type: ignore[no-untyped-def]
+def _to_target(fn: TextFunction) -> Operation:
     def apply(table: pa.Table, params: dict[str, str]) -> pa.Table:
         return put(table, require(params, "targetColumn"), fn(_as_text(source_or_value(table, params))))
 

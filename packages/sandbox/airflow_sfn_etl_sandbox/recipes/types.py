@@ -9,7 +9,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .base import RecipeError, column, operation, replace, require
+from .base import Operation, RecipeError, column, operation, replace, require
 
 _TRUE = ["true", "yes", "t", "y", "1"]
 _FALSE = ["false", "no", "f", "n", "0"]
@@ -92,7 +92,7 @@ def change_data_type(table: pa.Table, params: dict[str, str]) -> pa.Table:
     return replace(table, source, convert(column(table, source), require(params, "columnDataType")))
 
 
-def _shorthand(kind: str):  # type: ignore[no-untyped-def]
+def _shorthand(kind: str) -> Operation:
     def apply(table: pa.Table, params: dict[str, str]) -> pa.Table:
         source = require(params, "sourceColumn")
         return replace(table, source, convert(column(table, source), kind))

@@ -32,7 +32,8 @@ class SandboxAthenaService(SyncTaskMixin, _callback.StateTaskServiceCallback):
     SYNC_ACTIONS: ClassVar[frozenset[str]] = frozenset({"startqueryexecution"})
 
     def __init__(self) -> None:
-        super().__init__(supported_integration_patterns={ResourceCondition.Sync})
+        # moto annotates the patterns as set[ResourceCondition], yet its constants are plain str.
+        super().__init__(supported_integration_patterns={ResourceCondition.Sync})  # type: ignore[arg-type]
 
     def _get_supported_parameters(self) -> set[str] | None:
         return boto_api.supported_parameters("athena", self.resource.api_action, OPERATIONS)

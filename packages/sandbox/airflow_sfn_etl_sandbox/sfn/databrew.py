@@ -29,7 +29,8 @@ class SandboxDataBrewService(SyncTaskMixin, _callback.StateTaskServiceCallback):
     SYNC_ACTIONS: ClassVar[frozenset[str]] = frozenset({"startjobrun"})
 
     def __init__(self) -> None:
-        super().__init__(supported_integration_patterns={ResourceCondition.Sync})
+        # moto annotates the patterns as set[ResourceCondition], yet its constants are plain str.
+        super().__init__(supported_integration_patterns={ResourceCondition.Sync})  # type: ignore[arg-type]
 
     def _get_supported_parameters(self) -> set[str] | None:
         return boto_api.supported_parameters("databrew", self.resource.api_action, OPERATIONS)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import QueryError
+
+if TYPE_CHECKING:
+    import duckdb
 
 
 @dataclass
@@ -22,7 +25,7 @@ class Context:
     output_location: str = ""
     query_id: str = ""
     cancelled: threading.Event = field(default_factory=threading.Event)
-    connections: list[Any] = field(default_factory=list)
+    connections: list[duckdb.DuckDBPyConnection] = field(default_factory=list)
 
     def check_cancelled(self) -> None:
         if self.cancelled.is_set():

@@ -9,6 +9,7 @@ from urllib.parse import unquote
 
 from sqlglot import exp
 
+from ..state import split_s3_uri
 from . import catalog, storage
 from .catalog import PARQUET_FORMATS, TEXT_FORMATS, Partition
 from .context import Context, Result
@@ -254,7 +255,7 @@ def msck_repair(match: re.Match[str], ctx: Context) -> Result:
         return result
     keys = [k for k, _ in table.partition_keys]
     base = table.location if table.location.endswith("/") else table.location + "/"
-    _, prefix = storage.split_s3_uri(base)
+    _, prefix = split_s3_uri(base)
     found: dict[tuple[str, ...], str] = {}
     for f in storage.list_objects(base):
         segments = f.key[len(prefix) :].split("/")[:-1]

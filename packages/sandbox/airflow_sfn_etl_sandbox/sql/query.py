@@ -18,7 +18,7 @@ from . import catalog, storage
 from .catalog import PARQUET_FORMATS, TEXT_FORMATS, Partition
 from .context import Context, Result
 from .errors import SYSTEM, QueryError, coded
-from .translate import bind_tables, name_unnamed_columns, quote, to_duckdb
+from .translate import TableRef, bind_tables, name_unnamed_columns, quote, to_duckdb
 from .types import duckdb_to_hive, hive_to_duckdb
 
 MAX_CTAS_PARTITIONS = 100
@@ -59,10 +59,10 @@ def wrap_duckdb_error(exc: Exception) -> QueryError:
 
 
 _database_lock = threading.Lock()
-_database: Any = None
+_database: duckdb.DuckDBPyConnection | None = None
 
 
-def _open_database() -> Any:
+def _open_database() -> duckdb.DuckDBPyConnection:
     """The process's DuckDB database, opened on first use; every statement has a connection of its own.
 
     Opening and closing a database takes ~30 ms, as long as a cold query's own work on a small table.
@@ -76,7 +76,7 @@ def _open_database() -> Any:
         return _database
 
 
-def _drop_database(db: Any) -> None:
+def _drop_database(db: duckdb.DuckDBPyConnection) -> None:
     """Forget ``db``, invalidated by a fatal error: the next statement opens a new database."""
     global _database
     with _database_lock:
@@ -84,7 +84,7 @@ def _drop_database(db: Any) -> None:
             _database = None
 
 
-def _connect(ctx: Context) -> Any:
+def _connect(ctx: Context) -> duckdb.DuckDBPyConnection:
     """A connection of the statement's own, with Trino's integer division and UTC."""
     for last in (False, True):
         db = _open_database()
@@ -93,18 +93,21 @@ def _connect(ctx: Context) -> Any:
             con = db.cursor()
             con.execute("SET integer_division = true")  # Trino: 5 / 2 = 2
             con.execute("SET TimeZone = 'UTC'")
-            break
         except duckdb.FatalException:
             if con is not None:
                 con.close()
             _drop_database(db)
             if last:
                 raise
-    ctx.connections.append(con)
-    return con
+        else:
+            ctx.connections.append(con)
+            return con
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
-def _register(con: Any, ref: Any, ctx: Context, union_by_name: bool = False) -> tuple[int, bool]:
+def _register(
+    con: duckdb.DuckDBPyConnection, ref: TableRef, ctx: Context, union_by_name: bool = False
+) -> tuple[int, bool]:
     """Register ``ref`` as a view; (bytes scanned, whether it reads spilled Parquet files)."""
     meta = dict(ref.meta)
     table = catalog.get_table(ctx.region, ref.database, ref.name, meta)
@@ -133,7 +136,9 @@ def _sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _register_spill(con: Any, ref: Any, table: Any, spill: storage.Spill, union_by_name: bool) -> None:
+def _register_spill(
+    con: duckdb.DuckDBPyConnection, ref: TableRef, table: catalog.TableInfo, spill: storage.Spill, union_by_name: bool
+) -> None:
     """A view over spilled Parquet files, read natively by DuckDB (one call, its own threads).
 
     Without ``union_by_name`` DuckDB takes the first file's schema (fast); the caller retries with
@@ -190,7 +195,7 @@ def _register_spill(con: Any, ref: Any, table: Any, spill: storage.Spill, union_
         con.execute(f"SET VARIABLE {quote(files)} = $1", [spill.paths])
 
 
-def run_query(query: exp.Expression, ctx: Context) -> tuple[pa.Table, list[tuple[str, str]], int]:
+def run_query(query: exp.Expr, ctx: Context) -> tuple[pa.Table, list[tuple[str, str]], int]:
     """Run a SELECT (already parsed); returns (Arrow result, [(name, DuckDB type)], bytes scanned)."""
     query = query.copy()
     name_unnamed_columns(query)
@@ -206,7 +211,7 @@ def run_query(query: exp.Expression, ctx: Context) -> tuple[pa.Table, list[tuple
             try:
                 rel = con.sql(sql)
                 names, types = list(rel.columns), [str(t) for t in rel.types]
-                result = rel.to_arrow_table()
+                fetched = rel.to_arrow_table()
                 break
             except duckdb.Error as exc:
                 if ctx.cancelled.is_set():
@@ -220,7 +225,7 @@ def run_query(query: exp.Expression, ctx: Context) -> tuple[pa.Table, list[tuple
         con.close()
     arrays = []
     for i, t in enumerate(types):
-        col = result.column(i)
+        col = fetched.column(i)
         if t == "HUGEINT":  # Trino's sum(bigint) is a bigint
             try:
                 col = col.cast(pa.int64())
@@ -239,7 +244,7 @@ def rows_of(table: pa.Table) -> list[list[Any]]:
     return [list(r) for r in zip(*cols, strict=False)] if cols else []
 
 
-def select(query: exp.Expression, ctx: Context) -> Result:
+def select(query: exp.Expr, ctx: Context) -> Result:
     table, columns, scanned = run_query(query, ctx)
     return Result("DML", "SELECT", columns, rows_of(table), header=True, data_scanned=scanned)
 

@@ -119,7 +119,7 @@ def parse_csv(data: bytes) -> list[list[str | None]]:
 
 
 def parse_txt(data: bytes) -> list[list[str | None]]:
-    return [line.split("\t") for line in data.decode().split("\n") if line != ""]
+    return [[field for field in line.split("\t")] for line in data.decode().split("\n") if line != ""]
 
 
 def column_info(columns: list[tuple[str, str]]) -> list[dict[str, Any]]:

@@ -17,6 +17,7 @@ import shutil
 import tempfile
 import threading
 from collections import OrderedDict
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -118,11 +119,11 @@ class _LRU:
     """A small thread-safe LRU keyed by anything hashable, bounded by entry count and bytes."""
 
     def __init__(self, max_entries: int, max_bytes: int) -> None:
-        self._data: OrderedDict[Any, tuple[pa.Table, int]] = OrderedDict()
+        self._data: OrderedDict[Hashable, tuple[pa.Table, int]] = OrderedDict()
         self._lock = threading.Lock()
         self.max_entries, self.max_bytes, self.nbytes = max_entries, max_bytes, 0
 
-    def get(self, key: Any) -> pa.Table | None:
+    def get(self, key: Hashable) -> pa.Table | None:
         with self._lock:
             hit = self._data.get(key)
             if hit is None:
@@ -130,7 +131,7 @@ class _LRU:
             self._data.move_to_end(key)
             return hit[0]
 
-    def put(self, key: Any, table: pa.Table) -> None:
+    def put(self, key: Hashable, table: pa.Table) -> None:
         size = table.nbytes
         with self._lock:
             old = self._data.pop(key, None)
@@ -187,9 +188,9 @@ def _text_options(table: TableInfo) -> tuple[pacsv.ReadOptions, pacsv.ParseOptio
         sep = params.get("field.delim") or params.get("serialization.format") or "\x01"
         if len(sep) != 1:
             sep = "\x01" if sep.isdigit() else sep[0]
-        escape = params.get("escape.delim") or False
+        escape_delim = params.get("escape.delim") or False
         parse = pacsv.ParseOptions(
-            delimiter=sep, quote_char=False, escape_char=escape, invalid_row_handler=lambda row: "skip"
+            delimiter=sep, quote_char=False, escape_char=escape_delim, invalid_row_handler=lambda row: "skip"
         )
         convert = pacsv.ConvertOptions(
             column_types=types,

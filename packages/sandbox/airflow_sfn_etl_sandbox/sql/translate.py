@@ -24,7 +24,7 @@ def _quote(name: str) -> str:
 quote = _quote
 
 
-def name_unnamed_columns(query: exp.Expression) -> None:
+def name_unnamed_columns(query: exp.Expr) -> None:
     """Trino names an unaliased select expression ``_col<N>``; DuckDB would use its text."""
     select = query
     while isinstance(select, exp.SetOperation):
@@ -37,7 +37,7 @@ def name_unnamed_columns(query: exp.Expression) -> None:
         item.replace(exp.alias_(item.copy(), f"_col{i}"))
 
 
-def bind_tables(query: exp.Expression, ctx: Context) -> list[TableRef]:
+def bind_tables(query: exp.Expr, ctx: Context) -> list[TableRef]:
     """Replace every catalog table reference by a view name; returns the references (deduplicated).
 
     Unqualified names resolve against the context database; CTE names are left alone.
@@ -72,5 +72,5 @@ def bind_tables(query: exp.Expression, ctx: Context) -> list[TableRef]:
     return list(refs.values())
 
 
-def to_duckdb(query: exp.Expression) -> str:
+def to_duckdb(query: exp.Expr) -> str:
     return query.sql(dialect="duckdb")

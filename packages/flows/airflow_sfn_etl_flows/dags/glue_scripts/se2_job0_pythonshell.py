@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import io
 import sys
+from typing import Any
 
 import boto3
 import pyarrow as pa
@@ -40,7 +41,8 @@ def split_s3(uri: str) -> tuple[str, str]:
     return bucket, key
 
 
-def read_table(glue, s3, database: str, table: str) -> pa.Table:
+def read_table(glue: Any, s3: Any, database: str, table: str) -> pa.Table:
+    """The catalog table's CSV objects as one all-string table (``glue``, ``s3``: boto3 clients)."""
     desc = glue.get_table(DatabaseName=database, Name=table)["Table"]
     bucket, prefix = split_s3(desc["StorageDescriptor"]["Location"])
     skip = int(desc.get("Parameters", {}).get("skip.header.line.count", "0"))
