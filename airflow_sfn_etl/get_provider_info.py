@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 _SERVICES = {
@@ -18,7 +19,7 @@ _SERVICES = {
 _OPERATOR_MODULES = {"step_function": ("step_function_deploy", "step_function_run")}
 
 
-def _modules(role: str, split: dict[str, tuple[str, ...]] | None = None) -> list[dict[str, Any]]:
+def _modules(role: str, split: Mapping[str, tuple[str, ...]] | None = None) -> list[dict[str, Any]]:
     return [
         {
             "integration-name": name,

@@ -130,7 +130,8 @@ class StepFunctionDeployOperator(AwsBaseOperator[StepFunctionHook]):
             page = self.hook.conn.list_state_machines(**kwargs)
             for machine in page.get("stateMachines", []):
                 if machine["name"] == self.state_machine_name:
-                    return machine["stateMachineArn"]
+                    arn: str = machine["stateMachineArn"]
+                    return arn
             if not page.get("nextToken"):
                 return None
             kwargs["nextToken"] = page["nextToken"]

@@ -9,11 +9,13 @@ files do) never loads it.
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from airflow.providers.common.compat.sdk import AirflowException
+
+if TYPE_CHECKING:
+    from airflow_sfn_etl.utils.logs import InfoLog
 
 
 class LoadedDefinition(NamedTuple):
@@ -83,7 +85,7 @@ def compile_source_dag(
     base_dir: Path | None,
     *,
     state_machine_name: str,
-    log: logging.Logger,
+    log: InfoLog,
 ) -> LoadedDefinition:
     """Compile the DAG of an Airflow DAG file to a definition (with that DAG's param defaults)."""
     from airflow_sfn_etl.asl import AslError, definition

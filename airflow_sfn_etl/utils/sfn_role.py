@@ -9,14 +9,16 @@ the compiler.
 from __future__ import annotations
 
 import json
-import logging
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from botocore.exceptions import ClientError
 
 from airflow_sfn_etl.utils.aws import error_code
+
+if TYPE_CHECKING:
+    from airflow_sfn_etl.utils.logs import InfoLog
 
 T = TypeVar("T")
 
@@ -49,7 +51,7 @@ def ensure_execution_role(
     region: str,
     account: str,
     params: dict[str, Any],
-    log: logging.Logger,
+    log: InfoLog,
 ) -> str:
     """Create or update the role ``role_name`` with the policy generated for ``document``; return its ARN.
 
@@ -84,7 +86,7 @@ def ensure_execution_role(
     return str(role["Arn"])
 
 
-def retry_while_role_propagates(call: Callable[[], T], *, role_written: bool, log: logging.Logger) -> T:
+def retry_while_role_propagates(call: Callable[[], T], *, role_written: bool, log: InfoLog) -> T:
     """Run ``call``; while a just-written role is not yet assumable by Step Functions, retry."""
     for attempt in range(1, ROLE_PROPAGATION_ATTEMPTS + 1):
         try:
