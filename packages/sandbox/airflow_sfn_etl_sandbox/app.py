@@ -1,230 +1,25 @@
 """The sandbox's WSGI layer: routes AWS API calls to sandbox handlers, or on to moto.
 
-Every request is decoded into a :class:`Call` (service, region, account, operation, params).
-A handler registered with :func:`route` for that (service, operation) answers it; a handler
-may also return :data:`FORWARD` to let moto answer, or call :meth:`Call.forward` to
-post-process moto's answer. Fault injection (:mod:`.faults`) runs before any handler.
+A request under ``/_sandbox/`` goes to an admin endpoint (:mod:`.admin`). Any other request is
+decoded into a :class:`~.aws.Call` (:func:`~.aws.decode`); an unsigned one goes to moto as it is.
+For a call, fault injection (:mod:`.faults`) runs first, then the handler registered for its
+service and operation (:mod:`.routes`) answers it, or moto does. Each answered call can be
+logged (:mod:`.request_log`).
 """
 
 from __future__ import annotations
 
 import io
-import json
-import re
 import threading
-import uuid
+import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
-from urllib.parse import parse_qs
 
-import botocore.session
-from moto.core import DEFAULT_ACCOUNT_ID
+from . import admin, faults, request_log
+from .aws import AwsError, Call, Response, decode, error_response, json_response
+from .routes import FORWARD, handler_for
 
-#: The credential-scope name of a service -> its botocore service name.
-SIGNING_TO_SERVICE = {"states": "stepfunctions"}
-DEFAULT_REGION = "us-east-1"
-
-Handler = Callable[["Call"], Any]
-_ROUTES: dict[tuple[str, str], Handler] = {}
-FORWARD = object()  #: a handler's answer meaning "let moto answer this call"
-
-
-def route(service: str, *operations: str) -> Callable[[Handler], Handler]:
-    """Register a handler for botocore ``service`` (e.g. ``glue``) and operation names."""
-
-    def register(fn: Handler) -> Handler:
-        for op in operations:
-            _ROUTES[(service, op)] = fn
-        return fn
-
-    return register
-
-
-class AwsError(Exception):
-    """An AWS error answer: ``code`` (e.g. ``EntityNotFoundException``), message, HTTP status."""
-
-    def __init__(self, code: str, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
-
-
-@cache
-def service_model(service: str) -> Any:
-    return botocore.session.get_session().get_service_model(service)
-
-
-@cache
-def _rest_matchers(service: str) -> list[tuple[str, re.Pattern[str], str, int]]:
-    """(method, path regex, operation, literal length) for a REST service, most specific first."""
-    model = service_model(service)
-    out = []
-    for name in model.operation_names:
-        http = model.operation_model(name).http
-        uri = http["requestUri"].split("?")[0]
-        pattern = re.sub(r"\\\{(\w+)\\\+\\\}", r"(?P<\1>.+)", re.escape(uri))
-        pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", pattern)
-        literal = len(re.sub(r"\{[^}]*\}", "", uri))
-        out.append((http["method"], re.compile("^" + pattern.rstrip("/") + "/?$"), name, literal))
-    out.sort(key=lambda m: -m[3])
-    return out
-
-
-@dataclass
-class Call:
-    """One decoded AWS API call."""
-
-    service: str
-    operation: str
-    region: str
-    account_id: str
-    params: dict[str, Any]
-    environ: dict[str, Any]
-    body: bytes
-    path_params: dict[str, str] = field(default_factory=dict)
-    _forward: Callable[[bytes | None], tuple[int, dict[str, str], bytes]] | None = None
-
-    @property
-    def protocol(self) -> str:
-        return service_model(self.service).metadata["protocol"]
-
-    def forward(self, body: bytes | None = None) -> tuple[int, dict[str, str], bytes]:
-        """Let moto answer this call; returns (status, headers, body).
-
-        :param body: a rewritten request body to send instead of the original one.
-        """
-        assert self._forward is not None
-        return self._forward(body)
-
-    def forward_json(self, body: bytes | None = None) -> dict[str, Any]:
-        """Let moto answer a JSON-protocol call and return the decoded answer (raises on error).
-
-        :param body: a rewritten request body to send instead of the original one.
-        """
-        status, headers, body = self.forward(body)
-        data = json.loads(body or b"{}")
-        if status >= 400:
-            code = headers.get("x-amzn-ErrorType", data.get("__type", "InternalFailure"))
-            raise AwsError(code.split(":")[0].split("#")[-1], data.get("message") or data.get("Message", ""), status)
-        return data
-
-
-def _service_region(environ: dict[str, Any]) -> tuple[str | None, str]:
-    auth = environ.get("HTTP_AUTHORIZATION", "")
-    m = re.search(r"Credential=[^/]+/\d{8}/([^/]+)/([^/]+)/aws4_request", auth)
-    if not m:
-        return None, DEFAULT_REGION
-    region, signing = m.group(1), m.group(2)
-    return SIGNING_TO_SERVICE.get(signing, signing), region
-
-
-def decode(environ: dict[str, Any], body: bytes) -> Call | None:
-    """Decode a WSGI request into a :class:`Call`, or None when it is not a signed AWS call."""
-    service, region = _service_region(environ)
-    if service is None:
-        return None
-    try:
-        protocol = service_model(service).metadata["protocol"]
-    except Exception:  # an AWS service botocore does not know: moto's business
-        return None
-    params: dict[str, Any] = {}
-    path_params: dict[str, str] = {}
-    operation = ""
-    if protocol == "json":
-        target = environ.get("HTTP_X_AMZ_TARGET", "")
-        operation = target.split(".")[-1]
-        params = json.loads(body or b"{}")
-    elif protocol == "query":
-        form = parse_qs(body.decode() if body else environ.get("QUERY_STRING", ""))
-        params = {k: v[0] for k, v in form.items()}
-        operation = params.get("Action", "")
-    else:  # rest-json / rest-xml
-        path = environ.get("PATH_INFO", "")
-        method = environ.get("REQUEST_METHOD", "GET")
-        for m_method, rx, name, _ in _rest_matchers(service):
-            if m_method == method:
-                hit = rx.match(path.rstrip("/") or "/")
-                if hit:
-                    operation, path_params = name, hit.groupdict()
-                    break
-        if protocol == "rest-json" and body:
-            try:
-                params = json.loads(body)
-            except ValueError:
-                params = {}
-        query = parse_qs(environ.get("QUERY_STRING", ""))
-        params.update({k: v[0] for k, v in query.items() if k not in params})
-        params.update(path_params)
-    return Call(service, operation, region, DEFAULT_ACCOUNT_ID, params, environ, body, path_params)
-
-
-def error_response(call: Call | None, err: AwsError) -> tuple[int, dict[str, str], bytes]:
-    """Render an AWS error in the call's protocol."""
-    protocol = call.protocol if call else "json"
-    request_id = str(uuid.uuid4())
-    if protocol in ("json", "rest-json"):
-        headers = {"Content-Type": "application/x-amz-json-1.1", "x-amzn-ErrorType": err.code,
-                   "x-amzn-RequestId": request_id}
-        return err.status, headers, json.dumps({"__type": err.code, "message": err.message}).encode()
-    if protocol == "query":
-        kind = "Receiver" if err.status >= 500 else "Sender"
-        xml = (f"<ErrorResponse><Error><Type>{kind}</Type><Code>{err.code}</Code>"
-               f"<Message>{_xml_escape(err.message)}</Message></Error>"
-               f"<RequestId>{request_id}</RequestId></ErrorResponse>")
-        return err.status, {"Content-Type": "text/xml"}, xml.encode()
-    xml = (f"<?xml version='1.0' encoding='UTF-8'?><Error><Code>{err.code}</Code>"
-           f"<Message>{_xml_escape(err.message)}</Message><RequestId>{request_id}</RequestId></Error>")
-    return err.status, {"Content-Type": "application/xml"}, xml.encode()
-
-
-def _xml_escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def paged(items: list[Any], key: str, next_token: Any, max_results: Any) -> dict[str, Any]:
-    """One page of ``items`` under ``key``, with a ``NextToken`` (an offset) while more remain."""
-    start = int(next_token or 0)
-    limit = int(max_results or 100)
-    out: dict[str, Any] = {key: items[start:start + limit]}
-    if start + limit < len(items):
-        out["NextToken"] = str(start + limit)
-    return out
-
-
-def json_response(data: Any, status: int = 200) -> tuple[int, dict[str, str], bytes]:
-    body = json.dumps(data, default=_json_default).encode()
-    return status, {"Content-Type": "application/x-amz-json-1.1",
-                    "x-amzn-RequestId": str(uuid.uuid4())}, body
-
-
-def _json_default(value: Any) -> Any:
-    import datetime
-
-    if isinstance(value, datetime.datetime):
-        return value.timestamp()
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    if isinstance(value, bytes):
-        return value.decode()
-    raise TypeError(f"not JSON serializable: {type(value).__name__}")
-
-
-AdminHandler = Callable[[str, dict[str, Any], bytes], tuple[int, dict[str, str], bytes]]
-_ADMIN: dict[str, AdminHandler] = {}
-ADMIN_PREFIX = "/_sandbox/"
-
-
-def admin_route(name: str) -> Callable[[AdminHandler], AdminHandler]:
-    """Register a sandbox admin endpoint ``/_sandbox/<name>`` (method, query, body) -> response."""
-
-    def register(fn: AdminHandler) -> AdminHandler:
-        _ADMIN[name] = fn
-        return fn
-
-    return register
+__all__ = ["SandboxApp", "decode"]
 
 
 class SandboxApp:
@@ -234,7 +29,7 @@ class SandboxApp:
         self.moto_app = moto_app
         self.lock = threading.RLock()
 
-    def _call_moto(self, environ: dict[str, Any], body: bytes) -> tuple[int, dict[str, str], bytes]:
+    def _call_moto(self, environ: dict[str, Any], body: bytes) -> Response:
         env = dict(environ)
         env["wsgi.input"] = io.BytesIO(body)
         env["CONTENT_LENGTH"] = str(len(body))
@@ -261,28 +56,23 @@ class SandboxApp:
         start_response(f"{status} {_REASONS.get(status, 'OK')}", list(headers.items()))
         return [data]
 
-    def handle(self, environ: dict[str, Any], body: bytes) -> tuple[int, dict[str, str], bytes]:
-        path = environ.get("PATH_INFO", "")
-        if path.startswith(ADMIN_PREFIX):
-            name = path[len(ADMIN_PREFIX):].strip("/")
-            handler = _ADMIN.get(name.split("/")[0])
-            if handler is None:
-                return 404, {"Content-Type": "application/json"}, json.dumps(
-                    {"error": f"no sandbox admin endpoint {name!r}; known: {sorted(_ADMIN)}"}).encode()
-            query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
-            query["_path"] = name
-            query["_method"] = environ.get("REQUEST_METHOD", "GET")
-            return handler(environ.get("REQUEST_METHOD", "GET"), query, body)
+    def handle(self, environ: dict[str, Any], body: bytes) -> Response:
+        if admin.is_admin(environ.get("PATH_INFO", "")):
+            return admin.handle(environ, body)
+        began = time.perf_counter()
         call = decode(environ, body)
         if call is None:
             return self._call_moto(environ, body)
         call._forward = lambda new_body=None: self._call_moto(
             environ, body if new_body is None else new_body)
-        from . import faults
+        response = self._answer(call, environ, body)
+        request_log.record(call, response[0], time.perf_counter() - began)
+        return response
 
+    def _answer(self, call: Call, environ: dict[str, Any], body: bytes) -> Response:
         try:
             faults.before_call(call)
-            handler = _ROUTES.get((call.service, call.operation))
+            handler = handler_for(call.service, call.operation)
             if handler is None:
                 response = self._call_moto(environ, body)
             else:

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from . import faults, runtime
-from .app import AwsError, Call, route
+from .aws import AwsError, Call
+from .routes import route
 from .state import s3_backend, split_s3_uri
 
 if TYPE_CHECKING:  # the SQL engine (DuckDB, sqlglot, pyarrow) loads on first use: fast sandbox start

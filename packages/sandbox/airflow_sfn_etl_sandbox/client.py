@@ -4,6 +4,9 @@ sb = SandboxClient("http://127.0.0.1:4566")
 sb.fail_glue_job("se2_job0", "boom")
 sb.throttle("glue", rate=0.5, count=3, operations=["GetJobRun"])
 sb.sns_messages("StepFunctionWorkshopTopic")
+sb.log_requests(True)
+
+The endpoints themselves are described in :mod:`airflow_sfn_etl_sandbox.admin`.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ class SandboxError(RuntimeError):
 
 
 class SandboxClient:
-    """Admin calls on a running sandbox: reset, fault rules, SNS readback."""
+    """Admin calls on a running sandbox: reset, fault rules, SNS readback, log switches."""
 
     def __init__(self, endpoint_url: str, timeout: float = 30.0) -> None:
         self.endpoint_url = endpoint_url.rstrip("/")
@@ -122,3 +125,12 @@ class SandboxClient:
     def sns_messages(self, topic: str) -> list[dict[str, Any]]:
         """Messages published to ``topic`` (ARN or name), oldest first."""
         return list(self._request("GET", "/_sandbox/sns/messages", query={"topic": topic})["messages"])
+
+    # -- looking inside ----------------------------------------------------------------------
+    def log_requests(self, on: bool = True) -> dict[str, Any]:
+        """Turn the per-request log (``service operation -> status (ms)``) on or off; returns the switches."""
+        return dict(self._request("POST", "/_sandbox/log", {"requests": bool(on)}))
+
+    def log_switches(self) -> dict[str, Any]:
+        """``{"requests": bool}``: whether the per-request log is on."""
+        return dict(self._request("GET", "/_sandbox/log"))

@@ -12,8 +12,9 @@ it asked for was started (a retried StartJobRun then starts a second run unless 
 re-attaches).
 
 A *run* rule: ``{"kind": "fail"|"delay", "target": "glue_job"|"databrew_job"|"crawler"|"athena_query",
-"name": "se2_job0" | "pattern": "regex", "message": "...", "seconds": 5}``: service handlers ask
-:func:`run_fault` when a run starts and fail it with ``message`` or make it take ``seconds``.
+"name": "se2_job0" | "pattern": "regex", "message": "...", "seconds": 5}``: a run asks
+:func:`run_faults` when it starts (:mod:`.runs` does it for crawls, Glue and DataBrew job runs)
+and fails with ``message`` or takes ``seconds`` longer.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ import re
 import threading
 from typing import Any
 
-from .app import AwsError, Call, admin_route
+from .admin import admin_route, json_answer
+from .aws import AwsError, Call, Response
 
 _lock = threading.Lock()
 _call_rules: list[dict[str, Any]] = []
@@ -121,18 +123,6 @@ def after_call(call: Call) -> None:
         raise _error(rule, call)
 
 
-def run_fault(target: str, name: str) -> dict[str, Any] | None:
-    """The first run rule for ``target`` whose name equals or pattern matches ``name``."""
-    with _lock:
-        for rule in _run_rules:
-            if rule["target"] != target:
-                continue
-            if rule.get("name") == name or (rule.get("pattern") and re.search(rule["pattern"], name)):
-                _counters["injected"] += 1
-                return dict(rule)
-    return None
-
-
 def run_faults(target: str, name: str) -> tuple[str | None, float]:
     """(failure message or None, extra seconds) for a run of ``target`` named ``name``."""
     message: str | None = None
@@ -150,17 +140,17 @@ def run_faults(target: str, name: str) -> tuple[str | None, float]:
 
 
 @admin_route("faults")
-def _faults_admin(method: str, query: dict[str, Any], body: bytes) -> tuple[int, dict[str, str], bytes]:
-    headers = {"Content-Type": "application/json"}
+def _faults_admin(method: str, query: dict[str, Any], body: bytes) -> Response:
+    """``/_sandbox/faults``: POST adds a rule, DELETE clears them, GET lists them (see :mod:`.admin`)."""
     if method == "POST":
         try:
             rule = add_rule(json.loads(body or b"{}"))
         except (ValueError, TypeError) as exc:
-            return 400, headers, json.dumps({"error": str(exc)}).encode()
-        return 200, headers, json.dumps(rule).encode()
+            return json_answer(400, {"error": str(exc)})
+        return json_answer(200, rule)
     if method == "DELETE":
         clear()
-        return 200, headers, b"{}"
+        return json_answer(200, {})
     with _lock:
         data = {"call_rules": _call_rules, "run_rules": _run_rules, "injected": _counters["injected"]}
-    return 200, headers, json.dumps(data).encode()
+    return json_answer(200, data)

@@ -1,11 +1,20 @@
-"""The sandbox server: moto's in-process server behind :class:`SandboxApp`, on 127.0.0.1."""
+"""The sandbox server: moto's in-process server behind :class:`~.app.SandboxApp`, on 127.0.0.1.
+
+:meth:`Sandbox.start` sets moto up (Step Functions executions run; :mod:`.moto_patches` applied),
+loads the service modules (their ``@route`` handlers), reads the log switches from the
+environment (``SFN_ETL_SANDBOX_REQUEST_LOG``, :mod:`.request_log`; ``SFN_ETL_SANDBOX_ACCESS_LOG``,
+moto's access log line per HTTP request) and serves. ``POST /_sandbox/reset`` (:mod:`.admin`)
+does what :meth:`Sandbox.reset` does.
+"""
 
 from __future__ import annotations
 
+import importlib
 import os
 import socket
 import threading
 import time
+import urllib.request
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -17,7 +26,10 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from .app import SandboxApp, admin_route
+from . import faults, request_log, runtime
+from .admin import admin_route, json_answer
+from .app import SandboxApp
+from .aws import Response
 
 #: Service modules whose handlers make up the sandbox (imported for their @route side effects).
 SERVICE_MODULES = ("athena", "crawler", "glue_jobs", "databrew", "sns", "stepfunctions")
@@ -44,21 +56,13 @@ def free_port() -> int:
 
 
 def _load_service_modules() -> None:
-    import importlib
-
+    """Import the service modules (lazily: a process that only uses the client does not load them)."""
     for name in SERVICE_MODULES:
         importlib.import_module(f"{__package__}.{name}")
 
 
-def reset_state() -> None:
-    """Forget everything in this process: moto's state, each service module's runs, fault rules."""
-    import importlib
-
-    from moto.moto_api._internal.models import moto_api_backend
-
-    from . import faults
-
-    moto_api_backend.reset()
+def _reset_sandbox_state() -> None:
+    """Forget each service module's runs and the fault rules."""
     for name in SERVICE_MODULES:
         reset = getattr(importlib.import_module(f"{__package__}.{name}"), "reset", None)
         if reset is not None:
@@ -66,13 +70,21 @@ def reset_state() -> None:
     faults.clear()
 
 
+def reset_state() -> None:
+    """Forget everything in this process: moto's state, each service module's runs, fault rules."""
+    from moto.moto_api._internal.models import moto_api_backend
+
+    moto_api_backend.reset()
+    _reset_sandbox_state()
+
+
 @admin_route("reset")
-def _reset_admin(method: str, query: dict[str, Any], body: bytes) -> tuple[int, dict[str, str], bytes]:
+def _reset_admin(method: str, query: dict[str, Any], body: bytes) -> Response:
     """``POST /_sandbox/reset``: the same as :meth:`Sandbox.reset`, for clients in other processes."""
     if method != "POST":
-        return 405, {"Content-Type": "application/json"}, b'{"error": "use POST"}'
+        return json_answer(405, {"error": "use POST"})
     reset_state()
-    return 200, {"Content-Type": "application/json"}, b"{}"
+    return json_answer(200, {})
 
 
 class Sandbox:
@@ -114,9 +126,12 @@ class Sandbox:
         # moto's Step Functions interpreter calls services on localhost:$MOTO_PORT.
         os.environ["MOTO_PORT"] = str(self.port)
         default_user_config["stepfunctions"] = {"execute_state_machine": True}
-        _load_service_modules()
-        from . import runtime
+        # Loaded here, with the service modules: moto's Step Functions interpreter takes a while to import.
+        from . import moto_patches
 
+        moto_patches.apply_all()
+        _load_service_modules()
+        request_log.configure_from_env()
         runtime.configure(endpoint_url=self.endpoint_url, data_dir=self.data_dir)
         app = SandboxApp(DomainDispatcherApplication(create_backend_app))
         self._server = make_server(self.host, self.port, app, threaded=True,
@@ -126,8 +141,6 @@ class Sandbox:
         return self
 
     def stop(self) -> None:
-        from . import runtime
-
         runtime.shutdown()
         if self._server is not None:
             self._server.shutdown()
@@ -138,17 +151,8 @@ class Sandbox:
 
     def reset(self) -> None:
         """Forget everything: moto's state, every service module's runs, and fault rules."""
-        import importlib
-        import urllib.request
-
-        from . import faults
-
         urllib.request.urlopen(urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST"))
-        for name in SERVICE_MODULES:
-            reset = getattr(importlib.import_module(f"{__package__}.{name}"), "reset", None)
-            if reset is not None:
-                reset()
-        faults.clear()
+        _reset_sandbox_state()
 
     def wait(self) -> None:
         """Block until interrupted (Ctrl-C)."""

@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 import time
@@ -16,7 +15,9 @@ from typing import Any
 
 from moto.core import DEFAULT_ACCOUNT_ID
 
-from .app import DEFAULT_REGION, Call, admin_route, route
+from .admin import admin_route, json_answer
+from .aws import DEFAULT_REGION, Call, Response
+from .routes import route
 
 _lock = threading.Lock()
 _published_at: dict[str, float] = {}
@@ -95,24 +96,21 @@ def messages(topic: Any) -> list[dict[str, Any]]:
     return out
 
 
-def _json(status: int, data: Any) -> tuple[int, dict[str, str], bytes]:
-    return status, {"Content-Type": "application/json"}, json.dumps(data, default=str).encode()
-
-
 @admin_route("sns")
-def _sns_admin(method: str, query: dict[str, Any], body: bytes) -> tuple[int, dict[str, str], bytes]:
+def _sns_admin(method: str, query: dict[str, Any], body: bytes) -> Response:
+    """``GET /_sandbox/sns/messages?topic=...``: the messages published to a topic (see :mod:`.admin`)."""
     path = query.get("_path", "")
     if path not in ("sns/messages", "sns"):
-        return _json(404, {"error": f"unknown SNS admin path {path!r}; use /_sandbox/sns/messages?topic=..."})
+        return json_answer(404, {"error": f"unknown SNS admin path {path!r}; use /_sandbox/sns/messages?topic=..."})
     if method != "GET":
-        return _json(405, {"error": "use GET"})
+        return json_answer(405, {"error": "use GET"})
     region = query.get("region") or DEFAULT_REGION
     topic_id = query.get("topic")
     if not topic_id:
-        return _json(
+        return json_answer(
             200, {"topics": {t.arn: messages(t) for b in _backends().values() for t in b.topics.values()}}
         )
     topic = _find_topic(topic_id, region)
     if topic is None:
-        return _json(404, {"error": f"Topic does not exist: {topic_id}"})
-    return _json(200, {"topic_arn": topic.arn, "messages": messages(topic)})
+        return json_answer(404, {"error": f"Topic does not exist: {topic_id}"})
+    return json_answer(200, {"topic_arn": topic.arn, "messages": messages(topic)})

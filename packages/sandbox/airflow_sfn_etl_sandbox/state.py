@@ -1,12 +1,17 @@
-"""In-process access to moto's backends: S3 objects and the Glue catalog, for sandbox handlers."""
+"""In-process access to moto's backends for sandbox handlers: S3 objects, the Glue catalog,
+DataBrew definitions and CloudWatch Logs streams."""
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
 from moto.core import DEFAULT_ACCOUNT_ID
 
-from .app import AwsError
+from .aws import AwsError
+
+_logs_lock = threading.Lock()
 
 
 def s3_backend(account_id: str = DEFAULT_ACCOUNT_ID) -> Any:
@@ -19,6 +24,28 @@ def glue_backend(region: str, account_id: str = DEFAULT_ACCOUNT_ID) -> Any:
     from moto.glue.models import glue_backends
 
     return glue_backends[account_id][region]
+
+
+def databrew_backend(region: str, account_id: str = DEFAULT_ACCOUNT_ID) -> Any:
+    from moto.databrew.models import databrew_backends
+
+    return databrew_backends[account_id][region]
+
+
+def put_log_lines(region: str, group: str, stream: str, lines: list[str],
+                  account_id: str = DEFAULT_ACCOUNT_ID) -> None:
+    """Append ``lines`` to a CloudWatch Logs stream in moto's logs backend (created on demand)."""
+    if not lines:
+        return
+    from moto.logs.models import logs_backends
+
+    backend = logs_backends[account_id][region]
+    stamp = int(time.time() * 1000)
+    with _logs_lock:
+        if group not in backend.groups:
+            backend.create_log_group(group, {})
+        backend.ensure_log_stream(group, stream)
+        backend.put_log_events(group, stream, [{"timestamp": stamp, "message": ln} for ln in lines])
 
 
 def split_s3_uri(uri: str) -> tuple[str, str]:

@@ -1,8 +1,8 @@
 """Sandbox handlers for Step Functions: executions really run, calling the sandbox's services.
 
-Importing this module installs the interpreter patches of :mod:`.sfn` (Glue/Athena/DataBrew
-``.sync``, JSON-safe results, AWS error names). The handlers below fix what moto's API layer
-gets wrong:
+Executions run in moto's interpreter with the sandbox's integrations (:mod:`.sfn`), which
+:mod:`.moto_patches` puts in when the sandbox starts. The handlers below fix what moto's API
+layer gets wrong:
 
 - ``StartExecution`` without ``name``: AWS generates a UUID name; moto would make the ARN end
   in ``:None``. A ``fail`` fault rule for target ``sfn_execution`` and the state machine's name
@@ -23,9 +23,12 @@ import time
 import uuid
 from typing import Any
 
+from moto.stepfunctions.parser.api import ExecutionFailedEventDetails
+from moto.stepfunctions.responses import get_backend
+
 from . import faults
-from .app import FORWARD, Call, route
-from .sfn import install
+from .aws import Call
+from .routes import FORWARD, route
 
 LOG = logging.getLogger(__name__)
 
@@ -34,12 +37,8 @@ STOP_WAIT_SECONDS = 30.0
 #: Error name of an execution failed by a fault rule.
 INJECTED_ERROR = "Sandbox.InjectedFault"
 
-install()
-
 
 def _backend(call: Call) -> Any:
-    from moto.stepfunctions.responses import get_backend
-
     return get_backend(call.account_id, call.region)
 
 
@@ -70,8 +69,6 @@ def _state_machine_name(arn: str) -> str:
 
 
 def _inject_failure(execution: Any, message: str) -> None:
-    from moto.stepfunctions.parser.api import ExecutionFailedEventDetails
-
     env = _wait_for_env(execution)
     if env is None:
         LOG.warning("could not inject a failure into %s: it never started", execution.exec_arn)

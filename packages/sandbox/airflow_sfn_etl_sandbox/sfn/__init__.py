@@ -1,13 +1,9 @@
-"""Step Functions service integrations for moto's interpreter, and the patches that install them.
+"""The sandbox's Step Functions service integrations, for moto's interpreter.
 
-moto (5.2.x) runs executions with an ASL interpreter ported from LocalStack. This package gives
-it what the sandbox's flows need and moto lacks: ``.sync`` for Glue job runs that does not crash,
-Athena and DataBrew integrations, JSON-safe task results, AWS-style error names, and stopping
-the AWS run of a ``.sync`` task when its execution is aborted. :func:`install` wires it in.
+moto (5.2.x) runs executions with an ASL interpreter ported from LocalStack. These classes give
+it what the sandbox's flows need and moto lacks: ``.sync`` for Glue job runs that does not crash
+(:mod:`.sync`, :mod:`.glue`), Athena (:mod:`.athena`) and DataBrew (:mod:`.databrew`)
+integrations, JSON-safe aws-sdk results (:mod:`.aws_sdk`, :mod:`.results`), and stopping the AWS
+run of a ``.sync`` task when its execution stops waiting for it.
+:mod:`airflow_sfn_etl_sandbox.moto_patches.task_services` puts them in when the sandbox starts.
 """
-
-from __future__ import annotations
-
-from .patches import install
-
-__all__ = ["install"]

@@ -1,0 +1,167 @@
+"""Which tables a crawl finds: list the S3 targets, classify the objects, group them into tables.
+
+Objects are classified as Glue's built-in classifiers do (:func:`..schema.classify`) and their
+schemas merged (:func:`..schema.merge_schemas`). A folder of files is a table named after the
+folder; ``key=value`` folders are partitions; sub-folders whose files all have a compatible
+schema (same format and column names) are partitions of one table, otherwise each sub-folder is
+crawled as its own table. ``_``/``.`` files, ``$folder$`` markers and ``.crc``/``.metadata``
+files are skipped, as are objects matching a target's ``Exclusions``. Only ``S3Targets`` are
+emulated. Problems raise :class:`..runs.RunFailed` (the crawl's ``ErrorMessage``).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import re
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from .. import state
+from ..aws import AwsError
+from ..runs import RunFailed
+from ..schema import FileSchema, UnreadableData, classify, merge_schemas
+
+_UNSUPPORTED_TARGETS = ("JdbcTargets", "MongoDBTargets", "DynamoDBTargets", "CatalogTargets",
+                        "DeltaTargets", "IcebergTargets", "HudiTargets")
+
+
+@dataclass
+class TablePlan:
+    """A table the crawl found: where it is, its schema, its partitions."""
+
+    name: str
+    bucket: str
+    root: str  #: key prefix of the table (ends with "/"), or the object key of a one-file table
+    schema: FileSchema
+    partition_keys: list[str]
+    partitions: dict[tuple[str, ...], str]  #: values -> key prefix of the partition folder
+    object_count: int
+
+    @property
+    def location(self) -> str:
+        return f"s3://{self.bucket}/{self.root}"
+
+
+def _table_name(root: str, bucket: str) -> str:
+    base = root.rstrip("/").split("/")[-1] if root.strip("/") else bucket
+    return re.sub(r"[^a-z0-9_]", "_", base.lower())
+
+
+def _excluded(rel: str, patterns: list[str]) -> bool:
+    return any(fnmatch.fnmatchcase(rel, p) for p in patterns)
+
+
+def _skip(key: str) -> bool:
+    base = key.rsplit("/", 1)[-1]
+    return (not base or base.startswith(("_", ".")) or key.endswith("$folder$")
+            or base.endswith((".crc", ".metadata")))
+
+
+def plan_tables(crawler: Any) -> list[TablePlan]:
+    """Read the crawler's S3 targets and decide which tables they hold."""
+    targets = crawler.targets or {}
+    for kind in _UNSUPPORTED_TARGETS:
+        if targets.get(kind):
+            raise RunFailed(f"{kind} are not emulated by the sandbox crawler (only S3Targets are)")
+    s3_targets = targets.get("S3Targets") or []
+    if not s3_targets:
+        raise RunFailed(f"Crawler {crawler.name} has no S3 targets to crawl")
+    plans: list[TablePlan] = []
+    for target in s3_targets:
+        path = target.get("Path", "")
+        try:
+            bucket, prefix = state.split_s3_uri(path if path.startswith("s3://") else f"s3://{path}")
+        except ValueError as exc:
+            raise RunFailed(str(exc)) from exc
+        try:
+            keys = state.s3_list(bucket, prefix)
+        except AwsError as err:
+            raise RunFailed(f"Error crawling S3 target {path}: {err.message} ({err.code})") from err
+        exclusions = list(target.get("Exclusions") or [])
+        if prefix and not prefix.endswith("/") and prefix in keys:
+            plans.append(_plan_one_file(bucket, prefix))
+            continue
+        root = prefix if not prefix or prefix.endswith("/") else prefix + "/"
+        rels = [k[len(root):] for k in keys if k.startswith(root) and not _skip(k)]
+        rels = [r for r in rels if not _excluded(r, exclusions)]
+        if not rels:
+            raise RunFailed(f"No data found under S3 target {path}: the folder is empty or every "
+                             "object is excluded, so the crawler created no table")
+        plans.extend(_group(bucket, root, rels))
+    seen: dict[str, int] = {}
+    for plan in plans:
+        plan.name = f"{(crawler.table_prefix or '').lower()}{plan.name}"
+        if plan.name in seen:
+            plan.name = f"{plan.name}_{hashlib.md5(plan.location.encode()).hexdigest()[:8]}"
+        seen[plan.name] = 1
+    return plans
+
+
+def _classify_key(bucket: str, key: str) -> FileSchema:
+    try:
+        return classify(f"s3://{bucket}/{key}", state.s3_get(bucket, key))
+    except UnreadableData as exc:
+        raise RunFailed(f"Unable to classify data: {exc}") from exc
+
+
+def _plan_one_file(bucket: str, key: str) -> TablePlan:
+    schema = _classify_key(bucket, key)
+    name = re.sub(r"[^a-z0-9_]", "_", key.rsplit("/", 1)[-1].lower())
+    return TablePlan(name, bucket, key, schema, [], {}, 1)
+
+
+def _schema_signature(schema: FileSchema) -> tuple[str, tuple[str, ...]]:
+    return schema.classification, tuple(n for n, _ in schema.columns)
+
+
+def _group(bucket: str, root: str, rels: list[str]) -> list[TablePlan]:
+    """Tables under ``root`` from the relative keys below it.
+
+    Files directly in ``root`` and ``key=value`` folders make one table at ``root``. Other
+    sub-folders are partitions of that table when all hold compatible schemas (same format and
+    column names), else each sub-folder is crawled as its own table.
+    """
+    plain: OrderedDict[str, list[str]] = OrderedDict()
+    own: list[str] = []
+    for rel in rels:
+        first, sep, rest = rel.partition("/")
+        if sep and "=" not in first:
+            plain.setdefault(first, []).append(rest)
+        else:
+            own.append(rel)
+    if not plain:
+        return [_table(bucket, root, own)]
+    schemas = {d: merge_schemas([_classify_key(bucket, f"{root}{d}/{r}") for r in files])
+               for d, files in plain.items()}
+    signatures = {_schema_signature(s) for s in schemas.values()}
+    if own:
+        own_schema = merge_schemas([_classify_key(bucket, root + r) for r in own])
+        signatures.add(_schema_signature(own_schema))
+    if len(signatures) == 1 and not own:
+        return [_table(bucket, root, rels)]
+    plans = [_table(bucket, root, own)] if own else []
+    for folder, files in plain.items():
+        plans.extend(_group(bucket, f"{root}{folder}/", files))
+    return plans
+
+
+def _table(bucket: str, root: str, rels: list[str]) -> TablePlan:
+    depth = min(r.count("/") for r in rels)
+    first_dirs = min(rels, key=lambda r: r.count("/")).split("/")[:depth]
+    keys = [seg.split("=", 1)[0].lower() if "=" in seg else f"partition_{i}"
+            for i, seg in enumerate(first_dirs)]
+    partitions: dict[tuple[str, ...], str] = {}
+    schemas = []
+    for rel in rels:
+        segs = rel.split("/")[:depth]
+        values = tuple(s.split("=", 1)[1] if "=" in s else s for s in segs)
+        if depth:
+            partitions.setdefault(values, root + "/".join(segs) + "/")
+        schemas.append(_classify_key(bucket, root + rel))
+    schema = merge_schemas(schemas)
+    schema.columns = [(n, t) for n, t in schema.columns if n not in keys]
+    return TablePlan(_table_name(root, bucket), bucket, root, schema, keys, partitions, len(rels))
+
+

@@ -1,0 +1,151 @@
+"""DataBrew job runs: StartJobRun applies the job's recipe to its dataset and writes the outputs.
+
+Datasets, recipes (create, publish, versions) and jobs stay moto's. This package owns the runs
+(StartJobRun, DescribeJobRun, ListJobRuns, StopJobRun) and keeps the job ``Timeout`` moto drops.
+Runs follow the sandbox's shared lifecycle (:mod:`..runs`): STARTING -> RUNNING -> SUCCEEDED |
+FAILED | STOPPED | TIMEOUT, one run per job at a time (ConflictException otherwise), fault rules
+with target ``databrew_job``.
+
+- :mod:`.job_runs`: a run's state and its DescribeJobRun description;
+- :mod:`.recipe_job`: what a run does: read the dataset, apply the recipe, write the outputs;
+- :mod:`.inputs`: reading a dataset from S3 (one object or every object under a prefix; CSV with
+  or without a header, Parquet, JSON lines), CSV columns typed as DataBrew types them;
+- :mod:`.outputs`: writing one of the job's ``Outputs`` (CSV, JSON or Parquet, compressed,
+  Hive-style partition folders, Overwrite) into moto's S3 in-process.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from .. import state
+from ..aws import AwsError, Call, paged
+from ..routes import FORWARD, route
+from .job_runs import ACTIVE_STATES, FINAL_STATES, RUNS, JobRun
+from .recipe_job import run_recipe_job
+
+__all__ = ["ACTIVE_STATES", "DEFAULT_TIMEOUT_MINUTES", "FINAL_STATES", "TIMEOUT_UNIT_SECONDS", "JobRun", "reset"]
+
+#: Seconds per unit of a job's ``Timeout`` (minutes on AWS); tests may shrink it.
+TIMEOUT_UNIT_SECONDS = 60.0
+DEFAULT_TIMEOUT_MINUTES = 2880
+
+#: The ``Timeout`` of each job (moto drops it), per (region, job name).
+_timeouts: dict[tuple[str, str], int] = {}
+
+
+def _job_name(call: Call) -> str:
+    return call.path_params.get("name") or call.params.get("name") or call.params.get("Name", "")
+
+
+def _moto_job(region: str, name: str) -> Any:
+    try:
+        return state.databrew_backend(region).describe_job(name)
+    except Exception as exc:
+        raise AwsError("ResourceNotFoundException", f"Job {name} wasn't found.", 404) from exc
+
+
+@route("databrew", "CreateRecipeJob", "CreateProfileJob", "UpdateRecipeJob", "UpdateProfileJob")
+def remember_timeout(call: Call) -> Any:
+    """Keep the job's Timeout (moto drops it) and let moto create/update the job."""
+    status, headers, body = call.forward()
+    if status < 400:
+        name = call.params.get("Name") or _job_name(call)
+        if call.params.get("Timeout") is not None:
+            _timeouts[(call.region, name)] = int(call.params["Timeout"])
+        elif call.operation.startswith("Create"):
+            _timeouts.pop((call.region, name), None)
+    return status, headers, body
+
+
+@route("databrew", "DescribeJob")
+def describe_job(call: Call) -> dict[str, Any]:
+    data = call.forward_json()
+    data["Timeout"] = _timeouts.get((call.region, data.get("Name", "")), DEFAULT_TIMEOUT_MINUTES)
+    return data
+
+
+@route("databrew", "DeleteJob")
+def delete_job(call: Call) -> Any:
+    """Delete a job (moto's), refused while it runs; its runs and Timeout are forgotten."""
+    name = _job_name(call)
+    with RUNS.lock:
+        if any(r.active for r in RUNS.runs(call.region, name)):
+            raise AwsError("ConflictException",
+                           f"Job {name} has a run in progress and cannot be deleted", 409)
+        RUNS.forget(call.region, name)
+        _timeouts.pop((call.region, name), None)
+    return FORWARD
+
+
+def _one_at_a_time(name: str) -> Callable[[list[JobRun]], None]:
+    def admit(active: list[JobRun]) -> None:
+        if active:
+            raise AwsError("ConflictException", f"Job {name} is already running; a job can have only one "
+                                                "run at a time", 409)
+
+    return admit
+
+
+@route("databrew", "StartJobRun")
+def start_job_run(call: Call) -> dict[str, Any]:
+    """Start a run (ConflictException while the job already runs)."""
+    name = _job_name(call)
+    job = _moto_job(call.region, name)
+    timeout = _timeouts.get((call.region, name), DEFAULT_TIMEOUT_MINUTES)
+    run = JobRun(id="db_" + secrets.token_hex(28), name=name, region=call.region, job=job.as_dict(),
+                 timeout=timeout, timeout_seconds=timeout * TIMEOUT_UNIT_SECONDS)
+    RUNS.launch(run, run_recipe_job, _one_at_a_time(name))
+    return {"RunId": run.id}
+
+
+def _find_run(region: str, name: str, run_id: str) -> JobRun:
+    run = RUNS.find(region, name, run_id)
+    if run is None:
+        raise AwsError("ResourceNotFoundException", f"Job run {run_id} of job {name} wasn't found.", 404)
+    return run
+
+
+def _run_id(call: Call) -> str:
+    return call.path_params.get("runId") or call.params.get("runId", "")
+
+
+@route("databrew", "DescribeJobRun")
+def describe_job_run(call: Call) -> dict[str, Any]:
+    name = _job_name(call)
+    _moto_job(call.region, name)
+    run = _find_run(call.region, name, _run_id(call))
+    with RUNS.lock:
+        return run.as_dict()
+
+
+@route("databrew", "ListJobRuns")
+def list_job_runs(call: Call) -> dict[str, Any]:
+    """The job's runs, newest first."""
+    name = _job_name(call)
+    _moto_job(call.region, name)
+    p = call.params
+    with RUNS.lock:
+        described = [r.as_dict() for r in RUNS.newest_first(call.region, name)]
+    return paged(described, "JobRuns", p.get("nextToken") or p.get("NextToken"),
+                 p.get("maxResults") or p.get("MaxResults"))
+
+
+@route("databrew", "StopJobRun")
+def stop_job_run(call: Call) -> dict[str, Any]:
+    """Stop a run: it ends STOPPED and writes nothing more."""
+    name = _job_name(call)
+    _moto_job(call.region, name)
+    run_id = _run_id(call)
+    run = _find_run(call.region, name, run_id)
+    if not run.request_stop():
+        raise AwsError("ValidationException", f"Job run {run_id} is {run.state} and cannot be stopped")
+    return {"RunId": run_id}
+
+
+def reset() -> None:
+    """Forget all runs and remembered timeouts; running runs are stopped."""
+    RUNS.clear()
+    _timeouts.clear()

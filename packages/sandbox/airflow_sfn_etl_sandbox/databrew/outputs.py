@@ -1,0 +1,141 @@
+"""Writing one of a DataBrew job's ``Outputs`` into moto's S3.
+
+Formats CSV (with the output's delimiter), JSON lines, Parquet and GLUEPARQUET; compression
+per format (``_PARQUET_CODECS``, ``_TEXT_CODECS``); ``PartitionColumns`` as Hive-style
+``column=value/`` folders; ``MaxOutputFiles`` pieces; ``Overwrite`` replaces what is under the
+output's prefix, otherwise file names carry the run id. Problems raise :class:`..runs.RunFailed`.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import io
+import json
+import zlib
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .. import state
+from ..runs import RunFailed
+from .job_runs import JobRun
+
+_PARQUET_CODECS = {"SNAPPY": "snappy", "GZIP": "gzip", "LZ4": "lz4", "BROTLI": "brotli", "ZSTD": "zstd"}
+_TEXT_CODECS = {"GZIP": (".gz", gzip.compress), "BZIP2": (".bz2", bz2.compress),
+                "DEFLATE": (".deflate", zlib.compress), "ZLIB": (".deflate", zlib.compress)}
+
+
+def write_output(run: JobRun, table: pa.Table, output: dict[str, Any], number: int) -> int:
+    """Write one of the job's Outputs into S3; returns how many objects it wrote."""
+    location = output.get("Location") or {}
+    bucket = location.get("Bucket", "")
+    prefix = location.get("Key") or ""
+    if prefix and not prefix.endswith("/"):
+        prefix += "/"
+    if bucket not in state.s3_backend().buckets:
+        raise RunFailed(f"Output {number}: the output bucket {bucket!r} does not exist")
+    fmt = (output.get("Format") or "CSV").upper()
+    codec = (output.get("CompressionFormat") or "").upper()
+    partition_cols = list(output.get("PartitionColumns") or [])
+    missing = [c for c in partition_cols if c not in table.column_names]
+    if missing:
+        raise RunFailed(f"Output {number}: partition column(s) {missing} not in the recipe's result; "
+                        f"columns are {table.column_names}")
+    render = _renderer(fmt, codec, output, number)
+    stem = run.job_name if output.get("Overwrite") else f"{run.job_name}_{run.id[3:11]}"
+    uploads: list[tuple[str, bytes]] = []
+    for folder, chunk in _partitions(table, partition_cols):
+        pieces = _split(chunk, output) if not partition_cols else [chunk]
+        for i, piece in enumerate(pieces):
+            data, ext = render(piece)
+            uploads.append((f"{folder}{stem}_part{i:05d}{ext}", data))
+        if run.stop_requested.is_set():
+            return 0
+    if output.get("Overwrite"):
+        state.s3_delete_prefix(bucket, prefix)
+    for rel, data in uploads:
+        state.s3_put(bucket, prefix + rel, data)
+    return len(uploads)
+
+
+def _renderer(fmt: str, codec: str, output: dict[str, Any],
+              number: int) -> Callable[[pa.Table], tuple[bytes, str]]:
+    """A function turning a table into (object bytes, file extension) for an output's format."""
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    if fmt in ("PARQUET", "GLUEPARQUET"):
+        if codec and codec not in _PARQUET_CODECS:
+            raise RunFailed(f"Output {number}: CompressionFormat {codec} is not available for Parquet "
+                            f"(use one of {sorted(_PARQUET_CODECS)})")
+        compression = _PARQUET_CODECS.get(codec, "none")
+        ext = f".{compression}.parquet" if codec else ".parquet"
+
+        def parquet(piece: pa.Table) -> tuple[bytes, str]:
+            buf = io.BytesIO()
+            pq.write_table(piece, buf, compression=compression)
+            return buf.getvalue(), ext
+
+        return parquet
+    if fmt not in ("CSV", "JSON"):
+        raise RunFailed(f"Output {number}: format {fmt} is not emulated by the sandbox "
+                        "(CSV, JSON, PARQUET and GLUEPARQUET are)")
+    if codec and codec not in _TEXT_CODECS:
+        raise RunFailed(f"Output {number}: CompressionFormat {codec} is not available for {fmt} "
+                        f"(use one of {sorted(_TEXT_CODECS)})")
+    suffix, compress = _TEXT_CODECS[codec] if codec else ("", None)
+    delimiter = ((output.get("FormatOptions") or {}).get("Csv") or {}).get("Delimiter") or ","
+
+    def text(piece: pa.Table) -> tuple[bytes, str]:
+        if fmt == "CSV":
+            buf = io.BytesIO()
+            pacsv.write_csv(piece, buf, pacsv.WriteOptions(delimiter=delimiter, quoting_style="needed"))
+            data, ext = buf.getvalue(), ".csv"
+        else:
+            data = "".join(json.dumps(r, default=str) + "\n" for r in piece.to_pylist()).encode()
+            ext = ".json"
+        return (compress(data), ext + suffix) if compress else (data, ext)
+
+    return text
+
+
+def _hive_value(value: Any) -> str:
+    if value is None:
+        return "__HIVE_DEFAULT_PARTITION__"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return quote(str(value), safe=" ")
+
+
+def _partitions(table: pa.Table, columns: list[str]) -> list[tuple[str, pa.Table]]:
+    """(``k=v/`` folder path, rows without the partition columns) for each partition value set."""
+    if not columns:
+        return [("", table)]
+    table = table.sort_by([(c, "ascending") for c in columns])
+    body = table.drop_columns(columns)
+    parts = [table.column(c) for c in columns]
+    keys = pc.binary_join_element_wise(
+        *[pc.fill_null(pc.cast(p, pa.string()), "\x00") for p in parts], "\x01")
+    n = table.num_rows
+    if n == 0:
+        return []
+    changes = pc.indices_nonzero(pc.not_equal(keys.slice(1), keys.slice(0, n - 1))).to_pylist()
+    starts = [0] + [i + 1 for i in changes]
+    ends = starts[1:] + [n]
+    out = []
+    for start, end in zip(starts, ends, strict=True):
+        folder = "".join(f"{c}={_hive_value(p[start].as_py())}/" for c, p in zip(columns, parts, strict=True))
+        out.append((folder, body.slice(start, end - start)))
+    return out
+
+
+def _split(table: pa.Table, output: dict[str, Any]) -> list[pa.Table]:
+    max_files = int(output.get("MaxOutputFiles") or 1)
+    if max_files <= 1 or table.num_rows <= 1:
+        return [table]
+    size = -(-table.num_rows // max_files)
+    return [table.slice(i, size) for i in range(0, table.num_rows, size)]
