@@ -5,15 +5,14 @@ runs: a ``pythonshell`` job's script is downloaded from S3 and run as a subproce
 the sandbox, with the job's arguments as ``--key value`` pairs; the run state follows the
 process (STARTING -> RUNNING -> SUCCEEDED | FAILED | STOPPED | TIMEOUT). Output and error
 lines go to CloudWatch Logs (``/aws-glue/python-jobs/output`` and ``/error``, stream = run id),
-where ``GetLogEvents`` reads them. ``glueetl`` (Spark) jobs run only where ``pyspark`` is
-importable; otherwise they fail saying so. Failed runs are retried ``MaxRetries`` times.
+where ``GetLogEvents`` reads them. ``glueetl`` (Spark) jobs run on local PySpark
+(:mod:`.glue_spark`) where it is installed; otherwise they fail saying so. Failed runs are retried ``MaxRetries`` times.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import importlib.util
 import os
 import secrets
 import signal
@@ -357,12 +356,13 @@ def _execute_inner(run: JobRun) -> None:
     if kind == "pythonshell":
         _run_script(run, deadline)
     elif kind == "glueetl":
-        if importlib.util.find_spec("pyspark") is None:
-            run.set_state("FAILED", f"Spark is not available in the sandbox: job {run.job_name} is a glueetl "
-                                    "(Spark) job and pyspark is not installed; write it as a Python shell "
-                                    "job (Command.Name 'pythonshell') to run it here")
-            return
-        _run_script(run, deadline)
+        from .glue_spark import run_glueetl
+
+        run.set_state(*run_glueetl(
+            run.job_name, run.id, _script_args(run), region=run.region,
+            script_location=str(run.spec.command.get("ScriptLocation") or ""), deadline=deadline,
+            timeout_minutes=run.timeout, stop=run.stop,
+            log=lambda stream, lines: put_log_lines(run.region, f"{run.log_group}/{stream}", run.id, lines)))
     else:
         run.set_state("FAILED", f"Job command {kind!r} is not supported by the sandbox "
                                 "(supported: pythonshell, and glueetl where pyspark is installed)")
