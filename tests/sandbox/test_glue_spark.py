@@ -38,6 +38,16 @@ def _name(prefix: str) -> str:
     return f"{prefix}{uuid.uuid4().hex[:8]}"
 
 
+@pytest.fixture(scope="module", autouse=True)
+def spark_host(sandbox):
+    """The sandbox's Spark JVM, started once for this module (the first run would start it anyway)."""
+    from airflow_sfn_etl_sandbox.glue_spark import runner
+
+    host = runner._get_host()
+    assert host.ready.wait(RUN_TIMEOUT) and host.gateway, host.failure()
+    return host
+
+
 @pytest.fixture
 def glue(sandbox_env):
     return sandbox_env.client("glue")
@@ -196,3 +206,268 @@ def test_flow_job_script_end_to_end_and_read_back_through_athena(sandbox_env, gl
     rows = athena_rows(sandbox_env, "SELECT deviceid, uuid, appid, country, year, month, day, hour "
                                     "FROM se2_out0 ORDER BY uuid", database, f"s3://{bucket}/athena/")
     assert rows == [[str(v) for v in rec] for rec in expected]
+
+
+RAISES = b'''
+import sys
+from awsglue.context import GlueContext
+from pyspark.context import SparkContext
+
+glue_context = GlueContext(SparkContext.getOrCreate())
+print("rows before failing:", glue_context.spark_session.range(3).count())
+raise ValueError("bad input row 42")
+'''
+
+READS_MISSING_TABLE = b'''
+import sys
+from awsglue.context import GlueContext
+from awsglue.utils import getResolvedOptions
+from pyspark.context import SparkContext
+
+args = getResolvedOptions(sys.argv, ["database"])
+glue_context = GlueContext(SparkContext())
+glue_context.create_dynamic_frame.from_catalog(database=args["database"], table_name="no_such_table")
+'''
+
+#: Spark tasks that append to a local heartbeat file until they are cancelled.
+SPINS = b'''
+import sys
+import time
+from awsglue.utils import getResolvedOptions
+from pyspark.sql import SparkSession
+
+args = getResolvedOptions(sys.argv, ["beat"])
+spark = SparkSession.builder.getOrCreate()
+
+
+def spin(rows):
+    while True:
+        with open(args["beat"], "a") as fh:
+            fh.write("beat\\n")
+        time.sleep(0.1)
+    yield from rows
+
+
+spark.sparkContext.parallelize([1], 1).mapPartitions(spin).count()
+'''
+
+
+def wait_state(glue, name: str, run_id: str, wanted: str, timeout: float = RUN_TIMEOUT) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if glue.get_job_run(JobName=name, RunId=run_id)["JobRun"]["JobRunState"] == wanted:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"run {run_id} never reached {wanted}")
+
+
+def wait_for_file(path: Path, timeout: float = RUN_TIMEOUT) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if path.exists() and path.stat().st_size:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{path} was never written")
+
+
+def wait_until_still(path: Path, quiet: float = 3.0, timeout: float = 60.0) -> None:
+    """Returns once ``path`` has not grown for ``quiet`` seconds: its writers (Spark tasks) have ended."""
+    end = time.monotonic() + timeout
+    size, since = path.stat().st_size, time.monotonic()
+    while time.monotonic() < end:
+        time.sleep(0.2)
+        now = path.stat().st_size
+        if now != size:
+            size, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            return
+    raise AssertionError(f"{path} kept growing: the Spark tasks were not cancelled")
+
+
+def test_script_that_raises_fails_the_run_with_the_error(sandbox_env, glue, s3, bucket):
+    name = make_job(glue, s3, bucket, RAISES)
+
+    run = run_job(glue, name)
+
+    assert run["JobRunState"] == "FAILED"
+    assert run["ErrorMessage"] == "ValueError: bad input row 42"
+    assert log_messages(sandbox_env, "/aws-glue/jobs/output", run["Id"]) == ["rows before failing: 3"]
+    errors = log_messages(sandbox_env, "/aws-glue/jobs/error", run["Id"])
+    assert "Traceback (most recent call last):" in errors
+    assert errors[-1] == "ValueError: bad input row 42"
+
+
+def test_reading_a_table_that_does_not_exist_fails_the_run(sandbox_env, glue, s3, bucket):
+    database = _name("db_")
+    glue.create_database(DatabaseInput={"Name": database})
+    name = make_job(glue, s3, bucket, READS_MISSING_TABLE, DefaultArguments={"--database": database})
+
+    run = run_job(glue, name)
+
+    assert run["JobRunState"] == "FAILED"
+    assert run["ErrorMessage"].startswith("EntityNotFoundException: ")
+    assert "no_such_table" in run["ErrorMessage"]
+
+
+def test_missing_job_argument_fails_with_glue_argument_error(sandbox_env, glue, s3, bucket):
+    name = make_job(glue, s3, bucket, READS_MISSING_TABLE)
+
+    run = run_job(glue, name)
+
+    assert run["JobRunState"] == "FAILED"
+    assert run["ErrorMessage"] == "GlueArgumentError: the following arguments are required: --database"
+
+
+def test_batch_stop_job_run_cancels_the_spark_work(sandbox_env, glue, s3, bucket, tmp_path):
+    beat = tmp_path / "beat.txt"
+    name = make_job(glue, s3, bucket, SPINS, DefaultArguments={"--beat": str(beat)})
+    run_id = glue.start_job_run(JobName=name)["JobRunId"]
+    wait_for_file(beat)  # a Spark task is running
+
+    answer = glue.batch_stop_job_run(JobName=name, JobRunIds=[run_id])
+
+    assert answer["SuccessfulSubmissions"] == [{"JobName": name, "JobRunId": run_id}]
+    run = wait_run(glue, name, run_id)
+    assert run["JobRunState"] == "STOPPED"
+    assert "ErrorMessage" not in run
+    wait_until_still(beat)
+
+
+def test_timeout_ends_the_run_and_cancels_the_spark_work(sandbox_env, glue, s3, bucket, tmp_path, monkeypatch):
+    from airflow_sfn_etl_sandbox import glue_jobs
+
+    # Timeout is in minutes; one "minute" here is long enough for the warm JVM to start the task.
+    monkeypatch.setattr(glue_jobs, "TIMEOUT_UNIT_SECONDS", 30.0)
+    beat = tmp_path / "beat.txt"
+    name = make_job(glue, s3, bucket, SPINS, DefaultArguments={"--beat": str(beat)})
+
+    run = run_job(glue, name, Timeout=1)
+
+    assert run["JobRunState"] == "TIMEOUT"
+    assert run["ErrorMessage"] == "Job run timed out after 1 minutes"
+    assert run["Timeout"] == 1
+    if beat.exists():  # the task had started: it is cancelled with the run
+        wait_until_still(beat)
+
+
+#: Each run registers a temporary view of its own under one name, waits (on S3) until the other run
+#: has too, then writes what its view holds: runs that shared a Spark session would mix them up.
+CONCURRENT = b'''
+import sys
+import time
+import boto3
+from awsglue.utils import getResolvedOptions
+from pyspark.context import SparkContext
+from awsglue.context import GlueContext
+
+args = getResolvedOptions(sys.argv, ["JOB_RUN_ID", "bucket", "tag"])
+spark = GlueContext(SparkContext.getOrCreate()).spark_session
+spark.range(int(args["tag"])).createOrReplaceTempView("numbers")
+s3 = boto3.client("s3")
+s3.put_object(Bucket=args["bucket"], Key="arrived/" + args["JOB_RUN_ID"], Body=b"")
+deadline = time.time() + 240
+while s3.list_objects_v2(Bucket=args["bucket"], Prefix="arrived/").get("KeyCount", 0) < 2:
+    if time.time() > deadline:
+        raise RuntimeError("the other run never arrived")
+    time.sleep(0.2)
+total = spark.sql("SELECT count(*) AS n, sum(id) AS s FROM numbers").first()
+spark.createDataFrame([(args["tag"], total.n, total.s)], "tag string, n long, s long").write.parquet(
+    "s3://" + args["bucket"] + "/out/tag=" + args["tag"])
+'''
+
+
+def test_two_concurrent_runs_share_the_jvm_with_sessions_of_their_own(sandbox_env, glue, s3, bucket):
+    name = make_job(glue, s3, bucket, CONCURRENT, ExecutionProperty={"MaxConcurrentRuns": 2},
+                    DefaultArguments={"--bucket": bucket})
+    first = glue.start_job_run(JobName=name, Arguments={"--tag": "10"})["JobRunId"]
+    second = glue.start_job_run(JobName=name, Arguments={"--tag": "1000"})["JobRunId"]
+
+    runs = [wait_run(glue, name, first), wait_run(glue, name, second)]
+
+    assert [r["JobRunState"] for r in runs] == ["SUCCEEDED", "SUCCEEDED"], [r.get("ErrorMessage") for r in runs]
+    for tag in (10, 1000):
+        out = read_parquet_prefix(s3, bucket, f"out/tag={tag}/")
+        expected = duckdb.sql(f"SELECT count(*), sum(i) FROM range({tag}) t(i)").fetchall()[0]
+        assert [(r["n"], r["s"]) for r in out.to_pylist()] == [expected]
+
+
+PER_COUNTRY_SQL = ("SELECT country, count(*), sum(CAST(hour AS BIGINT)) FROM read_csv('{path}', header=true, "
+                   "all_varchar=true) GROUP BY country ORDER BY country")
+PLAIN_SPARK = b'''
+import sys
+from awsglue.utils import getResolvedOptions
+from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
+
+args = getResolvedOptions(sys.argv, ["bucket"])
+spark = SparkSession.builder.appName("plain").getOrCreate()
+logs = spark.read.csv("s3://" + args["bucket"] + "/raw/csvlog.csv", header=True, inferSchema=True)
+per_country = logs.groupBy("country").agg(F.count("*").alias("n"), F.sum("hour").alias("hours"))
+per_country.write.parquet("s3://" + args["bucket"] + "/agg/")
+per_country.write.mode("overwrite").parquet("s3://" + args["bucket"] + "/agg/")
+try:
+    per_country.write.parquet("s3a://" + args["bucket"] + "/agg/")
+except Exception as exc:
+    print("second write:", type(exc).__name__, str(exc).splitlines()[0])
+logs.write.partitionBy("deviceid").mode("append").json("s3://" + args["bucket"] + "/by_device/")
+back = spark.read.json("s3://" + args["bucket"] + "/by_device/")
+print("read back", back.count(), sorted(r.deviceid for r in back.select("deviceid").distinct().collect()))
+'''
+
+
+def test_plain_spark_reads_and_writes_s3_paths(sandbox_env, glue, s3, bucket):
+    s3.put_object(Bucket=bucket, Key="raw/csvlog.csv", Body=SEED_CSV.read_bytes())
+    s3.put_object(Bucket=bucket, Key="agg/stale.parquet", Body=b"overwritten by the job")
+    name = make_job(glue, s3, bucket, PLAIN_SPARK, DefaultArguments={"--bucket": bucket})
+
+    run = run_job(glue, name)
+
+    assert run["JobRunState"] == "FAILED", "the first write must fail: s3://.../agg/ already has an object"
+    assert run["ErrorMessage"].startswith(f"AnalysisException: [PATH_ALREADY_EXISTS] Path s3://{bucket}/agg/")
+    s3.delete_object(Bucket=bucket, Key="agg/stale.parquet")
+
+    run = run_job(glue, name)
+
+    assert run["JobRunState"] == "SUCCEEDED", run.get("ErrorMessage")
+    expected = duckdb.sql(PER_COUNTRY_SQL.format(path=SEED_CSV)).fetchall()
+    out = read_parquet_prefix(s3, bucket, "agg/")
+    assert sorted_rows(out, "country") == expected
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="agg/")["Contents"]]
+    assert "agg/_SUCCESS" in keys and not [k for k in keys if k.endswith(".crc")]
+    devices = duckdb.sql(f"SELECT DISTINCT deviceid FROM read_csv('{SEED_CSV}', header=true) ORDER BY 1").fetchall()
+    folders = {k.split("/")[1] for k in (o["Key"] for o in s3.list_objects_v2(
+        Bucket=bucket, Prefix="by_device/")["Contents"]) if "=" in k}
+    assert folders == {f"deviceid={d}" for (d,) in devices}
+    printed = log_messages(sandbox_env, "/aws-glue/jobs/output", run["Id"])
+    assert printed[0] == (f"second write: AnalysisException [PATH_ALREADY_EXISTS] Path s3a://{bucket}/agg/ already "
+                          "exists. Set mode as \"overwrite\" to overwrite the existing path.")
+    # The failed first run stopped before its JSON append: one append of the 19 rows is there.
+    assert printed[1] == f"read back 19 {sorted(d for (d,) in devices)}"
+
+
+def test_stock_glue_job_operator_runs_a_glueetl_job(sandbox_env, s3, bucket):
+    """The amazon provider's GlueJobOperator creates the glueetl job from script_location and waits for it."""
+    from unittest import mock
+
+    from airflow.providers.amazon.aws.operators.glue import GlueJobOperator
+
+    s3.put_object(Bucket=bucket, Key="raw/csvlog.csv", Body=SEED_CSV.read_bytes())
+    s3.put_object(Bucket=bucket, Key="scripts/plain.py", Body=PLAIN_SPARK)
+    job_name = _name("stock_etl_")
+    operator = GlueJobOperator(
+        task_id="stock_glueetl", job_name=job_name, script_location=f"s3://{bucket}/scripts/plain.py",
+        s3_bucket=bucket, iam_role_arn="arn:aws:iam::123456789012:role/glue",
+        create_job_kwargs={"Command": {"Name": "glueetl", "ScriptLocation": f"s3://{bucket}/scripts/plain.py",
+                                       "PythonVersion": "3"}, "GlueVersion": "5.0", "NumberOfWorkers": 2,
+                           "WorkerType": "G.1X", "DefaultArguments": {"--bucket": bucket}},
+        wait_for_completion=True, verbose=True, job_poll_interval=0.5, aws_conn_id="aws_default",
+        region_name="us-east-1")
+
+    run_id = operator.execute({"ti": mock.MagicMock(), "task_instance": mock.MagicMock()})
+
+    run = sandbox_env.client("glue").get_job_run(JobName=job_name, RunId=run_id)["JobRun"]
+    assert run["JobRunState"] == "SUCCEEDED"
+    assert run["WorkerType"] == "G.1X" and run["NumberOfWorkers"] == 2
+    out = read_parquet_prefix(s3, bucket, "agg/")
+    expected = duckdb.sql(PER_COUNTRY_SQL.format(path=SEED_CSV)).fetchall()
+    assert sorted_rows(out, "country") == expected

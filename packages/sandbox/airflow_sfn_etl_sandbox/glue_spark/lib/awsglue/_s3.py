@@ -80,7 +80,7 @@ def list_objects(bucket: str, prefix: str) -> list[dict[str, Any]]:
 def _path_not_found(uri: str) -> Exception:
     from pyspark.errors import AnalysisException
 
-    return AnalysisException(desc=f"[PATH_NOT_FOUND] Path does not exist: {uri}.", stackTrace="")
+    return AnalysisException(message=f"[PATH_NOT_FOUND] Path does not exist: {uri}.")
 
 
 def _is_folder_marker(key: str) -> bool:
@@ -151,8 +151,8 @@ def publish(stage: Path, uri: str, mode: str, dynamic_partitions: bool = False) 
     existing = [o["Key"] for o in list_objects(bucket, prefix)]
     mode = (mode or "errorifexists").lower()
     if existing and mode in ("error", "errorifexists", "default"):
-        raise AnalysisException(desc=f"[PATH_ALREADY_EXISTS] Path {uri} already exists. Set mode as "
-                                     "\"overwrite\" to overwrite the existing path.", stackTrace="")
+        raise AnalysisException(message=f"[PATH_ALREADY_EXISTS] Path {uri} already exists. Set mode as "
+                                        "\"overwrite\" to overwrite the existing path.")
     if existing and mode == "ignore":
         return
     s3 = client()
