@@ -454,7 +454,7 @@ def test_stock_glue_job_operator_runs_a_glueetl_job(sandbox_env, s3, bucket):
     s3.put_object(Bucket=bucket, Key="raw/csvlog.csv", Body=SEED_CSV.read_bytes())
     s3.put_object(Bucket=bucket, Key="scripts/plain.py", Body=PLAIN_SPARK)
     job_name = _name("stock_etl_")
-    operator = GlueJobOperator(
+    stock_glueetl = GlueJobOperator(
         task_id="stock_glueetl", job_name=job_name, script_location=f"s3://{bucket}/scripts/plain.py",
         s3_bucket=bucket, iam_role_arn="arn:aws:iam::123456789012:role/glue",
         create_job_kwargs={"Command": {"Name": "glueetl", "ScriptLocation": f"s3://{bucket}/scripts/plain.py",
@@ -463,7 +463,7 @@ def test_stock_glue_job_operator_runs_a_glueetl_job(sandbox_env, s3, bucket):
         wait_for_completion=True, verbose=True, job_poll_interval=0.5, aws_conn_id="aws_default",
         region_name="us-east-1")
 
-    run_id = operator.execute({"ti": mock.MagicMock(), "task_instance": mock.MagicMock()})
+    run_id = stock_glueetl.execute({"ti": mock.MagicMock(), "task_instance": mock.MagicMock()})
 
     run = sandbox_env.client("glue").get_job_run(JobName=job_name, RunId=run_id)["JobRun"]
     assert run["JobRunState"] == "SUCCEEDED"
