@@ -74,9 +74,16 @@ def attach_to_host(run_id: str) -> None:
 
 
 def error_line(exc: BaseException) -> str:
-    """``Type: message`` (the first line of the message), as Glue reports a failed run."""
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+    """``Type: message`` (the first line of the message), as Glue reports a failed run; for an error
+    raised in the JVM, the call and the Java exception (``An error occurred while calling o81.count.
+    org.apache.spark.SparkException: ...``)."""
+    lines = [ln.strip() for ln in str(exc).strip().splitlines() if ln.strip()]
+    if not lines:
+        return type(exc).__name__
+    first = lines[0]
+    if first.startswith("An error occurred while calling") and len(lines) > 1:
+        first = f"{first} {lines[1].lstrip(': ')}"
+    return f"{type(exc).__name__}: {first}"
 
 
 def main(argv: list[str]) -> int:
