@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
 import urllib.request
 import uuid
@@ -161,7 +162,8 @@ def test_default_max_concurrent_runs_is_one(glue, s3, bucket):
     wait_run(glue, name, run_id)
 
 
-def test_glueetl_without_spark_fails_saying_so(glue, s3, bucket):
+def test_glueetl_without_spark_fails_saying_so(glue, s3, bucket, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pyspark", None)  # pyspark not importable, as without the spark extra
     name = make_job(glue, s3, bucket, b"from awsglue.context import GlueContext\n", kind="glueetl")
     run = wait_run(glue, name, glue.start_job_run(JobName=name)["JobRunId"])
     assert run["JobRunState"] == "FAILED"

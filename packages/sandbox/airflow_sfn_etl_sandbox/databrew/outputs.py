@@ -25,8 +25,10 @@ from ..runs import RunFailed
 from .job_runs import JobRun
 
 _PARQUET_CODECS = {"SNAPPY": "snappy", "GZIP": "gzip", "LZ4": "lz4", "BROTLI": "brotli", "ZSTD": "zstd"}
-_TEXT_CODECS = {"GZIP": (".gz", gzip.compress), "BZIP2": (".bz2", bz2.compress),
-                "DEFLATE": (".deflate", zlib.compress), "ZLIB": (".deflate", zlib.compress)}
+_TEXT_CODECS: dict[str, tuple[str, Callable[[bytes], bytes]]] = {
+    "GZIP": (".gz", gzip.compress), "BZIP2": (".bz2", bz2.compress),
+    "DEFLATE": (".deflate", zlib.compress), "ZLIB": (".deflate", zlib.compress),
+}
 
 
 def write_output(run: JobRun, table: pa.Table, output: dict[str, Any], number: int) -> int:
@@ -87,6 +89,7 @@ def _renderer(fmt: str, codec: str, output: dict[str, Any],
     if codec and codec not in _TEXT_CODECS:
         raise RunFailed(f"Output {number}: CompressionFormat {codec} is not available for {fmt} "
                         f"(use one of {sorted(_TEXT_CODECS)})")
+    compress: Callable[[bytes], bytes] | None
     suffix, compress = _TEXT_CODECS[codec] if codec else ("", None)
     delimiter = ((output.get("FormatOptions") or {}).get("Csv") or {}).get("Delimiter") or ","
 

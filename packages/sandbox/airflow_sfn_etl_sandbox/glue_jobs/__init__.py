@@ -8,9 +8,10 @@ the run's ``Timeout`` and ``MaxRetries`` retries (run ids ``<first id>_attempt_<
 - :mod:`.job_runs`: a run's definition snapshot, its state and its GetJobRun description;
 - :mod:`.runners`: what a run executes, chosen by the job's ``Command.Name``:
   :mod:`.python_shell` (``pythonshell``: the script from S3 as a subprocess pointed at the
-  sandbox) and :mod:`.spark` (``glueetl``: Spark is not available; the run fails saying so);
-- :mod:`.logs`: a run's output and error lines in CloudWatch Logs
-  (``/aws-glue/python-jobs/output`` and ``/error``, stream = run id).
+  sandbox) and :mod:`.spark` (``glueetl``: the script on local PySpark with the ``awsglue`` API,
+  :mod:`..glue_spark`; where PySpark is missing the run fails saying so);
+- :mod:`.logs`: a run's output and error lines in CloudWatch Logs (``/aws-glue/python-jobs/`` for
+  Python shell, ``/aws-glue/jobs/`` for Spark: ``output`` and ``error``, stream = run id).
 """
 
 from __future__ import annotations

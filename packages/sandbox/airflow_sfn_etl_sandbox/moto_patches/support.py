@@ -11,7 +11,6 @@ import functools
 import importlib
 import threading
 from collections.abc import Callable
-from types import ModuleType
 from typing import Any
 
 #: moto's Step Functions interpreter (an ASL interpreter ported from LocalStack).
@@ -24,7 +23,7 @@ class MotoChanged(RuntimeError):
     """moto no longer has the internal a patch replaces: this moto version is not supported."""
 
 
-def moto_attr(module_name: str, name: str) -> tuple[ModuleType, Any]:
+def moto_attr(module_name: str, name: str) -> tuple[Any, Any]:
     """(module, module.name) for a moto internal; raises :class:`MotoChanged` if it is gone."""
     try:
         module = importlib.import_module(module_name)

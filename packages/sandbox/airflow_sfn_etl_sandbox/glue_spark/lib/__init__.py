@@ -1,0 +1,1 @@
+"""Python path entries for glueetl runs: the ``awsglue`` package the sandbox emulates."""
