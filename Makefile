@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_WORKERS ?= auto
 
-.PHONY: demo test test-fast test-browser browser-deps bench lint clean venv
+.PHONY: demo test test-fast test-browser browser-deps java-check bench lint clean venv
 
 venv: $(STAMP)
 
@@ -24,7 +24,11 @@ demo: $(STAMP)
 browser-deps:
 	bash scripts/install-browser-deps.sh
 
-test: $(STAMP) browser-deps
+# The sandbox's Glue Spark runs need Java 17+; this checks for it (and installs Debian's JRE as root).
+java-check:
+	bash scripts/check-java.sh
+
+test: $(STAMP) browser-deps java-check
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -q
 
 test-browser: $(STAMP) browser-deps
