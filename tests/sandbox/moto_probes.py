@@ -31,10 +31,16 @@ _SFN = "moto.stepfunctions.parser"
 
 
 def import_whole_sandbox() -> list[str]:
-    """Import every module of the sandbox package; returns their names."""
+    """Import every module of the sandbox package; returns their names.
+
+    ``glue_spark.lib`` is left out: it is the ``awsglue`` library that runs inside a Glue Spark job's
+    driver process (where it is imported as ``awsglue``), not a module of the sandbox's own process.
+    """
     import airflow_sfn_etl_sandbox as package
 
-    names = [info.name for info in pkgutil.walk_packages(package.__path__, package.__name__ + ".")]
+    job_side = package.__name__ + ".glue_spark.lib"
+    names = [info.name for info in pkgutil.walk_packages(package.__path__, package.__name__ + ".")
+             if not info.name.startswith(job_side)]
     for name in names:
         importlib.import_module(name)
     return names
