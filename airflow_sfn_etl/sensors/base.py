@@ -37,12 +37,12 @@ class AwsRunSensor(AwsBaseSensor[Any]):
     Any other error fails the task at once.
 
     :param deferrable: wait on the triggerer instead of the worker.
-    :param max_poll_interval: upper bound of the trigger's delay between polls, in seconds.
+    :param max_poll_interval: upper bound of the delay between two checks, in seconds (every mode).
     :param max_polls: fail after this many checks without the run ending (``None``: no limit).
     :param cancel_on_kill: stop the AWS run when a user kills the deferred task.
     """
 
-    #: Factor applied to the trigger's delay after each poll (1.0: a fixed interval).
+    #: Factor applied to the delay after each check (1.0: a fixed interval), in every mode.
     backoff_factor: float = 1.5
 
     def __init__(
