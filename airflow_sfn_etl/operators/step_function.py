@@ -25,7 +25,6 @@ from airflow_sfn_etl.utils.aws import default_deferrable, error_code, persist_li
 from airflow_sfn_etl.utils.polling import raise_for_event
 from airflow_sfn_etl.utils.run_key import SFN_NAME_MAX, sfn_execution_name, sfn_name
 from airflow_sfn_etl.utils.start_once import start_once
-from airflow_sfn_etl.utils.waiting import TRANSIENT_CODES, WaitPolicy
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -42,8 +41,6 @@ _LOGGING_DEFAULTS = {"level": "OFF", "includeExecutionData": False, "destination
 #: How often a create/update is retried while a new role's trust is not yet visible to Step Functions.
 ROLE_PROPAGATION_ATTEMPTS = 10
 ROLE_PROPAGATION_DELAY = 3.0
-#: Errors of a create/update that mean the new role's trust has not propagated yet.
-ROLE_PROPAGATION_CODES = frozenset({"AccessDeniedException", "InvalidArn"})
 
 
 def trust_policy(account: str) -> dict[str, Any]:
@@ -366,23 +363,16 @@ class StepFunctionDeployOperator(AwsBaseOperator[StepFunctionHook]):
 
     def _retry_while_role_propagates(self, call: Any, role_created: bool) -> Any:
         """Run ``call``; while a just-written role is not yet assumable by Step Functions, retry."""
-        if not role_created:
-            return call()
-        policy = WaitPolicy(
-            poll_interval=ROLE_PROPAGATION_DELAY,
-            backoff_factor=1.0,
-            tolerated_errors=ROLE_PROPAGATION_ATTEMPTS - 1,
-            transient_codes=TRANSIENT_CODES | ROLE_PROPAGATION_CODES,
-        )
-        retrying = policy.start()
-        while True:
+        for attempt in range(1, ROLE_PROPAGATION_ATTEMPTS + 1):
             try:
                 return call()
-            except Exception as error:
-                if not retrying.failed(error):
+            except ClientError as error:
+                retry = role_created and error_code(error) in ("AccessDeniedException", "InvalidArn")
+                if not retry or attempt == ROLE_PROPAGATION_ATTEMPTS:
                     raise
-                self.log.info("The new role is not assumable yet (%s); retrying", error_code(error) or error)
-                time.sleep(retrying.next_delay())
+                self.log.info("The new role is not assumable yet (%s); retrying", error_code(error))
+                time.sleep(ROLE_PROPAGATION_DELAY)
+        raise AssertionError("unreachable")
 
     def _update_if_changed(
         self,
