@@ -145,7 +145,7 @@ def ours_deferred_first_run(sb: Any, job: str, factor: float) -> dict[str, float
 VARIANTS = {
     "ours, deferrable, job with run history (GlueJobTrigger, expected-end window)": ours_deferred,
     "ours, deferrable, first run of the job (plain backoff)": ours_deferred_first_run,
-    "ours, non-deferrable (poll in the worker, plain backoff)": ours_poke,
+    "ours, non-deferrable (poll in the worker, expected-end window)": ours_poke,
     "stock GlueJobOperator, non-deferrable (job_poll_interval 6 s)": stock_sync,
 }
 

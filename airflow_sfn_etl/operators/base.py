@@ -21,16 +21,12 @@ from typing import Any
 from airflow.providers.common.compat.sdk import AirflowException
 
 from airflow_sfn_etl.triggers.base import AwsPollingTrigger
-from airflow_sfn_etl.utils.polling import RunStatus, backoff_delays
+from airflow_sfn_etl.utils.polling import RunStatus
 
 #: Default ``defer_after``: seconds a deferrable operator polls its just-started run in the worker
-#: before it defers (a run that ends sooner needs no deferral).
+#: before it defers (a run that ends sooner needs no deferral). The looks' delays are the waiting
+#: policy's (:meth:`~airflow_sfn_etl.utils.waiting.WaitPolicy.looks_before_deferring`).
 DEFER_AFTER_SECONDS = 10.0
-#: The first look in that window comes after this many seconds (capped at the poll interval); the
-#: looks then back off by x1.5, up to the poll interval.
-FIRST_LOOK_SECONDS = 0.5
-#: Floor of the gap between two looks (a zero poll interval must not spin).
-MIN_LOOK_SECONDS = 0.05
 
 
 class StopsRunOnKill:
@@ -64,17 +60,6 @@ class StopsRunOnKill:
         self.make_trigger().stop(self.hook)
 
 
-def defer_window(operator: Any, trigger: AwsPollingTrigger) -> float | None:
-    """Seconds to poll in the worker before deferring (``defer_after``); None: defer without a look.
-
-    When the run's history says it usually takes longer than the window (``expected_seconds``),
-    the worker defers at once instead of holding its slot for looks that cannot see the end.
-    """
-    window = max(0.0, float(getattr(operator, "defer_after", DEFER_AFTER_SECONDS)))
-    expected = trigger.expected_seconds
-    return None if expected and expected > window else window
-
-
 def check_before_defer(operator: Any, trigger: AwsPollingTrigger) -> RunStatus | None:
     """Poll the run in the worker for up to ``defer_after`` s; return its status if it ended, else None.
 
@@ -85,29 +70,40 @@ def check_before_defer(operator: Any, trigger: AwsPollingTrigger) -> RunStatus |
     task whose trigger fires before the scheduler has seen the worker exit after ``defer()`` (the
     task is then retried). A run still going after the window defers; the looks made count as the
     trigger's first polls, and the trigger starts one poll interval after the last look.
+
+    The looks follow the trigger's policy (:meth:`WaitPolicy.looks_before_deferring`): none when
+    the run's history says it takes longer than the window; throttling, 5xx and lost connections
+    are looked through as in every wait. An error the policy does not wait through ends the
+    window: the task defers and the trigger, under the same policy, reports it. Looks also stop
+    when they used up ``max_polls`` (the trigger then reports the timeout).
     """
     interval = float(trigger.poll_interval)
-    window = defer_window(operator, trigger)
-    if window is None:
+    looks = trigger.policy.looks_before_deferring(getattr(operator, "defer_after", DEFER_AFTER_SECONDS))
+    if looks is None:
         trigger.first_poll_delay = max(float(trigger.first_poll_delay), interval)
         return None
-    deadline = time.monotonic() + window
-    delays = backoff_delays(max(MIN_LOOK_SECONDS, min(FIRST_LOOK_SECONDS, interval)), 1.5, interval)
-    delay = next(delays)
+    waiting = looks.start(polls=trigger.polls_done)
+    began = time.monotonic()
+    delay = waiting.next_delay(0.0)
     while True:
-        time.sleep(max(0.0, delay))
+        time.sleep(delay)
         try:
             status = trigger.check(operator.hook)
-        except Exception as error:  # noqa: BLE001 - the trigger polls again, with its own error handling
-            operator.log.info("Could not check %s before deferring: %s", trigger.describe(), error)
-            return None
-        if isinstance(status, RunStatus) and status.done:
-            return status
-        trigger.polls_done += 1
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
+        except Exception as error:  # noqa: BLE001 - the policy decides; the trigger reports what ends the wait
+            if not waiting.failed(error):
+                operator.log.info("Could not check %s before deferring: %s", trigger.describe(), error)
+                break
+            operator.log.warning("Could not check %s before deferring (%d in a row): %s",
+                                 trigger.describe(), waiting.errors, error)
+        else:
+            if status.done:
+                return status
+            waiting.polled()
+            trigger.polls_done = waiting.polls
+        elapsed = time.monotonic() - began
+        if waiting.ended(elapsed) or waiting.exhausted:
             break
-        delay = min(next(delays), remaining)
+        delay = waiting.next_delay(elapsed)
     operator.log.info("%s is still running: deferring", trigger.describe())
     trigger.first_poll_delay = max(float(trigger.first_poll_delay), interval)
     trigger.started_at = time.time()  # the trigger's wait begins now (a later start means a resume)

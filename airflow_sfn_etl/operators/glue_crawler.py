@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +15,7 @@ from airflow_sfn_etl.links.glue import GlueCrawlerLink
 from airflow_sfn_etl.operators.base import DEFER_AFTER_SECONDS, StopsRunOnKill, wait_or_defer
 from airflow_sfn_etl.triggers.glue_crawler import GlueCrawlerTrigger
 from airflow_sfn_etl.utils.aws import default_deferrable, error_code, persist_link, trigger_kwargs
-from airflow_sfn_etl.utils.polling import raise_for_event
+from airflow_sfn_etl.utils.polling import RunStatus, raise_for_event, wait_until_done
 from airflow_sfn_etl.utils.start_once import single_attempt_client, start_once
 
 if TYPE_CHECKING:
@@ -89,17 +88,23 @@ class GlueCrawlerOperator(StopsRunOnKill, AwsBaseOperator[GlueCrawlerHook]):
         )
 
     def _wait_until_not_stopping(self, crawler: dict[str, Any]) -> None:
-        polls = 0
-        while crawler.get("State") == "STOPPING":
-            polls += 1
-            if self.max_polls is not None and polls > self.max_polls:
-                raise AirflowException(
-                    f"Timed out: Glue crawler '{self.crawler_name}' was still STOPPING "
-                    f"after {polls - 1} polls"
-                )
-            self.log.info("Glue crawler '%s' is stopping a previous crawl; waiting", self.crawler_name)
-            time.sleep(self.poll_interval)
-            crawler = get_crawler_or_fail(self.hook, self.crawler_name)
+        """Wait, as the trigger's policy says, until a previous crawl has stopped (bounded by ``max_polls``)."""
+        if crawler.get("State") != "STOPPING":
+            return
+        self.log.info("Glue crawler '%s' is stopping a previous crawl; waiting", self.crawler_name)
+
+        def check() -> RunStatus:
+            state = get_crawler_or_fail(self.hook, self.crawler_name).get("State", "UNKNOWN")
+            return RunStatus(state=state, done=state != "STOPPING", ok=True)
+
+        wait_until_done(
+            check,
+            self.make_trigger().policy,
+            look_first=False,
+            timeout_message=lambda polls: (
+                f"Timed out: Glue crawler '{self.crawler_name}' was still STOPPING after {polls} polls"
+            ),
+        )
 
     def _start_or_join(self) -> None:
         crawler = get_crawler_or_fail(self.hook, self.crawler_name)

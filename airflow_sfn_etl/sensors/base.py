@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.amazon.aws.sensors.base_aws import AwsBaseSensor
@@ -12,6 +13,7 @@ from airflow.sdk.bases.sensor import PokeReturnValue
 from airflow_sfn_etl.triggers.base import AwsPollingTrigger
 from airflow_sfn_etl.utils.aws import default_deferrable
 from airflow_sfn_etl.utils.polling import RunStatus, raise_for_event
+from airflow_sfn_etl.utils.waiting import Waiting
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -26,13 +28,21 @@ class AwsRunSensor(AwsBaseSensor[Any]):
     after that many checks (the worker's first check included) without the run ending, in poke
     and deferrable mode alike.
 
+    Every mode waits by the trigger's policy (:class:`~airflow_sfn_etl.utils.waiting.WaitPolicy`):
+    in poke and reschedule mode too, the delay between checks starts at ``poke_interval`` and
+    backs off by ``backoff_factor`` up to ``max_poll_interval`` (Airflow's ``exponential_backoff``
+    and ``max_wait`` are not used), and a check that meets throttling, a 5xx answer or a lost
+    connection counts as "not done yet"; the fifth such error in a row fails the task (in
+    reschedule mode each check runs in a new process, so errors are not counted across checks).
+    Any other error fails the task at once.
+
     :param deferrable: wait on the triggerer instead of the worker.
-    :param max_poll_interval: upper bound of the trigger's delay between polls, in seconds.
+    :param max_poll_interval: upper bound of the delay between two checks, in seconds (every mode).
     :param max_polls: fail after this many checks without the run ending (``None``: no limit).
     :param cancel_on_kill: stop the AWS run when a user kills the deferred task.
     """
 
-    #: Factor applied to the trigger's delay after each poll (1.0: a fixed interval).
+    #: Factor applied to the delay after each check (1.0: a fixed interval), in every mode.
     backoff_factor: float = 1.5
 
     def __init__(
@@ -60,7 +70,7 @@ class AwsRunSensor(AwsBaseSensor[Any]):
         self.max_polls = int(max_polls) if max_polls is not None else None
         self.cancel_on_kill = cancel_on_kill
         self._trigger: AwsPollingTrigger | None = None
-        self._polls = 0
+        self._waiting: Waiting | None = None
 
     def make_trigger(self, **common: Any) -> AwsPollingTrigger:
         """Return the trigger for the watched run, built with ``common`` keyword arguments."""
@@ -90,6 +100,13 @@ class AwsRunSensor(AwsBaseSensor[Any]):
             )
         return self._trigger
 
+    @property
+    def waiting(self) -> Waiting:
+        """This worker run's wait under the trigger's policy: its checks, errors in a row and next delay."""
+        if self._waiting is None:
+            self._waiting = self.trigger.policy.start()
+        return self._waiting
+
     def _judge(self, status: RunStatus) -> PokeReturnValue | bool:
         if status.failed:
             raise AirflowException(status.message)
@@ -99,25 +116,41 @@ class AwsRunSensor(AwsBaseSensor[Any]):
         return False
 
     def poke(self, context: Context) -> PokeReturnValue | bool:
-        outcome = self._judge(self.trigger.check(self.hook))
-        self._polls += 1
-        if outcome is False and self.max_polls is not None and self._polls >= self.max_polls:
-            raise AirflowException(self.trigger.timeout_message(self._polls))
+        try:
+            status = self.trigger.check(self.hook)
+        except Exception as error:
+            if not self.waiting.failed(error):
+                raise
+            self.log.warning("Could not check %s (%d in a row): %s", self.trigger.describe(),
+                             self.waiting.errors, error)
+            return False
+        outcome = self._judge(status)
+        self.waiting.polled()
+        if outcome is False and self.waiting.exhausted:
+            raise AirflowException(self.trigger.timeout_message(self.waiting.polls))
         return outcome
+
+    def _get_next_poke_interval(
+        self, started_at: datetime | float, run_duration: Callable[[], float], poke_count: int
+    ) -> float:
+        """The delay before the next check in poke and reschedule mode: the trigger's policy decides."""
+        if self.reschedule:
+            return self.trigger.policy.delay_at(run_duration())
+        return self.waiting.next_delay(run_duration())
 
     def prepare(self, context: Context) -> None:
         """Check rendered template values before the first poll (subclasses extend it)."""
 
     def execute(self, context: Context) -> Any:
         self.prepare(context)
-        self._polls = 0
+        self._waiting = None
         if not self.deferrable:
             return super().execute(context)
         outcome = self.poke(context)
         if isinstance(outcome, PokeReturnValue):
             return outcome.xcom_value
         trigger = self.trigger
-        trigger.polls_done = self._polls
+        trigger.polls_done = self.waiting.polls
         trigger.first_poll_delay = self.poke_interval
         self.defer(
             trigger=trigger,

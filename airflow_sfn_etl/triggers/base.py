@@ -14,11 +14,10 @@ from typing import Any, ClassVar
 from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from airflow_sfn_etl.utils.polling import ERROR, TIMEOUT, RunStatus, backoff_delays, wait_until_done
+from airflow_sfn_etl.utils.polling import ERROR, TIMEOUT, RunStatus, wait_until_done
+from airflow_sfn_etl.utils.waiting import WaitPolicy
 
-MAX_CONSECUTIVE_ERRORS = 5
-#: A trigger that starts this long after its wait began (beyond ``first_poll_delay``) was resumed.
-RESUME_GRACE_SECONDS = 2.0
+#: Draws the first poll of a resumed trigger (see :meth:`WaitPolicy.resume`).
 _jitter = random.Random()
 
 
@@ -58,6 +57,11 @@ class AwsPollingTrigger(BaseTrigger):
     true. It is *not* called on triggerer shutdown, on redistribution to another triggerer, or
     when the defer timeout expires, so those leave the AWS run going (it is re-attached to by
     the next try). :meth:`cleanup` runs on every exit and only releases the hook.
+
+    Waiting: the delays, the errors polled through (throttling, 5xx, lost connections; four in a
+    row, the fifth yields an ``error`` event; any other error yields it at once) and ``max_polls``
+    are decided by :attr:`policy`, the provider's one
+    :class:`~airflow_sfn_etl.utils.waiting.WaitPolicy`, built from the arguments below.
 
     :param poll_interval: seconds before the second poll; later polls back off.
     :param backoff_factor: factor applied to the delay after each poll.
@@ -169,91 +173,60 @@ class AwsPollingTrigger(BaseTrigger):
         return shared_hook(self.hook_class, aws_conn_id=self.aws_conn_id, region_name=self.region_name,
                            verify=self.verify, botocore_config=self.botocore_config)
 
-    def wait_sync(self, hook: Any | None = None, *, sleep: Any = time.sleep) -> RunStatus:
+    @property
+    def policy(self) -> WaitPolicy:
+        """The waiting policy of this trigger's arguments (delays, errors waited through, poll limit)."""
+        return WaitPolicy(
+            poll_interval=float(self.poll_interval),
+            backoff_factor=float(self.backoff_factor),
+            max_poll_interval=float(self.max_poll_interval),
+            expected_seconds=self.expected_seconds,
+            max_polls=self.max_polls,
+        )
+
+    def wait_sync(self, hook: Any | None = None, *, sleep: Any = None) -> RunStatus:
         """Poll in the calling thread until the run ends; raise ``PollTimeout`` after ``max_polls``."""
         used = hook if hook is not None else self.hook
         return wait_until_done(
-            lambda: self.check(used),
-            poll_interval=self.poll_interval,
-            backoff_factor=self.backoff_factor,
-            max_poll_interval=self.max_poll_interval,
-            max_polls=self.max_polls,
-            timeout_message=self.timeout_message,
-            sleep=sleep,
+            lambda: self.check(used), self.policy, timeout_message=self.timeout_message, sleep=sleep
         )
 
     def _event(self, payload: dict[str, Any]) -> TriggerEvent:
         return TriggerEvent({**self.fields(), **payload})
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        """Poll with backoff until the run ends, then yield one event."""
-        first, start_delay = self._resume_point()
-        delays = backoff_delays(start_delay, self.backoff_factor, self.max_poll_interval)
-        polls = self.polls_done
-        errors = 0
+        """Poll as :attr:`policy` says until the run ends, then yield one event."""
+        policy = self.policy
+        first, backoff = policy.resume(self._elapsed(), float(self.first_poll_delay), _jitter)
+        waiting = policy.start(delay=backoff, polls=self.polls_done)
         if first > 0:
             await asyncio.sleep(first)
         while True:
             try:
                 status = await asyncio.to_thread(self.check, self.hook)
-            except Exception as error:  # noqa: BLE001 - reported in the event after a few tries
-                errors += 1
-                self.log.warning("Polling %s failed (%d in a row): %s", self.describe(), errors, error)
-                if errors >= MAX_CONSECUTIVE_ERRORS:
-                    yield self._event(
-                        {"status": ERROR, "message": f"Could not poll {self.describe()}: {error}"}
-                    )
+            except Exception as error:  # noqa: BLE001 - the policy decides; reported in the event
+                if not waiting.failed(error):
+                    yield self._event({"status": ERROR, "message": f"Could not poll {self.describe()}: {error}"})
                     return
-                await asyncio.sleep(next(delays))
+                self.log.warning("Polling %s failed (%d in a row): %s", self.describe(), waiting.errors, error)
+                await asyncio.sleep(waiting.next_delay(self._elapsed()))
                 continue
-            errors = 0
-            polls += 1
+            waiting.polled()
             if status.done:
                 yield self._event(status.event())
                 return
-            if self.max_polls is not None and polls >= self.max_polls:
+            if waiting.exhausted:
                 yield self._event(
-                    {"status": TIMEOUT, "state": status.state, "message": self.timeout_message(polls)}
+                    {"status": TIMEOUT, "state": status.state, "message": self.timeout_message(waiting.polls)}
                 )
                 return
-            delay = self._shape_delay(next(delays))
+            delay = waiting.next_delay(self._elapsed())
             self.log.info("%s is %s; next poll in %.1fs", self.describe(), status.state, delay)
             await asyncio.sleep(delay)
 
     def _elapsed(self) -> float:
+        """Seconds since the wait began (``started_at``, wall clock: it survives a triggerer restart)."""
         return max(0.0, time.time() - self.started_at)
-
-    def _resume_point(self) -> tuple[float, float]:
-        """(seconds before the first poll, the backoff delay to continue with).
-
-        A fresh trigger waits ``first_poll_delay`` and starts the backoff at ``poll_interval``. A
-        trigger rebuilt after a triggerer restart (its wait began long ago) continues the backoff at
-        the delay it had reached and spreads its first poll at random over that delay.
-        """
-        elapsed = self._elapsed()
-        if elapsed <= self.first_poll_delay + RESUME_GRACE_SECONDS:
-            return float(self.first_poll_delay), self.poll_interval
-        t, delay = float(self.first_poll_delay), float(self.poll_interval)
-        cap = max(float(self.max_poll_interval), delay)
-        while delay > 0 and t + delay < elapsed:
-            t += delay
-            if delay >= cap:  # at the cap: jump to the current interval instead of looping
-                t += ((elapsed - t) // delay) * delay
-                break
-            delay = min(cap, delay * self.backoff_factor)
-        return self._shape_delay(_jitter.uniform(0.0, delay)), delay
-
-    def _shape_delay(self, delay: float) -> float:
-        """Apply the expected-duration window to a backoff delay (see ``expected_seconds``)."""
-        if not self.expected_seconds or self.expected_seconds <= 0:
-            return delay
-        elapsed = self._elapsed()
-        near = self.expected_seconds - self.poll_interval
-        if elapsed < near:
-            return min(delay, near - elapsed)
-        if elapsed < 1.5 * self.expected_seconds + self.poll_interval:
-            return min(delay, float(self.poll_interval))
-        return delay
 
     async def on_kill(self) -> None:
         """Stop the AWS run when a user kills the deferred task (Airflow >= 3.3)."""

@@ -10,7 +10,6 @@ from airflow_sfn_etl.triggers.base import AwsPollingTrigger
 from airflow_sfn_etl.utils.polling import RunStatus, job_run_status
 
 DATABREW_FAILED_STATES = ("FAILED", "STOPPED", "TIMEOUT")
-DATABREW_ACTIVE_STATES = ("STARTING", "RUNNING", "STOPPING")
 
 
 def databrew_run_status(job_name: str, run: dict[str, Any]) -> RunStatus:

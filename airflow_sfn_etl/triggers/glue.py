@@ -10,7 +10,6 @@ from airflow_sfn_etl.triggers.base import AwsPollingTrigger
 from airflow_sfn_etl.utils.polling import RunStatus, job_run_status
 
 JOB_FAILED_STATES = ("FAILED", "TIMEOUT", "STOPPED", "ERROR")
-JOB_ACTIVE_STATES = ("STARTING", "RUNNING", "WAITING", "STOPPING")
 
 
 def glue_job_run_status(job_run: dict[str, Any]) -> RunStatus:

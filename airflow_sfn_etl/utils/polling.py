@@ -1,14 +1,16 @@
-"""Run states, backoff and the worker-side wait loop shared by operators, sensors and triggers."""
+"""Run states and the synchronous wait shared by operators, sensors and triggers (delays: ``waiting``)."""
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
 from airflow.providers.common.compat.sdk import AirflowException
+
+from airflow_sfn_etl.utils.waiting import WaitPolicy
 
 log = logging.getLogger(__name__)
 
@@ -16,8 +18,6 @@ SUCCESS = "success"
 FAILED = "failed"
 TIMEOUT = "timeout"
 ERROR = "error"
-#: Transient poll errors in a row tolerated by the worker-side wait before it gives up.
-MAX_CONSECUTIVE_POLL_ERRORS = 5
 
 
 @dataclass(frozen=True)
@@ -66,56 +66,58 @@ def job_run_status(*, service: str, job_name: str, run_id: str, state: str, erro
     return RunStatus(state=state)
 
 
-def backoff_delays(start: float, factor: float = 1.5, cap: float = 60.0) -> Iterator[float]:
-    """Yield poll delays: ``start``, then growing by ``factor`` up to ``cap`` seconds."""
-    delay = max(0.0, float(start))
-    cap = max(cap, delay)
-    while True:
-        yield delay
-        delay = min(cap, delay * factor if delay else 0.0)
-
-
 class PollTimeout(AirflowException):
     """The run did not reach a terminal state within the allowed number of polls."""
 
 
 def wait_until_done(
     check: Callable[[], RunStatus],
+    policy: WaitPolicy | None = None,
     *,
-    poll_interval: float,
+    poll_interval: float = 5.0,
     backoff_factor: float = 1.5,
     max_poll_interval: float = 60.0,
     max_polls: int | None = None,
     timeout_message: Callable[[int], str] | None = None,
-    sleep: Callable[[float], None] = time.sleep,
+    look_first: bool = True,
+    sleep: Callable[[float], None] | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> RunStatus:
-    """Call ``check`` until it reports a terminal state; raise :class:`PollTimeout` after ``max_polls``."""
-    from airflow_sfn_etl.utils.start_once import is_transient
+    """Call ``check`` until it reports a terminal state; raise :class:`PollTimeout` after ``max_polls``.
 
-    delays = backoff_delays(poll_interval, backoff_factor, max_poll_interval)
-    polls = 0
-    errors = 0
+    The delays, the errors waited through and the poll limit are ``policy``'s (by default a
+    :class:`~airflow_sfn_etl.utils.waiting.WaitPolicy` of the keyword arguments). An error the
+    policy does not tolerate is raised. ``look_first=False`` sleeps one delay before the first call.
+    """
+    if policy is None:
+        policy = WaitPolicy(poll_interval=poll_interval, backoff_factor=backoff_factor,
+                            max_poll_interval=max_poll_interval, max_polls=max_polls)
+    pause = sleep or time.sleep
+    began = clock()
+    waiting = policy.start()
+    if not look_first:
+        pause(waiting.next_delay(0.0))
     while True:
         try:
             status = check()
         except Exception as error:
-            # Throttling / 5xx that outlasted botocore's own retries: keep waiting, a few times.
-            errors += 1
-            if not is_transient(error) or errors >= MAX_CONSECUTIVE_POLL_ERRORS:
+            if not waiting.failed(error):
                 raise
-            log.warning("Poll failed (%d in a row): %s", errors, error)
-            sleep(next(delays))
+            delay = waiting.next_delay(clock() - began)
+            log.warning("Poll failed (%d in a row), polling again in %.1fs: %s", waiting.errors, delay, error)
+            pause(delay)
             continue
-        errors = 0
-        polls += 1
+        waiting.polled()
         if status.done:
             return status
-        if max_polls is not None and polls >= max_polls:
-            msg = timeout_message(polls) if timeout_message else f"Still {status.state} after {polls} polls"
-            raise PollTimeout(msg)
-        delay = next(delays)
+        if waiting.exhausted:
+            polls = waiting.polls
+            raise PollTimeout(
+                timeout_message(polls) if timeout_message else f"Still {status.state} after {polls} polls"
+            )
+        delay = waiting.next_delay(clock() - began)
         log.info("State: %s; next poll in %.1fs", status.state, delay)
-        sleep(delay)
+        pause(delay)
 
 
 def raise_for_event(event: dict[str, Any] | None) -> dict[str, Any]:

@@ -19,49 +19,20 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError, ReadTimeoutError
+from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
+from botocore.config import Config
 
-from airflow_sfn_etl.utils.polling import backoff_delays
+from airflow_sfn_etl.utils.waiting import TRANSIENT_CODES, WaitPolicy
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-#: AWS error codes that mean "try again later": throttling and server-side failures.
-TRANSIENT_CODES = frozenset({
-    "Throttling",
-    "ThrottlingException",
-    "ThrottledException",
-    "TooManyRequestsException",
-    "RequestLimitExceeded",
-    "RequestThrottled",
-    "RequestThrottledException",
-    "ProvisionedThroughputExceededException",
-    "SlowDown",
-    "InternalFailure",
-    "InternalError",
-    "InternalServerError",
-    "InternalServerException",
-    "InternalServiceException",
-    "InternalServiceError",
-    "ServiceUnavailable",
-    "ServiceUnavailableException",
-    "RequestTimeout",
-    "RequestTimeoutException",
-})
+#: Attempts of a start call (the last transient error is raised) and its backoff: 1 s, x2, up to 30 s.
 START_ATTEMPTS = 6
 START_BACKOFF = 1.0
-
-
-def is_transient(error: BaseException) -> bool:
-    """Whether ``error`` is throttling, a 5xx answer or a lost connection (worth retrying)."""
-    if isinstance(error, (EndpointConnectionError, ConnectionClosedError, ReadTimeoutError)):
-        return True
-    if isinstance(error, ClientError):
-        code = str(error.response.get("Error", {}).get("Code", ""))
-        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
-        return code in TRANSIENT_CODES or int(status) >= 500
-    return False
+START_BACKOFF_FACTOR = 2.0
+START_MAX_BACKOFF = 30.0
 
 
 def single_attempt_client(hook: Any, attr: str = "conn") -> Any:
@@ -69,9 +40,6 @@ def single_attempt_client(hook: Any, attr: str = "conn") -> Any:
 
     A hook that is not an ``AwsBaseHook`` (a test double) is asked for its client ``attr`` as it is.
     """
-    from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
-    from botocore.config import Config
-
     if not isinstance(hook, AwsBaseHook):
         return getattr(hook, attr)
     once = Config(retries={"total_max_attempts": 1, "mode": "standard"})
@@ -95,20 +63,23 @@ def start_once(
     e.g. ``ConcurrentRunsExceededException``); after ``attempts`` transient errors the last is raised.
     """
     attempts = START_ATTEMPTS if attempts is None else attempts
-    delays = backoff_delays(START_BACKOFF if backoff is None else backoff, 2.0, 30.0)
-    for attempt in range(1, attempts + 1):
+    policy = WaitPolicy(
+        poll_interval=START_BACKOFF if backoff is None else backoff,
+        backoff_factor=START_BACKOFF_FACTOR,
+        max_poll_interval=START_MAX_BACKOFF,
+        tolerated_errors=attempts - 1,
+        transient_codes=TRANSIENT_CODES | retry_codes,
+    )
+    retrying = policy.start()
+    while True:
         try:
             return start(), False
         except Exception as error:
-            retryable = is_transient(error) or (
-                isinstance(error, ClientError) and error.response.get("Error", {}).get("Code") in retry_codes
-            )
-            if not retryable or attempt == attempts:
+            if not retrying.failed(error):
                 raise
-            log.warning("Starting %s failed (%s), attempt %d of %d", what, error, attempt, attempts)
+            log.warning("Starting %s failed (%s), attempt %d of %d", what, error, retrying.errors, attempts)
             found = find()
             if found is not None:
                 log.warning("%s was started by the call whose response was lost: attaching to it", what)
                 return found, True
-            sleep(next(delays))
-    raise AssertionError("unreachable")
+            sleep(retrying.next_delay())

@@ -7,14 +7,9 @@ import itertools
 import pytest
 from airflow.providers.common.compat.sdk import AirflowException
 
-from airflow_sfn_etl.utils.polling import (
-    PollTimeout,
-    RunStatus,
-    backoff_delays,
-    raise_for_event,
-    wait_until_done,
-)
+from airflow_sfn_etl.utils.polling import PollTimeout, RunStatus, raise_for_event, wait_until_done
 from airflow_sfn_etl.utils.run_key import idempotency_token, run_key, sfn_name, try_chain
+from airflow_sfn_etl.utils.waiting import backoff_delays
 
 from .provider_support import make_context
 
