@@ -19,7 +19,9 @@ pytestmark = [pytest.mark.slow]
 
 @pytest.mark.parametrize("service", h.SERVICES)
 def test_killed_worker_retry_reattaches_to_the_same_run(aws, admin, flows_databrew, service):
-    kwargs = h.slow_run(service, aws, admin)
+    # The run must outlast the retry's start: a task process needs several seconds to import on a busy
+    # machine, and a retry that looks after the run has ended is a different row (clear and rerun).
+    kwargs = h.slow_run(service, aws, admin, seconds=15)
     spec = {
         "operator": service,
         "task_id": f"killed_{service}",
