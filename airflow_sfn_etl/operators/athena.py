@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, TypeAlias, cast
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from airflow.providers.amazon.aws.hooks.athena import AthenaHook
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
@@ -15,7 +15,7 @@ from airflow_sfn_etl.links.athena import AthenaQueryLink
 from airflow_sfn_etl.operators.base import DEFER_AFTER_SECONDS, StopsRunOnKill, wait_or_defer
 from airflow_sfn_etl.triggers.athena import AthenaQueryTrigger
 from airflow_sfn_etl.utils.aws import default_deferrable, error_code, persist_link, trigger_kwargs
-from airflow_sfn_etl.utils.events import AthenaQuerySucceeded
+from airflow_sfn_etl.utils.events import AthenaQuerySucceeded, WaitFailed
 from airflow_sfn_etl.utils.polling import raise_for_event
 from airflow_sfn_etl.utils.run_key import idempotency_token
 from airflow_sfn_etl.utils.start_once import start_once
@@ -233,12 +233,14 @@ class AthenaQueryOperator(StopsRunOnKill, AwsBaseOperator[AthenaHook]):
         )
         self.raise_if_killed()
         persist_link(AthenaQueryLink, context, self, query_execution_id=self.query_execution_id)
-        event = cast(AthenaQuerySucceeded, wait_or_defer(self, self.make_trigger()))
+        event = wait_or_defer(self, self.make_trigger())
         return self._finish(context, event)
 
-    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> str:
+    def execute_complete(
+        self, context: Context, event: AthenaQuerySucceeded | WaitFailed | None = None
+    ) -> str:
         """Resume after the trigger: fail with StateChangeReason, or finish the task."""
-        succeeded = cast(AthenaQuerySucceeded, raise_for_event(event))
+        succeeded = raise_for_event(event)
         self.query_execution_id = succeeded["query_execution_id"]
         return self._finish(context, succeeded)
 

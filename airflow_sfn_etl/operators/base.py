@@ -16,17 +16,75 @@ Kill means stop, with these limits:
 from __future__ import annotations
 
 import time
-from typing import Any
+from datetime import timedelta
+from typing import Any, NoReturn, Protocol
 
+from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
 from airflow.providers.common.compat.sdk import AirflowException
+from airflow.triggers.base import BaseTrigger
 
 from airflow_sfn_etl.triggers.base import AwsPollingTrigger
-from airflow_sfn_etl.utils.polling import RunStatus
+from airflow_sfn_etl.utils.polling import EventT, RunStatus
 
 #: Default ``defer_after``: seconds a deferrable operator polls its just-started run in the worker
 #: before it defers (a run that ends sooner needs no deferral). The looks' delays are the waiting
 #: policy's (:meth:`~airflow_sfn_etl.utils.waiting.WaitPolicy.looks_before_deferring`).
 DEFER_AFTER_SECONDS = 10.0
+
+
+class RunOwner(Protocol):
+    """What :class:`StopsRunOnKill` uses of the operator it is mixed into."""
+
+    run_attribute: str
+    _kill_requested: bool
+    _stop_sent: bool
+
+    @property
+    def task_id(self) -> str: ...
+
+    @property
+    def hook(self) -> AwsBaseHook: ...
+
+    def make_trigger(self) -> AwsPollingTrigger[Any]: ...
+
+    def _stop_once(self: RunOwner) -> None: ...
+
+
+class TaskLog(Protocol):
+    """What the worker window logs with: a ``logging.Logger`` or an operator's ``self.log``."""
+
+    def info(self, msg: str, /, *args: object) -> object: ...
+
+    def warning(self, msg: str, /, *args: object) -> object: ...
+
+
+class WaitingTask(Protocol):
+    """What :func:`wait_or_defer` and the worker window (:func:`check_before_defer`) use of an operator.
+
+    An optional ``defer_after`` (seconds of the worker window) is read with ``getattr``; without it
+    the window is :data:`DEFER_AFTER_SECONDS`.
+    """
+
+    @property
+    def deferrable(self) -> bool: ...
+
+    @property
+    def hook(self) -> AwsBaseHook: ...
+
+    @property
+    def log(self) -> TaskLog: ...
+
+    @property
+    def execution_timeout(self) -> timedelta | None: ...
+
+    def defer(
+        self,
+        *,
+        trigger: BaseTrigger,
+        method_name: str,
+        kwargs: dict[str, Any] | None = None,
+        timeout: timedelta | int | float | None = None,
+    ) -> NoReturn: ...
 
 
 class StopsRunOnKill:
@@ -41,26 +99,26 @@ class StopsRunOnKill:
     _kill_requested = False
     _stop_sent = False
 
-    def on_kill(self) -> None:
+    def on_kill(self: RunOwner) -> None:
         """Stop the run this task started or attached to; remember the kill if it is still starting."""
         self._kill_requested = True
         if getattr(self, self.run_attribute, None):
             self._stop_once()
 
-    def raise_if_killed(self) -> None:
+    def raise_if_killed(self: RunOwner) -> None:
         """Stop the just-started run and fail, when a kill arrived while it was starting."""
         if self._kill_requested:
             self._stop_once()
             raise AirflowException(f"Task '{self.task_id}' was killed while its run was starting; the run was stopped")
 
-    def _stop_once(self) -> None:
+    def _stop_once(self: RunOwner) -> None:
         if self._stop_sent:
             return
         self._stop_sent = True
         self.make_trigger().stop(self.hook)
 
 
-def check_before_defer(operator: Any, trigger: AwsPollingTrigger) -> RunStatus | None:
+def check_before_defer(operator: WaitingTask, trigger: AwsPollingTrigger[Any]) -> RunStatus | None:
     """Poll the run in the worker for up to ``defer_after`` s; return its status if it ended, else None.
 
     Deferring has a fixed cost: the task process exits, the triggerer polls, the scheduler queues
@@ -110,7 +168,7 @@ def check_before_defer(operator: Any, trigger: AwsPollingTrigger) -> RunStatus |
     return None
 
 
-def wait_or_defer(operator: Any, trigger: AwsPollingTrigger) -> dict[str, Any]:
+def wait_or_defer(operator: WaitingTask, trigger: AwsPollingTrigger[EventT]) -> EventT:
     """Defer to ``trigger`` when the operator is deferrable, else poll in the worker.
 
     Returns the success event; raises with the service's reason when the run fails.
@@ -124,8 +182,8 @@ def wait_or_defer(operator: Any, trigger: AwsPollingTrigger) -> dict[str, Any]:
         elif not status.ok:
             raise AirflowException(status.message)
         else:
-            return status.event()
+            return trigger.succeeded(status)
     status = trigger.wait_sync(operator.hook)
     if not status.ok:
         raise AirflowException(status.message)
-    return status.event()
+    return trigger.succeeded(status)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from airflow.providers.amazon.aws.hooks.glue_databrew import GlueDataBrewHook
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
@@ -16,7 +16,7 @@ from airflow_sfn_etl.links.databrew import DataBrewJobLink
 from airflow_sfn_etl.operators.base import DEFER_AFTER_SECONDS, StopsRunOnKill, wait_or_defer
 from airflow_sfn_etl.triggers.databrew import DataBrewJobTrigger
 from airflow_sfn_etl.utils.aws import default_deferrable, error_code, persist_link, trigger_kwargs
-from airflow_sfn_etl.utils.events import DataBrewJobSucceeded
+from airflow_sfn_etl.utils.events import DataBrewJobSucceeded, WaitFailed
 from airflow_sfn_etl.utils.polling import raise_for_event
 from airflow_sfn_etl.utils.start_once import single_attempt_client, start_once
 
@@ -149,8 +149,10 @@ class DataBrewStartJobOperator(StopsRunOnKill, AwsBaseOperator[GlueDataBrewHook]
             self.log.info("DataBrew job '%s' run %s succeeded", self.job_name, self.run_id)
         return self.run_id
 
-    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> str:
+    def execute_complete(
+        self, context: Context, event: DataBrewJobSucceeded | WaitFailed | None = None
+    ) -> str:
         """Resume after the trigger: fail with the run's ErrorMessage, or return the run id."""
-        succeeded = cast(DataBrewJobSucceeded, raise_for_event(event))
+        succeeded = raise_for_event(event)
         self.log.info("DataBrew job '%s' run %s succeeded", self.job_name, succeeded["run_id"])
         return succeeded["run_id"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from airflow.providers.amazon.aws.hooks.glue import GlueJobHook
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
@@ -16,7 +16,7 @@ from airflow_sfn_etl.links.glue import GlueJobRunLink
 from airflow_sfn_etl.operators.base import DEFER_AFTER_SECONDS, StopsRunOnKill, wait_or_defer
 from airflow_sfn_etl.triggers.glue import GlueJobTrigger
 from airflow_sfn_etl.utils.aws import default_deferrable, error_code, persist_link, trigger_kwargs
-from airflow_sfn_etl.utils.events import GlueJobSucceeded
+from airflow_sfn_etl.utils.events import GlueJobSucceeded, WaitFailed
 from airflow_sfn_etl.utils.polling import raise_for_event
 from airflow_sfn_etl.utils.run_key import run_key
 from airflow_sfn_etl.utils.start_once import single_attempt_client, start_once
@@ -208,8 +208,8 @@ class GlueJobOperator(StopsRunOnKill, AwsBaseOperator[GlueJobHook]):
             self.log.info("Glue job '%s' run %s succeeded", self.job_name, self.run_id)
         return self.run_id
 
-    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> str:
+    def execute_complete(self, context: Context, event: GlueJobSucceeded | WaitFailed | None = None) -> str:
         """Resume after the trigger: fail with the run's ErrorMessage, or return the run id."""
-        succeeded = cast(GlueJobSucceeded, raise_for_event(event))
+        succeeded = raise_for_event(event)
         self.log.info("Glue job '%s' run %s succeeded", self.job_name, succeeded["run_id"])
         return succeeded["run_id"]

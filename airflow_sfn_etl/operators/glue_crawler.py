@@ -21,6 +21,8 @@ from airflow_sfn_etl.utils.start_once import single_attempt_client, start_once
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+    from airflow_sfn_etl.utils.events import GlueCrawlSucceeded, WaitFailed
+
 
 def get_crawler_or_fail(hook: GlueCrawlerHook, crawler_name: str) -> dict[str, Any]:
     """Return ``GetCrawler``'s description, or fail with a message naming the missing crawler."""
@@ -143,7 +145,9 @@ class GlueCrawlerOperator(StopsRunOnKill, AwsBaseOperator[GlueCrawlerHook]):
             self.log.info("Glue crawler '%s' succeeded", self.crawler_name)
         return self.crawler_name
 
-    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> str:
+    def execute_complete(
+        self, context: Context, event: GlueCrawlSucceeded | WaitFailed | None = None
+    ) -> str:
         """Resume after the trigger: fail with the crawl's error, or return the crawler name."""
         raise_for_event(event)
         self.log.info("Glue crawler '%s' succeeded", self.crawler_name)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from airflow.providers.amazon.aws.hooks.step_function import StepFunctionHook
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
@@ -17,7 +17,7 @@ from airflow_sfn_etl.links.step_function import StateMachineExecutionLink
 from airflow_sfn_etl.operators.base import DEFER_AFTER_SECONDS, StopsRunOnKill, wait_or_defer
 from airflow_sfn_etl.triggers.step_function import StepFunctionExecutionTrigger
 from airflow_sfn_etl.utils.aws import default_deferrable, error_code, persist_link, trigger_kwargs
-from airflow_sfn_etl.utils.events import StepFunctionExecutionSucceeded
+from airflow_sfn_etl.utils.events import StepFunctionExecutionSucceeded, WaitFailed
 from airflow_sfn_etl.utils.polling import raise_for_event
 from airflow_sfn_etl.utils.run_key import SFN_NAME_MAX, SFN_NAME_PATTERN, sfn_execution_name, sfn_name
 from airflow_sfn_etl.utils.sfn_input import plain_params
@@ -184,13 +184,15 @@ class StepFunctionRunOperator(StopsRunOnKill, AwsBaseOperator[StepFunctionHook])
             self._push_output(context, event)
         return self.execution_arn
 
-    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> str:
+    def execute_complete(
+        self, context: Context, event: StepFunctionExecutionSucceeded | WaitFailed | None = None
+    ) -> str:
         """Resume after the trigger: fail with state, error and cause, or return the execution ARN."""
         succeeded = raise_for_event(event)
         self._push_output(context, succeeded)
-        return cast(StepFunctionExecutionSucceeded, succeeded)["execution_arn"]
+        return succeeded["execution_arn"]
 
-    def _push_output(self, context: Context, event: dict[str, Any]) -> None:
+    def _push_output(self, context: Context, event: StepFunctionExecutionSucceeded) -> None:
         self.log.info("Execution %s succeeded", event.get("execution_arn"))
         output = event.get("output")
         if output is None:

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.providers.amazon.aws.hooks.athena import AthenaHook
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 
 from airflow_sfn_etl.sensors.base import AwsRunSensor
 from airflow_sfn_etl.triggers.athena import AthenaQueryTrigger
+from airflow_sfn_etl.utils.events import AthenaQuerySucceeded
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from airflow_sfn_etl.triggers.base import PollingOptions
 
 
-class AthenaQuerySensor(AwsRunSensor):
+class AthenaQuerySensor(AwsRunSensor[AthenaQuerySucceeded]):
     """Wait for an Athena query; FAILED and CANCELLED fail with ``StateChangeReason``.
 
     :param query_execution_id: Athena query execution id.
@@ -25,8 +31,8 @@ class AthenaQuerySensor(AwsRunSensor):
         super().__init__(**kwargs)
         self.query_execution_id = query_execution_id
 
-    def make_trigger(self, **common: Any) -> AthenaQueryTrigger:
+    def make_trigger(self, **common: Unpack[PollingOptions]) -> AthenaQueryTrigger:
         return AthenaQueryTrigger(query_execution_id=self.query_execution_id, **common)
 
-    def result(self, event: dict[str, Any]) -> str:
+    def result(self, event: AthenaQuerySucceeded) -> str:
         return self.query_execution_id

@@ -4,22 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic
 
 from airflow.providers.amazon.aws.sensors.base_aws import AwsBaseSensor
 from airflow.providers.common.compat.sdk import AirflowException
 from airflow.sdk.bases.sensor import PokeReturnValue
 
-from airflow_sfn_etl.triggers.base import AwsPollingTrigger
+from airflow_sfn_etl.triggers.base import AwsPollingTrigger, PollingOptions
 from airflow_sfn_etl.utils.aws import default_deferrable
-from airflow_sfn_etl.utils.polling import RunStatus, raise_for_event
+from airflow_sfn_etl.utils.polling import EventT, RunStatus, raise_for_event
 from airflow_sfn_etl.utils.waiting import Waiting
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
+    from typing_extensions import Unpack
+
+    from airflow_sfn_etl.utils.events import WaitFailed
 
 
-class AwsRunSensor(AwsBaseSensor[Any]):
+class AwsRunSensor(AwsBaseSensor[Any], Generic[EventT]):
     """Wait for an AWS run to end: success returns, a failed run raises with the service's reason.
 
     In deferrable mode the sensor checks once in the worker, then defers to the trigger, which
@@ -40,6 +43,8 @@ class AwsRunSensor(AwsBaseSensor[Any]):
     :param max_poll_interval: upper bound of the delay between two checks, in seconds (every mode).
     :param max_polls: fail after this many checks without the run ending (``None``: no limit).
     :param cancel_on_kill: stop the AWS run when a user kills the deferred task.
+
+    ``EventT`` is the success event of the sensor's trigger, which :meth:`result` reads.
     """
 
     #: Factor applied to the delay after each check (1.0: a fixed interval), in every mode.
@@ -69,19 +74,19 @@ class AwsRunSensor(AwsBaseSensor[Any]):
         self.max_poll_interval = max_poll_interval
         self.max_polls = int(max_polls) if max_polls is not None else None
         self.cancel_on_kill = cancel_on_kill
-        self._trigger: AwsPollingTrigger | None = None
+        self._trigger: AwsPollingTrigger[EventT] | None = None
         self._waiting: Waiting | None = None
 
-    def make_trigger(self, **common: Any) -> AwsPollingTrigger:
+    def make_trigger(self, **common: Unpack[PollingOptions]) -> AwsPollingTrigger[EventT]:
         """Return the trigger for the watched run, built with ``common`` keyword arguments."""
         raise NotImplementedError
 
-    def result(self, event: dict[str, Any]) -> Any:
+    def result(self, event: EventT) -> Any:
         """Return the XCom value for a success event (default: nothing)."""
         return None
 
     @property
-    def trigger(self) -> AwsPollingTrigger:
+    def trigger(self) -> AwsPollingTrigger[EventT]:
         """The trigger, built once after templates are rendered."""
         if self._trigger is None:
             fixed = self.backoff_factor == 1.0
@@ -111,7 +116,7 @@ class AwsRunSensor(AwsBaseSensor[Any]):
         if status.failed:
             raise AirflowException(status.message)
         if status.done:
-            return PokeReturnValue(is_done=True, xcom_value=self.result(status.event()))
+            return PokeReturnValue(is_done=True, xcom_value=self.result(self.trigger.succeeded(status)))
         self.log.info("%s is %s", self.trigger.describe(), status.state)
         return False
 
@@ -158,6 +163,6 @@ class AwsRunSensor(AwsBaseSensor[Any]):
             timeout=timedelta(seconds=float(self.timeout)),
         )
 
-    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> Any:
+    def execute_complete(self, context: Context, event: EventT | WaitFailed | None = None) -> Any:
         """Resume after the trigger: raise with the service's reason, or return the result."""
         return self.result(raise_for_event(event))

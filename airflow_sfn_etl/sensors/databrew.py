@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.providers.amazon.aws.hooks.glue_databrew import GlueDataBrewHook
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 
 from airflow_sfn_etl.sensors.base import AwsRunSensor
 from airflow_sfn_etl.triggers.databrew import DataBrewJobTrigger
+from airflow_sfn_etl.utils.events import DataBrewJobSucceeded
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from airflow_sfn_etl.triggers.base import PollingOptions
 
 
-class DataBrewJobSensor(AwsRunSensor):
+class DataBrewJobSensor(AwsRunSensor[DataBrewJobSucceeded]):
     """Wait for a DataBrew job run; FAILED, STOPPED and TIMEOUT fail with the run's ErrorMessage.
 
     :param job_name: DataBrew job name.
@@ -27,8 +33,8 @@ class DataBrewJobSensor(AwsRunSensor):
         self.job_name = job_name
         self.run_id = run_id
 
-    def make_trigger(self, **common: Any) -> DataBrewJobTrigger:
+    def make_trigger(self, **common: Unpack[PollingOptions]) -> DataBrewJobTrigger:
         return DataBrewJobTrigger(job_name=self.job_name, run_id=self.run_id, **common)
 
-    def result(self, event: dict[str, Any]) -> str:
+    def result(self, event: DataBrewJobSucceeded) -> str:
         return self.run_id

@@ -11,9 +11,13 @@ from airflow.providers.common.compat.sdk import AirflowException
 
 from airflow_sfn_etl.sensors.base import AwsRunSensor
 from airflow_sfn_etl.triggers.glue_crawler import GlueCrawlerTrigger
+from airflow_sfn_etl.utils.events import GlueCrawlSucceeded
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
+    from typing_extensions import Unpack
+
+    from airflow_sfn_etl.triggers.base import PollingOptions
 
 
 def seconds_of(value: int | float | str, *, task_id: str, field: str = "wait_time") -> int:
@@ -34,7 +38,7 @@ def seconds_of(value: int | float | str, *, task_id: str, field: str = "wait_tim
     return int(number)
 
 
-class GlueCrawlerSensor(AwsRunSensor):
+class GlueCrawlerSensor(AwsRunSensor[GlueCrawlSucceeded]):
     """Wait until a Glue crawler is READY; fail when its last crawl FAILED or was CANCELLED.
 
     Upstream's sensor is not deferrable and ignores the crawl's own outcome. With ``wait_time``
@@ -70,8 +74,8 @@ class GlueCrawlerSensor(AwsRunSensor):
         self.backoff_factor = 1.0
         self._trigger = None
 
-    def make_trigger(self, **common: Any) -> GlueCrawlerTrigger:
+    def make_trigger(self, **common: Unpack[PollingOptions]) -> GlueCrawlerTrigger:
         return GlueCrawlerTrigger(crawler_name=self.crawler_name, **common)
 
-    def result(self, event: dict[str, Any]) -> str:
+    def result(self, event: GlueCrawlSucceeded) -> str:
         return self.crawler_name

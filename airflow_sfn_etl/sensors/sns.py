@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any
 
 from airflow.providers.amazon.aws.hooks.sqs import SqsHook
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
@@ -12,8 +12,13 @@ from airflow_sfn_etl.sensors.base import AwsRunSensor
 from airflow_sfn_etl.triggers.sns import SnsMessageTrigger, validate_filter
 from airflow_sfn_etl.utils.events import SnsMessage, SnsMessageReceived
 
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
-class SnsMessageSensor(AwsRunSensor):
+    from airflow_sfn_etl.triggers.base import PollingOptions
+
+
+class SnsMessageSensor(AwsRunSensor[SnsMessageReceived]):
     """Wait until a message published to an SNS topic arrives on an SQS queue subscribed to it.
 
     The SNS envelope is unwrapped (raw message delivery works too). Returns the message as a dict:
@@ -45,7 +50,7 @@ class SnsMessageSensor(AwsRunSensor):
         self.message_filter = message_filter
         self.delete_message = delete_message
 
-    def make_trigger(self, **common: Any) -> SnsMessageTrigger:
+    def make_trigger(self, **common: Unpack[PollingOptions]) -> SnsMessageTrigger:
         return SnsMessageTrigger(
             queue_url=self.queue_url,
             message_filter=self.message_filter,
@@ -53,5 +58,5 @@ class SnsMessageSensor(AwsRunSensor):
             **common,
         )
 
-    def result(self, event: dict[str, Any]) -> SnsMessage:
-        return cast(SnsMessageReceived, event)["message"]
+    def result(self, event: SnsMessageReceived) -> SnsMessage:
+        return event["message"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any
 
 from airflow.providers.amazon.aws.hooks.step_function import StepFunctionHook
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
@@ -13,8 +13,13 @@ from airflow_sfn_etl.sensors.base import AwsRunSensor
 from airflow_sfn_etl.triggers.step_function import StepFunctionExecutionTrigger
 from airflow_sfn_etl.utils.events import StepFunctionExecutionSucceeded
 
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
-class StepFunctionExecutionSensor(AwsRunSensor):
+    from airflow_sfn_etl.triggers.base import PollingOptions
+
+
+class StepFunctionExecutionSensor(AwsRunSensor[StepFunctionExecutionSucceeded]):
     """Wait for a Step Functions execution; a failure names the failed state, its error and cause.
 
     Returns the execution output (parsed JSON when possible).
@@ -29,11 +34,11 @@ class StepFunctionExecutionSensor(AwsRunSensor):
         super().__init__(**kwargs)
         self.execution_arn = execution_arn
 
-    def make_trigger(self, **common: Any) -> StepFunctionExecutionTrigger:
+    def make_trigger(self, **common: Unpack[PollingOptions]) -> StepFunctionExecutionTrigger:
         return StepFunctionExecutionTrigger(execution_arn=self.execution_arn, **common)
 
-    def result(self, event: dict[str, Any]) -> Any:
-        output = cast(StepFunctionExecutionSucceeded, event).get("output")
+    def result(self, event: StepFunctionExecutionSucceeded) -> Any:
+        output = event.get("output")
         if output is None:
             return None
         try:

@@ -7,6 +7,7 @@ from typing import Any
 from airflow.providers.amazon.aws.hooks.athena import AthenaHook
 
 from airflow_sfn_etl.triggers.base import AwsPollingTrigger
+from airflow_sfn_etl.utils.events import AthenaQuerySucceeded
 from airflow_sfn_etl.utils.polling import RunStatus
 
 QUERY_FAILED_STATES = ("FAILED", "CANCELLED")
@@ -38,7 +39,7 @@ def query_status(execution: dict[str, Any]) -> RunStatus:
     return RunStatus(state=state)
 
 
-class AthenaQueryTrigger(AwsPollingTrigger):
+class AthenaQueryTrigger(AwsPollingTrigger[AthenaQuerySucceeded]):
     """Wait for an Athena query execution; stop it when the deferred task is killed.
 
     :param query_execution_id: Athena query execution id.

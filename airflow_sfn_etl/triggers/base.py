@@ -7,14 +7,15 @@ import json
 import random
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from functools import cached_property
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, cast
 
 from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from airflow_sfn_etl.utils.polling import ERROR, TIMEOUT, RunStatus, wait_until_done
+from airflow_sfn_etl.utils.aws import AwsConnectionKwargs
+from airflow_sfn_etl.utils.polling import ERROR, TIMEOUT, EventT, RunStatus, wait_until_done
 from airflow_sfn_etl.utils.waiting import WaitPolicy
 
 #: Draws the first poll of a resumed trigger (see :meth:`WaitPolicy.resume`).
@@ -29,7 +30,7 @@ _shared_hooks_lock = threading.Lock()
 
 
 def shared_hook(hook_class: type[AwsBaseHook], *, aws_conn_id: str | None, region_name: str | None,
-                verify: bool | str | None, botocore_config: dict | None) -> Any:
+                verify: bool | str | None, botocore_config: dict[str, Any] | None) -> Any:
     """One hook per (hook class, connection arguments) in this process, rebuilt after ``SHARED_HOOK_TTL``."""
     config = json.dumps(botocore_config, sort_keys=True, default=str)
     key = (hook_class, aws_conn_id, region_name, repr(verify), config)
@@ -44,8 +45,21 @@ def shared_hook(hook_class: type[AwsBaseHook], *, aws_conn_id: str | None, regio
         return entry[1]
 
 
-class AwsPollingTrigger(BaseTrigger):
+class PollingOptions(AwsConnectionKwargs):
+    """The waiting and connection arguments a sensor builds its trigger with (``make_trigger``)."""
+
+    poll_interval: float
+    backoff_factor: float
+    max_poll_interval: float
+    max_polls: int | None
+    cancel_on_kill: bool
+
+
+class AwsPollingTrigger(BaseTrigger, Generic[EventT]):
     """Poll an AWS run until it ends; emit one event with the outcome and the service's reason.
+
+    ``EventT`` is the trigger's success event (a TypedDict of :mod:`airflow_sfn_etl.utils.events`):
+    what :meth:`succeeded` returns and what a task reads after ``raise_for_event``.
 
     The AWS calls are the same synchronous hook calls the operators use in the worker, run in a
     thread (``asyncio.to_thread``) so the triggerer's event loop never blocks. This keeps one
@@ -102,9 +116,9 @@ class AwsPollingTrigger(BaseTrigger):
         aws_conn_id: str | None = "aws_default",
         region_name: str | None = None,
         verify: bool | str | None = None,
-        botocore_config: dict | None = None,
+        botocore_config: dict[str, Any] | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # BaseTrigger.__init__ has no annotations
         self.poll_interval = poll_interval
         self.backoff_factor = backoff_factor
         self.max_poll_interval = max_poll_interval
@@ -134,6 +148,12 @@ class AwsPollingTrigger(BaseTrigger):
     def timeout_message(self, polls: int) -> str:
         """Return the failure message used after ``max_polls`` polls."""
         return f"{self.describe()} did not finish after {polls} polls"
+
+    def succeeded(self, status: RunStatus) -> EventT:
+        """The success event of a run whose last status is ``status`` (a success)."""
+        # RunStatus.event() holds status, state, message and the details this trigger's check put
+        # in: the fields of EventT.
+        return cast("EventT", status.event())
 
     def describe(self) -> str:
         """Return a short name of the watched run for messages."""
@@ -184,15 +204,15 @@ class AwsPollingTrigger(BaseTrigger):
             max_polls=self.max_polls,
         )
 
-    def wait_sync(self, hook: Any | None = None, *, sleep: Any = None) -> RunStatus:
+    def wait_sync(self, hook: Any | None = None, *, sleep: Callable[[float], None] | None = None) -> RunStatus:
         """Poll in the calling thread until the run ends; raise ``PollTimeout`` after ``max_polls``."""
         used = hook if hook is not None else self.hook
         return wait_until_done(
             lambda: self.check(used), self.policy, timeout_message=self.timeout_message, sleep=sleep
         )
 
-    def _event(self, payload: dict[str, Any]) -> TriggerEvent:
-        return TriggerEvent({**self.fields(), **payload})
+    def _event(self, payload: dict[str, object]) -> TriggerEvent:
+        return TriggerEvent({**self.fields(), **payload})  # type: ignore[no-untyped-call]  # unannotated upstream
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Poll as :attr:`policy` says until the run ends, then yield one event."""

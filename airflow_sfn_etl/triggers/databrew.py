@@ -7,6 +7,7 @@ from typing import Any
 from airflow.providers.amazon.aws.hooks.glue_databrew import GlueDataBrewHook
 
 from airflow_sfn_etl.triggers.base import AwsPollingTrigger
+from airflow_sfn_etl.utils.events import DataBrewJobSucceeded
 from airflow_sfn_etl.utils.polling import RunStatus, job_run_status
 
 DATABREW_FAILED_STATES = ("FAILED", "STOPPED", "TIMEOUT")
@@ -25,7 +26,7 @@ def stop_databrew_run(hook: GlueDataBrewHook, job_name: str, run_id: str) -> Non
     hook.log.info("Stop requested for DataBrew job '%s' run %s", job_name, run_id)
 
 
-class DataBrewJobTrigger(AwsPollingTrigger):
+class DataBrewJobTrigger(AwsPollingTrigger[DataBrewJobSucceeded]):
     """Wait for a DataBrew job run (upstream's waiter counts FAILED/STOPPED/TIMEOUT as success).
 
     :param job_name: DataBrew job name.

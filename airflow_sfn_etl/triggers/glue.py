@@ -7,6 +7,7 @@ from typing import Any
 from airflow.providers.amazon.aws.hooks.glue import GlueJobHook
 
 from airflow_sfn_etl.triggers.base import AwsPollingTrigger
+from airflow_sfn_etl.utils.events import GlueJobSucceeded
 from airflow_sfn_etl.utils.polling import RunStatus, job_run_status
 
 JOB_FAILED_STATES = ("FAILED", "TIMEOUT", "STOPPED", "ERROR")
@@ -27,7 +28,7 @@ def stop_job_run(hook: GlueJobHook, job_name: str, run_id: str) -> None:
     hook.log.info("Stop requested for Glue job '%s' run %s", job_name, run_id)
 
 
-class GlueJobTrigger(AwsPollingTrigger):
+class GlueJobTrigger(AwsPollingTrigger[GlueJobSucceeded]):
     """Wait for a Glue job run; with ``verbose`` copy its CloudWatch log lines into the log.
 
     :param job_name: Glue job name.

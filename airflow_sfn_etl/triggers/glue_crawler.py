@@ -8,6 +8,7 @@ from airflow.providers.amazon.aws.hooks.glue_crawler import GlueCrawlerHook
 from botocore.exceptions import ClientError
 
 from airflow_sfn_etl.triggers.base import AwsPollingTrigger
+from airflow_sfn_etl.utils.events import GlueCrawlSucceeded
 from airflow_sfn_etl.utils.polling import RunStatus
 
 CRAWL_FAILED_STATES = ("FAILED", "CANCELLED")
@@ -49,7 +50,7 @@ def stop_crawler(hook: GlueCrawlerHook, crawler_name: str) -> None:
     hook.log.info("Stop requested for Glue crawler '%s'", crawler_name)
 
 
-class GlueCrawlerTrigger(AwsPollingTrigger):
+class GlueCrawlerTrigger(AwsPollingTrigger[GlueCrawlSucceeded]):
     """Wait until a Glue crawler is READY again; succeed only if ``LastCrawl.Status`` is SUCCEEDED.
 
     :param crawler_name: name of the Glue crawler.

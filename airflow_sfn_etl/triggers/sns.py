@@ -8,7 +8,7 @@ from typing import Any
 from airflow.providers.amazon.aws.hooks.sqs import SqsHook
 
 from airflow_sfn_etl.triggers.base import AwsPollingTrigger
-from airflow_sfn_etl.utils.events import SnsMessage
+from airflow_sfn_etl.utils.events import SnsMessage, SnsMessageReceived
 from airflow_sfn_etl.utils.polling import RunStatus
 
 
@@ -120,7 +120,7 @@ def receive_matching(
     return found
 
 
-class SnsMessageTrigger(AwsPollingTrigger):
+class SnsMessageTrigger(AwsPollingTrigger[SnsMessageReceived]):
     """Wait until an SNS notification matching ``message_filter`` arrives on an SQS queue.
 
     :param queue_url: URL of the SQS queue subscribed to the topic.

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.amazon.aws.hooks.step_function import StepFunctionHook
 
 from airflow_sfn_etl.triggers.base import AwsPollingTrigger
+from airflow_sfn_etl.utils.events import StepFunctionExecutionSucceeded
 from airflow_sfn_etl.utils.polling import RunStatus
 
 if TYPE_CHECKING:
@@ -86,7 +87,7 @@ def failure_message(description: dict[str, Any], events: list[dict[str, Any]]) -
     )
 
 
-class StepFunctionExecutionTrigger(AwsPollingTrigger):
+class StepFunctionExecutionTrigger(AwsPollingTrigger[StepFunctionExecutionSucceeded]):
     """Wait for a Step Functions execution; log states as they are entered and left.
 
     :param execution_arn: ARN of the execution.

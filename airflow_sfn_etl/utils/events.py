@@ -3,9 +3,10 @@
 A success event is ``RunStatus.event()`` of the run's last status: ``status`` (``"success"``),
 ``state`` (the service's own terminal state), ``message`` and the details the trigger's check
 adds. An event that comes back from the triggerer also carries the trigger's constructor
-arguments. ``raise_for_event`` turns any other outcome into an error, so an operator's
-``execute_complete`` (or a sensor's ``result``) reads one of these; the event arrives as plain
-JSON, hence the ``cast`` where it is read.
+arguments. Any other outcome is a :class:`WaitFailed`; ``raise_for_event`` turns it into an
+error and returns the success event typed as the trigger's, so an operator's ``execute_complete``
+(or a sensor's ``result``) reads one of these. The event arrives as plain JSON: a trigger names
+its success event (``AwsPollingTrigger[GlueJobSucceeded]``) and the readers are typed after it.
 """
 
 from __future__ import annotations
@@ -21,6 +22,19 @@ class SucceededEvent(TypedDict):
     message: str
 
 
+class _WaitEnded(TypedDict):
+    status: str
+    message: str
+
+
+class WaitFailed(_WaitEnded, total=False):
+    """An event of a wait that did not succeed: ``status`` is ``failed`` (the run failed, ``message``
+    has the service's reason), ``timeout`` (``max_polls`` used up) or ``error`` (the status could
+    not be read); ``state`` is the run's last state, when one was read."""
+
+    state: str
+
+
 class GlueJobSucceeded(SucceededEvent):
     """:class:`~airflow_sfn_etl.triggers.glue.GlueJobTrigger`: the run that succeeded."""
 
@@ -33,6 +47,14 @@ class DataBrewJobSucceeded(SucceededEvent):
 
     job_name: str
     run_id: str
+
+
+class GlueCrawlSucceeded(SucceededEvent):
+    """:class:`~airflow_sfn_etl.triggers.glue_crawler.GlueCrawlerTrigger`: the crawler and its last
+    crawl's status."""
+
+    crawler_name: str
+    crawl_status: str
 
 
 class AthenaQuerySucceeded(SucceededEvent):

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from airflow.providers.common.compat.sdk import AirflowException
 
 from airflow_sfn_etl.utils.waiting import WaitPolicy
+
+if TYPE_CHECKING:
+    from airflow_sfn_etl.utils.events import WaitFailed
 
 log = logging.getLogger(__name__)
 
@@ -18,6 +21,9 @@ SUCCESS = "success"
 FAILED = "failed"
 TIMEOUT = "timeout"
 ERROR = "error"
+
+#: The success event of a wait (one of the TypedDicts in :mod:`airflow_sfn_etl.utils.events`).
+EventT = TypeVar("EventT", bound=Mapping[str, object])
 
 
 @dataclass(frozen=True)
@@ -28,21 +34,23 @@ class RunStatus:
     :param done: whether the run reached a terminal state.
     :param ok: whether that terminal state is a success.
     :param message: human-readable reason, with the service's own error text on failure.
-    :param details: JSON-serializable extras passed on in the trigger event.
+    :param details: JSON-serializable extras passed on in the trigger event (the fields of the
+        trigger's success event beyond ``status``, ``state`` and ``message``, see
+        :mod:`airflow_sfn_etl.utils.events`); the trigger types them (``AwsPollingTrigger.succeeded``).
     """
 
     state: str
     done: bool = False
     ok: bool = False
     message: str = ""
-    details: dict[str, Any] = field(default_factory=dict)
+    details: Mapping[str, object] = field(default_factory=dict)
 
     @property
     def failed(self) -> bool:
         """Terminal and not a success."""
         return self.done and not self.ok
 
-    def event(self) -> dict[str, Any]:
+    def event(self) -> dict[str, object]:
         """Return the trigger event payload for a terminal status."""
         return {
             "status": SUCCESS if self.ok else FAILED,
@@ -120,10 +128,11 @@ def wait_until_done(
         pause(delay)
 
 
-def raise_for_event(event: dict[str, Any] | None) -> dict[str, Any]:
+def raise_for_event(event: EventT | WaitFailed | None) -> EventT:
     """Return a success event unchanged; raise with the event's reason for anything else."""
     if not event:
         raise AirflowException("The trigger returned no event; the run's outcome is unknown.")
     if event.get("status") != SUCCESS:
         raise AirflowException(event.get("message") or f"Trigger ended with status {event.get('status')!r}")
-    return event
+    # A success event (status "success") is the trigger's EventT, not a WaitFailed.
+    return cast("EventT", event)

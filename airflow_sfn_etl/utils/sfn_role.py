@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from botocore.exceptions import ClientError
 
 from airflow_sfn_etl.utils.aws import error_code
+from airflow_sfn_etl.utils.waiting import WaitPolicy
 
 if TYPE_CHECKING:
     from airflow_sfn_etl.utils.logs import InfoLog
@@ -25,6 +26,17 @@ T = TypeVar("T")
 #: How often a create/update is retried while a new role's trust is not yet visible to Step Functions.
 ROLE_PROPAGATION_ATTEMPTS = 10
 ROLE_PROPAGATION_DELAY = 3.0
+#: Errors of a create/update that mean the just-written role's trust has not propagated yet.
+ROLE_PROPAGATION_CODES = frozenset({"AccessDeniedException", "InvalidArn"})
+#: The wait for a written role to propagate: every ``ROLE_PROPAGATION_DELAY`` s, up to
+#: ``ROLE_PROPAGATION_ATTEMPTS`` calls (the last propagation error is raised).
+ROLE_PROPAGATION_POLICY = WaitPolicy(
+    poll_interval=ROLE_PROPAGATION_DELAY,
+    backoff_factor=1.0,
+    max_poll_interval=ROLE_PROPAGATION_DELAY,
+    tolerated_errors=ROLE_PROPAGATION_ATTEMPTS - 1,
+    transient_codes=ROLE_PROPAGATION_CODES,
+)
 
 
 def trust_policy(account: str) -> dict[str, Any]:
@@ -86,15 +98,26 @@ def ensure_execution_role(
     return str(role["Arn"])
 
 
-def retry_while_role_propagates(call: Callable[[], T], *, role_written: bool, log: InfoLog) -> T:
-    """Run ``call``; while a just-written role is not yet assumable by Step Functions, retry."""
-    for attempt in range(1, ROLE_PROPAGATION_ATTEMPTS + 1):
+def retry_while_role_propagates(
+    call: Callable[[], T],
+    *,
+    role_written: bool,
+    log: InfoLog,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
+    """Run ``call``; while a just-written role is not yet assumable by Step Functions, retry.
+
+    The retries follow :data:`ROLE_PROPAGATION_POLICY`. Only the propagation errors
+    (:data:`ROLE_PROPAGATION_CODES`) after a role write are waited through; any other error,
+    throttling and 5xx answers included (botocore has retried those already), is raised at once.
+    """
+    retrying = ROLE_PROPAGATION_POLICY.start()
+    while True:
         try:
             return call()
         except ClientError as error:
-            retry = role_written and error_code(error) in ("AccessDeniedException", "InvalidArn")
-            if not retry or attempt == ROLE_PROPAGATION_ATTEMPTS:
+            propagating = role_written and error_code(error) in ROLE_PROPAGATION_CODES
+            if not propagating or not retrying.failed(error):
                 raise
             log.info("The new role is not assumable yet (%s); retrying", error_code(error))
-            time.sleep(ROLE_PROPAGATION_DELAY)
-    raise AssertionError("unreachable")
+            sleep(retrying.next_delay())

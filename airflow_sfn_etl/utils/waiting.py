@@ -4,7 +4,8 @@ Every wait of the provider asks a :class:`WaitPolicy` and does nothing else but 
 report: the synchronous wait in the worker (:func:`airflow_sfn_etl.utils.polling.wait_until_done`),
 the looks a deferrable operator makes before it defers (``operators/base.py``), the trigger on the
 triggerer (``triggers/base.py``), the sensors in poke, reschedule and deferrable mode
-(``sensors/base.py``) and the retries of a start call (``utils/start_once.py``).
+(``sensors/base.py``), the retries of a start call (``utils/start_once.py``) and the retry of a
+state machine deploy while its new role propagates (``utils/sfn_role.py``).
 
 How a poll delay is decided:
 

@@ -8,9 +8,11 @@ from unittest.mock import MagicMock
 import boto3
 import pytest
 from airflow.providers.common.compat.sdk import AirflowException
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from airflow_sfn_etl.operators.step_function import StepFunctionDeployOperator, StepFunctionRunOperator
+from airflow_sfn_etl.utils.sfn_role import retry_while_role_propagates
 from airflow_sfn_etl_flows.settings import DAGS_FOLDER
 
 from .provider_support import make_context
@@ -184,3 +186,55 @@ def test_run_refuses_params_that_are_not_json():
     context["params"] = {"when": object()}
     with pytest.raises(AirflowException, match="DAG param 'when'.*not JSON-serializable"):
         op._input_json(context)
+
+
+def _client_error(code: str, status: int = 400) -> ClientError:
+    return ClientError({"Error": {"Code": code, "Message": code}, "ResponseMetadata": {"HTTPStatusCode": status}},
+                       "CreateStateMachine")
+
+
+class _Calls:
+    """A create/update call failing with ``errors`` (in order), then returning ``"arn"``."""
+
+    def __init__(self, *errors: Exception) -> None:
+        self.errors = list(errors)
+        self.count = 0
+
+    def __call__(self) -> str:
+        self.count += 1
+        if self.errors:
+            raise self.errors.pop(0)
+        return "arn"
+
+
+@pytest.mark.parametrize("code", ["AccessDeniedException", "InvalidArn"])
+def test_role_propagation_errors_are_retried_every_3_seconds_after_a_role_write(code):
+    call, sleeps = _Calls(_client_error(code), _client_error(code)), []
+    result = retry_while_role_propagates(call, role_written=True, log=MagicMock(), sleep=sleeps.append)
+    assert (result, call.count, sleeps) == ("arn", 3, [3.0, 3.0])
+
+
+def test_role_propagation_retry_gives_up_after_10_calls_with_the_last_error():
+    errors = [_client_error("AccessDeniedException") for _ in range(10)]
+    call, sleeps = _Calls(*errors, _client_error("never raised")), []
+    with pytest.raises(ClientError) as raised:
+        retry_while_role_propagates(call, role_written=True, log=MagicMock(), sleep=sleeps.append)
+    assert raised.value is errors[-1]
+    assert (call.count, sleeps) == (10, [3.0] * 9)
+
+
+@pytest.mark.parametrize(
+    ("error", "role_written"),
+    [
+        (_client_error("AccessDeniedException"), False),  # no role was written: a real denial
+        (_client_error("ValidationException"), True),
+        (_client_error("ThrottlingException"), True),  # botocore has retried it already
+        (_client_error("InternalServerError", 500), True),
+    ],
+)
+def test_other_errors_are_raised_at_once(error, role_written):
+    call, sleeps = _Calls(error), []
+    with pytest.raises(ClientError) as raised:
+        retry_while_role_propagates(call, role_written=role_written, log=MagicMock(), sleep=sleeps.append)
+    assert raised.value is error
+    assert (call.count, sleeps) == (1, [])

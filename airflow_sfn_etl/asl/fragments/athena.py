@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from airflow_sfn_etl.asl.context import AslContext
 from airflow_sfn_etl.asl.fragments.common import single, sync, task_state
@@ -10,7 +10,16 @@ from airflow_sfn_etl.asl.ir import Fragment
 from airflow_sfn_etl.asl.templates import Mapped, put
 
 
-def athena_query(op: Any, ctx: AslContext) -> Fragment:
+class AthenaQueryTask(Protocol):
+    """What the fragment reads of an Athena query task (``AthenaQueryOperator``); optional fields are
+    read with ``getattr``: ``workgroup``, ``catalog``, ``database``, ``output_location``,
+    ``wait_for_completion``."""
+
+    @property
+    def query(self) -> str: ...
+
+
+def athena_query(op: AthenaQueryTask, ctx: AslContext) -> Fragment:
     """Athena query -> ``athena:startQueryExecution(.sync)``; ``.sql`` files are inlined."""
     params: dict[str, Any] = {}
     query = ctx.resolve_template_file("query", op.query)

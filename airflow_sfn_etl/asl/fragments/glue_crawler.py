@@ -2,19 +2,40 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from airflow_sfn_etl.asl.context import AslContext
 from airflow_sfn_etl.asl.errors import AslCompileError
 from airflow_sfn_etl.asl.fragments.common import single, task_state
-from airflow_sfn_etl.asl.ir import EXIT, Catch, Choice, ChoiceRule, Fail, Fragment, Pass, Retry, Task, Wait
+from airflow_sfn_etl.asl.ir import (
+    EXIT,
+    Catch,
+    Choice,
+    ChoiceRule,
+    Fail,
+    Fragment,
+    Pass,
+    Retry,
+    State,
+    Task,
+    Wait,
+)
 from airflow_sfn_etl.asl.templates import Mapped, format_expression, put
 
 #: Error the aws-sdk integration raises when a crawl is already running.
 CRAWLER_RUNNING = "Glue.CrawlerRunningException"
 
 
-def _poll_seconds(op: Any, ctx: AslContext, field: str, default: Any = 5) -> dict[str, Any]:
+class CrawlerTask(Protocol):
+    """What the fragments read of a crawler task (``GlueCrawlerOperator``, ``GlueCrawlerSensor``);
+    optional fields are read with ``getattr``: ``poll_interval``, ``wait_time``, ``poke_interval``,
+    ``max_polls``, ``wait_for_completion``."""
+
+    @property
+    def crawler_name(self) -> str: ...
+
+
+def _poll_seconds(op: CrawlerTask, ctx: AslContext, field: str, default: Any = 5) -> dict[str, Any]:
     """``seconds`` or ``seconds_path`` of a Wait state from a numeric or ``{{ params.x }}`` field."""
     interval = getattr(op, field, None)
     if interval is None:
@@ -38,7 +59,7 @@ def _poll_seconds(op: Any, ctx: AslContext, field: str, default: Any = 5) -> dic
 
 def _crawler_poll_loop(
     ctx: AslContext, name_value: Mapped, wait: dict[str, Any], max_polls: int | None
-) -> tuple[str, list[Any]]:
+) -> tuple[str, list[State]]:
     """The poll loop of a crawl: (entry state name, states).
 
     ``getCrawler`` is called twice: the poll reads only ``Crawler.State`` (``LastCrawl`` is absent
@@ -62,7 +83,7 @@ def _crawler_poll_loop(
     n_limit = ctx.sub_name("Poll Limit?")
     n_timeout = ctx.sub_name("Timed Out")
 
-    states: list[Any] = []
+    states: list[State] = []
     if max_polls:
         states.append(Pass(name=n_init, result={"count": 0}, result_path=f"$.{key}_polls", next=n_wait))
     states.append(Wait(name=n_wait, next=n_state, **wait))
@@ -165,7 +186,7 @@ def _crawler_poll_loop(
     return (n_init if max_polls else n_wait), states
 
 
-def _max_polls(op: Any, ctx: AslContext) -> int | None:
+def _max_polls(op: CrawlerTask, ctx: AslContext) -> int | None:
     value = getattr(op, "max_polls", None)
     if value is None:
         return None
@@ -176,7 +197,7 @@ def _max_polls(op: Any, ctx: AslContext) -> int | None:
     return value
 
 
-def glue_crawler(op: Any, ctx: AslContext) -> Fragment:
+def glue_crawler(op: CrawlerTask, ctx: AslContext) -> Fragment:
     """Crawler -> ``aws-sdk:glue:startCrawler`` (a running crawl is joined), then with
     ``wait_for_completion`` the Wait / getCrawler / Choice poll loop (see :func:`_crawler_poll_loop`).
 
@@ -199,7 +220,7 @@ def glue_crawler(op: Any, ctx: AslContext) -> Fragment:
     return Fragment(name=ctx.state_name, start=start.name, states=[start, *loop])
 
 
-def glue_crawler_sensor(op: Any, ctx: AslContext) -> Fragment:
+def glue_crawler_sensor(op: CrawlerTask, ctx: AslContext) -> Fragment:
     """Crawler sensor -> the poll loop alone: Wait ``wait_time`` (``SecondsPath`` when it is a
     param, else ``Seconds``; default ``poke_interval``), getCrawler, Choice, and with ``max_polls``
     a ``States.MathAdd`` counter ending in a timeout Fail state.

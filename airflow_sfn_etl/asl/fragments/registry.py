@@ -24,6 +24,9 @@ from airflow_sfn_etl.asl.fragments.glue_crawler import glue_crawler, glue_crawle
 from airflow_sfn_etl.asl.fragments.sns import sns_publish
 from airflow_sfn_etl.asl.ir import Fragment
 
+#: A fragment function: (the task, its compile context) -> its states. Each function types the task as
+#: the Protocol of what it reads (e.g. :class:`~airflow_sfn_etl.asl.fragments.glue.GlueJobTask`); the
+#: table is keyed by class path, so the task's type is known only at lookup, hence ``Any`` here.
 FragmentFn = Callable[[Any, AslContext], Fragment]
 
 PKG = "airflow_sfn_etl.operators"

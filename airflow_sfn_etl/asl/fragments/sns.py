@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Protocol
 
 from airflow_sfn_etl.asl.context import AslContext
 from airflow_sfn_etl.asl.fragments.common import as_text, single, task_state
@@ -11,7 +11,18 @@ from airflow_sfn_etl.asl.ir import Fragment
 from airflow_sfn_etl.asl.templates import Mapped, put
 
 
-def sns_publish(op: Any, ctx: AslContext) -> Fragment:
+class SnsPublishTask(Protocol):
+    """What the fragment reads of an SNS publish task (``SnsPublishOperator``); optional fields are
+    read with ``getattr``: ``subject``, ``message_attributes``."""
+
+    @property
+    def target(self) -> str: ...
+
+    @property
+    def message(self) -> str | dict[str, Any]: ...
+
+
+def sns_publish(op: SnsPublishTask, ctx: AslContext) -> Fragment:
     """SNS publish -> ``sns:publish`` with TopicArn (built from a topic name), Message, Subject."""
     params: dict[str, Any] = {}
     target = ctx.template("target", op.target)

@@ -80,9 +80,12 @@ def task_failure(task: Any, env: Any, error: str, cause: str) -> FailureEventExc
         env=env,
         error_name=error_name,
         event_type=HistoryEventType.TaskFailed,
-        event_details=EventDetails(taskFailedEventDetails=TaskFailedEventDetails(
-            error=error, cause=cause, resource=task._get_sfn_resource(),
-            resourceType=task._get_sfn_resource_type())),
+        # moto declares EventDetails with every key required, yet builds it (as here) with the one
+        # key of the event's type.
+        event_details=EventDetails(  # type: ignore[typeddict-item]
+            taskFailedEventDetails=TaskFailedEventDetails(
+                error=error, cause=cause, resource=task._get_sfn_resource(),
+                resourceType=task._get_sfn_resource_type())),
     ))
 
 
