@@ -212,7 +212,9 @@ def test_provision_script_creates_the_flows_resources_in_a_sandbox(tmp_path: Pat
         assert {j["Name"] for j in databrew.list_jobs()["Jobs"]} >= {sales.sales_job, sales.marketing_job}
         glue = session.client("glue", endpoint_url=sb.endpoint_url)
         assert glue.get_crawler(Name=crawl.crawler)["Crawler"]["DatabaseName"] == crawl.glue_database
-        assert glue.get_job(JobName=crawl.job)["Job"]["Command"]["Name"] == "pythonshell"
+        job = glue.get_job(JobName=crawl.job)["Job"]
+        assert job["Command"]["Name"] == "glueetl"
+        assert (job["GlueVersion"], job["WorkerType"], job["NumberOfWorkers"]) == ("5.0", "G.1X", 2)
 
 
 def test_mounts_exist_and_match_the_configured_paths(spec: dict[str, Any],
