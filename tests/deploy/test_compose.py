@@ -259,6 +259,11 @@ def test_airflow_image_matches_the_installed_airflow(services: dict[str, dict[st
     assert re.search(r"^FROM apache/airflow:\$\{AIRFLOW_VERSION\}$", text, re.M)
     assert set(re.findall(r"^ARG AIRFLOW_VERSION=(\S+)$", text, re.M)) == {installed}
     assert '"apache-airflow==${AIRFLOW_VERSION}"' in text
+    # The sandbox runs the crawler flow's glueetl job on local PySpark: Java 17 and the `spark` extra.
+    assert re.search(r"apt-get install -y --no-install-recommends openjdk-17-jre-headless", text)
+    assert '"${SFN_ETL_HOME}/src/packages/sandbox[spark]"' in text
+    root_block = text[text.index("USER root"):text.index("USER airflow")]
+    assert "openjdk-17-jre-headless" in root_block
     for name in SFN_ETL_IMAGE_SERVICES:
         svc = services[name]
         assert svc["build"]["args"]["AIRFLOW_VERSION"] == installed, name
