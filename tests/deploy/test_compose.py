@@ -192,7 +192,8 @@ def test_provision_script_creates_the_flows_resources_in_a_sandbox(tmp_path: Pat
     with Sandbox(data_dir=tmp_path / "sandbox") as sb:
         env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "SFN_ETL_AWS_ENDPOINT_URL": sb.endpoint_url,
                "SFN_ETL_DATA_DIR": str(shared_data_dir()), "AWS_DEFAULT_REGION": "us-east-1",
-               "PYTHONPATH": str(ROOT)}
+               # This checkout's three distributions, whatever the environment has installed.
+               "PYTHONPATH": os.pathsep.join(str(ROOT / d) for d in ("", "packages/sandbox", "packages/flows"))}
         python_dir = str(Path(os.sys.executable).parent)
         env["PATH"] = f"{python_dir}:{env['PATH']}"
         done = subprocess.run(["bash", str(DOCKER / "provision.sh")], env=env, capture_output=True, text=True,
