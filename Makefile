@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_WORKERS ?= auto
 
-.PHONY: demo test test-fast test-browser browser-deps java-check bench lint clean venv
+.PHONY: demo test test-heavy test-fast test-browser browser-deps java-check bench lint clean venv
 
 venv: $(STAMP)
 
@@ -28,8 +28,14 @@ browser-deps:
 java-check:
 	bash scripts/check-java.sh
 
+# `make test` runs the suite but for two heavy ones, which `make test-heavy` runs: Glue Spark jobs on
+# local PySpark (marker spark) and the wheels built and installed in a fresh virtualenv (install).
+# They run on a worker each (--dist loadfile keeps one JVM for the Spark file). .ci/run runs both.
 test: $(STAMP) browser-deps java-check
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -q
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -q -m "not spark and not install"
+
+test-heavy: $(STAMP) java-check
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile -q -m "spark or install"
 
 test-browser: $(STAMP) browser-deps
 	$(BIN)/python -m pytest -q -m browser tests/deploy/test_browser.py
