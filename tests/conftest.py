@@ -32,6 +32,17 @@ WORKSHOP = SHARED / "data" / "workshop"
 SEED = SHARED / "data" / "seed"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_shared_hooks():
+    """Each test's triggers build their hook from that test's connection (tests point it at different
+    sandboxes; a hook shared across tests would keep an endpoint that has since gone away)."""
+    from airflow_sfn_etl.triggers.base import clear_shared_hooks
+
+    clear_shared_hooks()
+    yield
+    clear_shared_hooks()
+
+
 @pytest.fixture(scope="session")
 def sandbox():
     """One local AWS per test process (state is shared: use unique names or ``sandbox_reset``)."""

@@ -45,6 +45,16 @@ def shared_hook(hook_class: type[AwsBaseHook], *, aws_conn_id: str | None, regio
         return entry[1]
 
 
+def clear_shared_hooks() -> None:
+    """Forget the shared hooks, so the next trigger builds its hook from the connection as it is now.
+
+    A shared hook keeps the endpoint and credentials it resolved for ``SHARED_HOOK_TTL``; call this
+    after changing a connection in the same process (tests pointing Airflow at another sandbox).
+    """
+    with _shared_hooks_lock:
+        _shared_hooks.clear()
+
+
 class PollingOptions(AwsConnectionKwargs):
     """The waiting and connection arguments a sensor builds its trigger with (``make_trigger``)."""
 
