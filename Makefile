@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml packages/sandbox/pyproject.toml packages/flows/pyprojec
 	$(BIN)/python -m pip install --quiet --config-settings editable_mode=compat -e '.[test]' -e packages/sandbox -e packages/flows
 	touch $(STAMP)
 
-demo: $(STAMP)
+demo: $(STAMP) java-check
 	$(BIN)/airflow-sfn-etl demo --out demo-output
 
 # The browser test drives Debian's chromium; this installs it when missing (root, as in CI).

@@ -101,6 +101,15 @@ def run_all(profile: Profile, only: set[str] | None = None) -> list[Section]:
                         restart_factor=profile.restart_factor,
                     ),
                 )
+    if wanted("glue-spark"):
+        from . import glue_spark
+
+        with running_sandbox() as sb:
+            sections += _guard(
+                "glue-spark",
+                "6. Glue Spark job on the sandbox vs raw PySpark",
+                lambda: glue_spark.measure(sb, factors=profile.spark_factors, repeats=profile.spark_repeats),
+            )
     if wanted("density"):
         sections += _guard(
             "density",
@@ -127,6 +136,7 @@ def run_all(profile: Profile, only: set[str] | None = None) -> list[Section]:
         "scale-compile",
         "scale-athena",
         "density",
+        "glue-spark",
     ]
     sections.sort(key=lambda s: order.index(s.key) if s.key in order else len(order))
     return sections
@@ -147,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         "--only",
         action="append",
         default=None,
-        choices=["overhead", "waiting", "parse", "scale", "density"],
+        choices=["overhead", "waiting", "parse", "scale", "density", "glue-spark"],
         help="run only these sections (repeatable)",
     )
     args = parser.parse_args(argv)

@@ -27,6 +27,8 @@ class Profile:
     density_before_count: int
     overhead_repeats: int
     overhead_delay: float
+    spark_factors: tuple[int, ...] = (1, 100)
+    spark_repeats: int = 3
 
     def parse_files(self) -> list[Path]:
         from .parse_compile import DAG_FILES
@@ -76,5 +78,7 @@ PROFILES = {
         density_before_count=0,
         overhead_repeats=1,
         overhead_delay=0.5,
+        spark_factors=(1,),
+        spark_repeats=1,
     ),
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Create (or bring up to date) the AWS resources of both reference flows: buckets, raw data,
-# DataBrew datasets/recipes/jobs, Athena workgroup, Glue database, crawler, Python shell job,
+# DataBrew datasets/recipes/jobs, Athena workgroup, Glue database, crawler, Glue Spark job,
 # SNS topic (+ an SQS queue to read the notices back). Idempotent.
 #
 # Runs against SFN_ETL_AWS_ENDPOINT_URL (the sandbox by default). With it empty (real AWS) it

@@ -192,7 +192,8 @@ def test_provision_script_creates_the_flows_resources_in_a_sandbox(tmp_path: Pat
     with Sandbox(data_dir=tmp_path / "sandbox") as sb:
         env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "SFN_ETL_AWS_ENDPOINT_URL": sb.endpoint_url,
                "SFN_ETL_DATA_DIR": str(shared_data_dir()), "AWS_DEFAULT_REGION": "us-east-1",
-               "PYTHONPATH": str(ROOT)}
+               # This checkout's three distributions, whatever the environment has installed.
+               "PYTHONPATH": os.pathsep.join(str(ROOT / d) for d in ("", "packages/sandbox", "packages/flows"))}
         python_dir = str(Path(os.sys.executable).parent)
         env["PATH"] = f"{python_dir}:{env['PATH']}"
         done = subprocess.run(["bash", str(DOCKER / "provision.sh")], env=env, capture_output=True, text=True,
@@ -212,7 +213,9 @@ def test_provision_script_creates_the_flows_resources_in_a_sandbox(tmp_path: Pat
         assert {j["Name"] for j in databrew.list_jobs()["Jobs"]} >= {sales.sales_job, sales.marketing_job}
         glue = session.client("glue", endpoint_url=sb.endpoint_url)
         assert glue.get_crawler(Name=crawl.crawler)["Crawler"]["DatabaseName"] == crawl.glue_database
-        assert glue.get_job(JobName=crawl.job)["Job"]["Command"]["Name"] == "pythonshell"
+        job = glue.get_job(JobName=crawl.job)["Job"]
+        assert job["Command"]["Name"] == "glueetl"
+        assert (job["GlueVersion"], job["WorkerType"], job["NumberOfWorkers"]) == ("5.0", "G.1X", 2)
 
 
 def test_mounts_exist_and_match_the_configured_paths(spec: dict[str, Any],
@@ -257,6 +260,11 @@ def test_airflow_image_matches_the_installed_airflow(services: dict[str, dict[st
     assert re.search(r"^FROM apache/airflow:\$\{AIRFLOW_VERSION\}$", text, re.M)
     assert set(re.findall(r"^ARG AIRFLOW_VERSION=(\S+)$", text, re.M)) == {installed}
     assert '"apache-airflow==${AIRFLOW_VERSION}"' in text
+    # The sandbox runs the crawler flow's glueetl job on local PySpark: Java 17 and the `spark` extra.
+    assert re.search(r"apt-get install -y --no-install-recommends openjdk-17-jre-headless", text)
+    assert '"${SFN_ETL_HOME}/src/packages/sandbox[spark]"' in text
+    root_block = text[text.index("USER root"):text.index("USER airflow")]
+    assert "openjdk-17-jre-headless" in root_block
     for name in SFN_ETL_IMAGE_SERVICES:
         svc = services[name]
         assert svc["build"]["args"]["AIRFLOW_VERSION"] == installed, name

@@ -44,3 +44,18 @@ def run_dag(dagbag, dag_id: str, conf: dict[str, Any] | None = None):
 
 def dags_folder() -> Path:
     return DAGS_FOLDER
+
+
+def job_output(flows: dict[str, Any], prefix: str) -> tuple[list[str], dict[str, dict[str, str]]]:
+    """The keys under ``prefix`` in the crawler flow's bucket, and the Parquet schema of each part file."""
+    import io
+
+    import pyarrow.parquet as pq
+
+    s3 = flows["session"].client("s3", endpoint_url=flows["endpoint_url"])
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=flows["crawl"].bucket, Prefix=prefix).get("Contents", [])]
+    schemas = {}
+    for key in keys:
+        body = s3.get_object(Bucket=flows["crawl"].bucket, Key=key)["Body"].read()
+        schemas[key] = {f.name: str(f.type) for f in pq.read_schema(io.BytesIO(body))}
+    return keys, schemas

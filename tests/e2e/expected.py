@@ -35,3 +35,8 @@ def crawler_rows(seed: Path = SEED) -> list[dict[str, object]]:
     with open(seed / "csvlog.csv", newline="") as fh:
         return [{k: (v if k in ("deviceid", "country") else int(v)) for k, v in row.items()}
                 for row in csv.DictReader(fh)]
+
+
+#: The Parquet types of the Glue job's output: the crawler's bigint columns as int64, strings as string.
+CRAWLER_TYPES = {"deviceid": "string", "uuid": "int64", "appid": "int64", "country": "string", "year": "int64",
+                 "month": "int64", "day": "int64", "hour": "int64"}

@@ -12,8 +12,8 @@ import pytest
 from airflow_sfn_etl_flows.results import athena_rows, drain_notices, parquet_rows
 from airflow_sfn_etl_sandbox import faults
 
-from .conftest import dags_folder, run_dag
-from .expected import crawler_rows, monthly_summary
+from .conftest import dags_folder, job_output, run_dag
+from .expected import CRAWLER_TYPES, crawler_rows, monthly_summary
 
 pytestmark = [pytest.mark.e2e]
 
@@ -87,6 +87,16 @@ def test_glue_crawler_job_writes_typed_parquet(flows, dagbag):
     assert len(got) == 19
     assert got == sorted(crawler_rows(), key=lambda r: r["uuid"])
     assert [r["appid"] for r in got if r["uuid"] == 11114] == [7]  # '007' in the CSV
+    # The seed's PySpark job wrote Spark part files under this run's own prefix, typed as the crawler typed them.
+    job = glue.get_job(JobName=c.job)["Job"]
+    assert job["Command"]["Name"] == "glueetl"
+    [job_run] = glue.get_job_runs(JobName=c.job)["JobRuns"]
+    assert job_run["JobRunState"] == "SUCCEEDED" and job_run["LogGroupName"] == "/aws-glue/jobs"
+    run_prefix = f"{c.output_prefix}{run.run_id}/"
+    assert job_run["Arguments"]["--output_path"] == f"s3://{c.bucket}/{run_prefix}"
+    keys, schemas = job_output(flows, c.output_prefix)
+    assert keys and all(k.startswith(run_prefix + "part-") and k.endswith(".parquet") for k in keys), keys
+    assert all(schema == CRAWLER_TYPES for schema in schemas.values()), schemas
 
 
 def _reason_in_output(capfd, text: str) -> bool:

@@ -20,8 +20,8 @@ import pytest
 from airflow_sfn_etl_flows.results import athena_rows, drain_notices, parquet_rows
 from airflow_sfn_etl_sandbox import faults
 
-from .conftest import dags_folder, run_dag
-from .expected import crawler_rows, monthly_summary
+from .conftest import dags_folder, job_output, run_dag
+from .expected import CRAWLER_TYPES, crawler_rows, monthly_summary
 
 pytestmark = [pytest.mark.e2e]
 
@@ -126,6 +126,16 @@ def test_glue_crawler_job_sfn_writes_typed_parquet(flows, dagbag):
     assert len(got) == 19
     assert got == sorted(crawler_rows(), key=lambda r: r["uuid"])
     assert [r["appid"] for r in got if r["uuid"] == 11114] == [7]  # '007' in the CSV
+    # The seed's PySpark job wrote Spark part files under the execution's own prefix ($$.Execution.Name).
+    execution = _execution(flows, "glue-crawler-job")
+    run_prefix = f"{c.output_prefix}{execution['name']}/"
+    glue = flows["session"].client("glue", endpoint_url=flows["endpoint_url"])
+    [job_run] = glue.get_job_runs(JobName=c.job)["JobRuns"]
+    assert job_run["JobRunState"] == "SUCCEEDED" and job_run["LogGroupName"] == "/aws-glue/jobs"
+    assert job_run["Arguments"]["--output_path"] == f"s3://{c.bucket}/{run_prefix}"
+    keys, schemas = job_output(flows, c.output_prefix)
+    assert keys and all(k.startswith(run_prefix + "part-") and k.endswith(".parquet") for k in keys), keys
+    assert all(schema == CRAWLER_TYPES for schema in schemas.values()), schemas
     iam = flows["session"].client("iam", endpoint_url=flows["endpoint_url"])
     policy = iam.get_role_policy(
         RoleName="sfn-etl-glue-crawler-job", PolicyName="glue-crawler-job-least-privilege"

@@ -363,11 +363,14 @@ def _check_crawler_job(endpoint: str) -> None:
     assert (crawler["DatabaseName"], crawler["TablePrefix"]) == ("se2", "se2_")
     assert [t["Path"] for t in crawler["Targets"]["S3Targets"]] == ["s3://sfn-etl-glue-data/se2/in0/"]
     job = glue.get_job(JobName="se2_job0")["Job"]
-    assert job["Command"]["Name"] == "pythonshell"
+    assert job["Command"] == {"Name": "glueetl", "ScriptLocation": "s3://sfn-etl-glue-data/scripts/se2_job0_pyspark.py",
+                              "PythonVersion": "3"}
+    assert (job["GlueVersion"], job["WorkerType"], job["NumberOfWorkers"]) == ("5.0", "G.1X", 2)
+    assert "MaxCapacity" not in job and "library-set" not in job["DefaultArguments"]
     location = job["Command"]["ScriptLocation"]
     bucket, key = location.removeprefix("s3://").split("/", 1)
     script = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-    assert script == (FLOWS_SOURCE / "dags" / "glue_scripts" / "se2_job0_pythonshell.py").read_bytes()
+    assert script == (FLOWS_SOURCE / "dags" / "glue_scripts" / "se2_job0_pyspark.py").read_bytes()
 
 
 def test_demo_command_writes_the_summary_from_the_install(install):
@@ -377,6 +380,9 @@ def test_demo_command_writes_the_summary_from_the_install(install):
     assert "FAILED" not in done.stdout
     print("".join(line + "\n" for line in done.stdout.splitlines() if line.startswith("[")))
     assert "SNS notice (airflow engine)" in done.stdout and "SNS notice (stepfunctions engine)" in done.stdout
+    for engine in ("airflow", "stepfunctions"):
+        assert f"[{engine}] se2_job0: glueetl (PySpark) on local Spark" in done.stdout
+    assert "crawler_out: airflow and stepfunctions engines agree: yes" in done.stdout
     expected = monthly_summary()
     for name in ("sales_marketing_revenue.csv", "sales_marketing_revenue.stepfunctions.csv"):
         with (out / name).open(newline="") as fh:

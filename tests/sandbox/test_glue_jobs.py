@@ -257,3 +257,30 @@ def test_get_job_runs_pages_newest_first(glue, s3, bucket):
     second = glue.get_job_runs(JobName=name, MaxResults=2, NextToken=first["NextToken"])
     assert len(first["JobRuns"]) == 2 and "NextToken" not in second
     assert [r["Id"] for r in first["JobRuns"] + second["JobRuns"]] == list(reversed(started))
+
+
+def test_update_job_replaces_the_whole_definition(glue):
+    """UpdateJob overwrites the definition (AWS): fields the JobUpdate leaves out are cleared."""
+    name = _name("job_")
+    glue.create_job(Name=name, Role="r", Command={"Name": "pythonshell", "ScriptLocation": "s3://b/a.py",
+                                                   "PythonVersion": "3.9"},
+                    DefaultArguments={"library-set": "analytics", "--x": "1"}, MaxCapacity=0.0625, Tags={"k": "v"})
+    created = glue.get_job(JobName=name)["Job"]
+
+    assert glue.update_job(JobName=name, JobUpdate={
+        "Role": "r2", "Command": {"Name": "glueetl", "ScriptLocation": "s3://b/b.py", "PythonVersion": "3"},
+        "GlueVersion": "5.0", "WorkerType": "G.1X", "NumberOfWorkers": 2,
+        "DefaultArguments": {"--x": "2"}})["JobName"] == name
+
+    job = glue.get_job(JobName=name)["Job"]
+    assert job["Role"] == "r2"
+    assert job["Command"] == {"Name": "glueetl", "ScriptLocation": "s3://b/b.py", "PythonVersion": "3"}
+    assert (job["GlueVersion"], job["WorkerType"], job["NumberOfWorkers"]) == ("5.0", "G.1X", 2)
+    assert job["DefaultArguments"] == {"--x": "2"}
+    assert "MaxCapacity" not in job
+    assert job["CreatedOn"] == created["CreatedOn"]
+    arn = f"arn:aws:glue:{glue.meta.region_name}:123456789012:job/{name}"
+    assert glue.get_tags(ResourceArn=arn)["Tags"] == {"k": "v"}
+    with pytest.raises(ClientError) as err:
+        glue.update_job(JobName=_name("missing_"), JobUpdate={"Role": "r", "Command": {"Name": "glueetl"}})
+    assert err.value.response["Error"]["Code"] == "EntityNotFoundException"

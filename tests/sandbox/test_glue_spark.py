@@ -138,6 +138,29 @@ def seed_article_script() -> str:
     return text[start:end] + "\n"
 
 
+#: The only edits the flow's script makes to the seed's (its header lists them): hard-coded names -> job arguments.
+FLOW_SCRIPT_EDITS = [
+    ("args = getResolvedOptions(sys.argv, ['JOB_NAME'])",
+     "args = getResolvedOptions(sys.argv, ['JOB_NAME', 'database', 'table', 'output_path'])"),
+    ('from_catalog(database = "se2", table_name = "se2_in0", transformation_ctx',
+     "from_catalog(database = args['database'], table_name = args['table'], transformation_ctx"),
+    ('connection_type = "s3", connection_options = {"path": "s3://test-glue00/se2/out0"}, format = "parquet", '
+     'transformation_ctx = "datasink4")',
+     'connection_type = "s3", connection_options = {"path": args[\'output_path\']}, format = "parquet", '
+     'transformation_ctx = "datasink4")'),
+]
+
+
+def test_flow_script_is_the_seed_script_with_its_documented_edits():
+    script = FLOW_SCRIPT.read_text(encoding="utf-8")
+    header_end = script.index('"""', 3) + len('"""\n\n')
+    expected = seed_article_script()
+    for before, after in FLOW_SCRIPT_EDITS:
+        assert expected.count(before) == 1, before
+        expected = expected.replace(before, after)
+    assert script[header_end:] == expected
+
+
 def expected_csvlog() -> list[tuple]:
     """csvlog.csv's rows typed as the crawler types them, by DuckDB, sorted by uuid."""
     return duckdb.sql(CSVLOG_SQL.format(path=SEED_CSV)).fetchall()

@@ -39,6 +39,8 @@ ENGINES: dict[str, dict[str, Any]] = {
     },
 }
 DEMO_WAIT_TIME = 2  # seconds between crawler polls: the sandbox crawls in well under a second
+#: How the sandbox runs a Glue job, by its ``Command.Name``.
+JOB_RUNTIMES = {"glueetl": "glueetl (PySpark) on local Spark", "pythonshell": "pythonshell (Python) as a local process"}
 
 
 @dataclass
@@ -98,6 +100,17 @@ def run_dag(dag_id: str, conf: dict[str, Any]) -> tuple[str, float]:
     start = time.monotonic()
     run = dag.test(run_conf=conf)
     return str(run.state), time.monotonic() - start
+
+
+def describe_job_run(glue: Any, job: str, engine: str, say: TextIO) -> str:
+    """Print what ran the crawler flow's Glue job (its newest run); return the run's ``--output_path``."""
+    definition = glue.get_job(JobName=job)["Job"]
+    run = glue.get_job_runs(JobName=job, MaxResults=1)["JobRuns"][0]
+    kind = definition["Command"]["Name"]
+    output = {**definition.get("DefaultArguments", {}), **run.get("Arguments", {})}["--output_path"]
+    print(f"[{engine}] {job}: {JOB_RUNTIMES.get(kind, kind)} (Glue {definition.get('GlueVersion', '?')}), "
+          f"run {run['JobRunState']} in {run.get('ExecutionTime', 0)} s, output {output}", file=say)
+    return str(output)
 
 
 def format_table(columns: list[str], rows: list[list[Any]]) -> str:
@@ -168,8 +181,9 @@ def run_demo(out_dir: Path, *, engines: tuple[str, ...] = ("airflow", "stepfunct
                                           endpoint_url=endpoint)
                 res.notices = drain_notices(session, refs["queue_url"], endpoint_url=endpoint)
             if res.runs.get(spec["crawler"]) == "success":
-                res.crawler_out = parquet_rows(session, crawl.bucket, spec["crawler_conf"]["output_prefix"],
-                                               endpoint_url=endpoint)
+                output_path = describe_job_run(glue, crawl.job, engine, console)
+                bucket, _, prefix = output_path.removeprefix("s3://").partition("/")
+                res.crawler_out = parquet_rows(session, bucket, prefix, endpoint_url=endpoint)
     return report(results, out_dir, failures, stdout or sys.stdout)
 
 

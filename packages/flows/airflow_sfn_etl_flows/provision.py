@@ -151,7 +151,7 @@ def provision_sales_marketing(session: boto3.Session, data_dir: Path,
 
 def provision_crawler_job(session: boto3.Session, data_dir: Path, settings: CrawlerJobSettings | None = None,
                           endpoint_url: str | None = None) -> dict[str, str]:
-    """Bucket, crawler input, Glue database, crawler ``se2_in0`` and Python shell job ``se2_job0``."""
+    """Bucket, crawler input, Glue database, crawler ``se2_in0`` and Glue Spark job ``se2_job0``."""
     s = settings or CrawlerJobSettings()
     region = session.region_name or "us-east-1"
     kw = {"endpoint_url": endpoint_url} if endpoint_url else {}
@@ -161,8 +161,8 @@ def provision_crawler_job(session: boto3.Session, data_dir: Path, settings: Craw
     if not csv.exists():
         raise FileNotFoundError(f"crawler input {csv} is missing (expected the shared data folder)")
     s3.upload_file(str(csv), s.bucket, f"{s.input_prefix}{CRAWLER_CSV}")
-    script_key = "scripts/se2_job0_pythonshell.py"
-    s3.upload_file(str(GLUE_SCRIPTS / "se2_job0_pythonshell.py"), s.bucket, script_key)
+    script_key = "scripts/se2_job0_pyspark.py"
+    s3.upload_file(str(GLUE_SCRIPTS / "se2_job0_pyspark.py"), s.bucket, script_key)
     glue = session.client("glue", **kw)
     ensure_glue_database(glue, s.glue_database)
     crawler_args = {"Role": s.glue_role_arn, "DatabaseName": s.glue_database, "TablePrefix": s.table_prefix,
@@ -175,12 +175,14 @@ def provision_crawler_job(session: boto3.Session, data_dir: Path, settings: Craw
         glue.update_crawler(Name=s.crawler, **crawler_args)
     job_args = {
         "Role": s.glue_role_arn,
-        "Command": {"Name": "pythonshell", "ScriptLocation": f"s3://{s.bucket}/{script_key}",
-                    "PythonVersion": "3.9"},
+        # The seed's PySpark script as a Glue 5.0 Spark job (Spark 3.5, Python 3), 2 G.1X workers.
+        "Command": {"Name": "glueetl", "ScriptLocation": f"s3://{s.bucket}/{script_key}", "PythonVersion": "3"},
+        "GlueVersion": "5.0",
+        "WorkerType": "G.1X",
+        "NumberOfWorkers": 2,
+        # The flow passes each run's own --output_path (a prefix per run): the Spark sink appends.
         "DefaultArguments": {"--database": s.glue_database, "--table": s.table,
-                             "--output_path": f"s3://{s.bucket}/{s.output_prefix}",
-                             "library-set": "analytics"},
-        "MaxCapacity": 0.0625,
+                             "--output_path": f"s3://{s.bucket}/{s.output_prefix}"},
         # The DAG allows 4 active runs; AWS's default of 1 concurrent job run would refuse the others.
         "ExecutionProperty": {"MaxConcurrentRuns": 4},
     }

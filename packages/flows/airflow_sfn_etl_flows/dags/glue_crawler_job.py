@@ -3,7 +3,10 @@
 Crawler ``se2_in0`` catalogs the access log under ``s3://<bucket>/se2/in0/`` as table
 ``se2.se2_in0``; a deferrable sensor polls it every ``wait_time`` seconds, at most
 ``max_polls`` times, failing with the crawl's own reason when it FAILED or was CANCELLED;
-then Glue job ``se2_job0`` turns the table into Parquet under ``se2/out0/``.
+then Glue job ``se2_job0`` (the seed's PySpark script, a ``glueetl`` job) turns the table
+into Parquet under ``se2/out0/<run id>/``. Glue's Spark sink appends part files to what the
+path holds, so each run writes a prefix of its own (``run_id`` here, the execution name on
+Step Functions): a run's output is exactly its job's rows, and concurrent runs do not mix.
 The same graph compiles to a Step Functions state machine (``glue_crawler_job_sfn``).
 """
 
@@ -47,6 +50,6 @@ with DAG(
     run_job = GlueJobOperator(
         task_id="run_final_glue_job", task_display_name="Run Final Glue Job",
         job_name="{{ params.job }}",
-        script_args={"--output_path": "s3://{{ params.bucket }}/{{ params.output_prefix }}"},
+        script_args={"--output_path": "s3://{{ params.bucket }}/{{ params.output_prefix }}{{ run_id }}/"},
     )
     start_crawler >> wait_for_crawler >> run_job

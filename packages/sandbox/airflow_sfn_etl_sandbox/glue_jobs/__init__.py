@@ -1,7 +1,8 @@
 """Glue job runs: StartJobRun / GetJobRun / GetJobRuns / BatchStopJobRun, with real job executions.
 
-Jobs themselves (CreateJob, GetJob, UpdateJob, DeleteJob) stay moto's. This package owns the
-runs; their lifecycle is the sandbox's shared one (:mod:`..runs`): STARTING -> RUNNING ->
+Jobs themselves (CreateJob, GetJob, DeleteJob) stay moto's, with UpdateJob added here (moto has
+none): as on AWS, the JobUpdate replaces the whole definition. This package owns the runs;
+their lifecycle is the sandbox's shared one (:mod:`..runs`): STARTING -> RUNNING ->
 SUCCEEDED | FAILED | STOPPED | TIMEOUT, with fault rules (target ``glue_job``), BatchStopJobRun,
 the run's ``Timeout`` and ``MaxRetries`` retries (run ids ``<first id>_attempt_<n>``).
 
@@ -17,6 +18,7 @@ the run's ``Timeout`` and ``MaxRetries`` retries (run ids ``<first id>_attempt_<
 from __future__ import annotations
 
 import secrets
+from datetime import datetime, timezone
 from typing import Any
 
 from .. import state
@@ -42,6 +44,39 @@ def _moto_job(region: str, name: str) -> Any:
         return state.glue_backend(region).get_job(name)
     except Exception as exc:
         raise AwsError("EntityNotFoundException", f"Job with name: {name} not found") from exc
+
+
+#: JobUpdate fields -> moto FakeJob attributes (what UpdateJob replaces; absent fields are cleared).
+_JOB_FIELDS = {
+    "Description": "description", "LogUri": "log_uri", "Role": "role", "ExecutionProperty": "execution_property",
+    "Command": "command", "DefaultArguments": "default_arguments",
+    "NonOverridableArguments": "non_overridable_arguments", "Connections": "connections",
+    "MaxRetries": "max_retries", "AllocatedCapacity": "allocated_capacity", "Timeout": "timeout",
+    "MaxCapacity": "max_capacity", "SecurityConfiguration": "security_configuration",
+    "NotificationProperty": "notification_property", "GlueVersion": "glue_version",
+    "NumberOfWorkers": "number_of_workers", "WorkerType": "worker_type",
+    "CodeGenConfigurationNodes": "code_gen_configuration_nodes", "ExecutionClass": "execution_class",
+    "SourceControlDetails": "source_control_details",
+}
+
+
+@route("glue", "UpdateJob")
+def update_job(call: Call) -> dict[str, Any]:
+    """Replace a job's definition with ``JobUpdate`` (AWS overwrites it completely); runs and tags stay."""
+    name = call.params.get("JobName", "")
+    update = call.params.get("JobUpdate") or {}
+    if not update.get("Role") or not update.get("Command"):
+        raise AwsError("InvalidInputException", "JobUpdate needs Role and Command")
+    job = _moto_job(call.region, name)
+    for key, attr in _JOB_FIELDS.items():
+        value = update.get(key)
+        if key in ("ExecutionProperty", "DefaultArguments"):
+            value = value or {}
+        elif key == "ExecutionClass":
+            value = value or "STANDARD"
+        setattr(job, attr, value)
+    job.last_modified_on = datetime.now(timezone.utc)
+    return {"JobName": name}
 
 
 def _new_run_id() -> str:
