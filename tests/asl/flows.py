@@ -143,7 +143,7 @@ def glue_crawler_job_dag() -> DAG:
             task_id="run_final_glue_job",
             task_display_name="Run Final Glue Job",
             job_name="{{ params.job }}",
-            script_args={"--output_path": "s3://{{ params.bucket }}/{{ params.output_prefix }}"},
+            script_args={"--output_path": "s3://{{ params.bucket }}/{{ params.output_prefix }}{{ run_id }}/"},
         )
         crawl >> wait >> job
     return dag

@@ -158,7 +158,9 @@ def test_crawler_flow_has_no_lambda_and_a_bounded_poll_loop() -> None:
     assert job["Resource"] == "arn:aws:states:::glue:startJobRun.sync"
     assert job["Parameters"] == {
         "JobName.$": "$.job",
-        "Arguments": {"--output_path.$": "States.Format('s3://{}/{}', $.bucket, $.output_prefix)"},
+        "Arguments": {
+            "--output_path.$": "States.Format('s3://{}/{}{}/', $.bucket, $.output_prefix, $$.Execution.Name)"
+        },
     }
     assert job["End"] is True
     assert job["Retry"] == [
