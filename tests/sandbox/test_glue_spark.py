@@ -414,6 +414,39 @@ def test_two_concurrent_runs_share_the_jvm_with_sessions_of_their_own(sandbox_en
         assert [(r["n"], r["s"]) for r in out.to_pylist()] == [expected]
 
 
+RUN_CONTEXT = b'''
+import json, os, sys
+from awsglue.utils import getResolvedOptions
+from pyspark.context import SparkContext
+
+args = getResolvedOptions(sys.argv, ["JOB_NAME", "tag"])
+sc = SparkContext.getOrCreate()
+print("RUN-CONTEXT " + json.dumps({"run_id": os.environ.get("GLUE_JOB_RUN_ID"), "region": os.environ.get("AWS_REGION"),
+                                  "cwd_has_script": os.path.exists(os.path.basename(sys.argv[0])),
+                                  "stdin": sys.stdin.read(), "tag": args["tag"], "job": args["JOB_NAME"],
+                                  "sum": sc.parallelize(range(int(args["tag"]))).sum()}))
+'''
+
+
+def test_consecutive_runs_each_see_only_their_own_arguments_environment_and_input(sandbox_env, glue, s3, bucket):
+    """Runs are served by driver processes started ahead of them: each still gets its own run id, arguments,
+    working folder and an empty standard input, as a Glue run's driver does."""
+    logs = sandbox_env.client("logs")
+    name = make_job(glue, s3, bucket, RUN_CONTEXT)
+    seen = []
+    for tag in (3, 40, 500):
+        run_id = glue.start_job_run(JobName=name, Arguments={"--tag": str(tag)})["JobRunId"]
+        run = wait_run(glue, name, run_id)
+        assert run["JobRunState"] == "SUCCEEDED", run.get("ErrorMessage")
+        events = logs.get_log_events(logGroupName="/aws-glue/jobs/output", logStreamName=run_id)["events"]
+        [line] = [e["message"] for e in events if e["message"].startswith("RUN-CONTEXT ")]
+        seen.append((run_id, tag, json.loads(line.removeprefix("RUN-CONTEXT "))))
+    for run_id, tag, context in seen:
+        [(expected_sum,)] = duckdb.sql(f"SELECT sum(i) FROM range({tag}) t(i)").fetchall()
+        assert context == {"run_id": run_id, "region": glue.meta.region_name, "cwd_has_script": True, "stdin": "",
+                           "tag": str(tag), "job": name, "sum": expected_sum}
+
+
 PER_COUNTRY_SQL = ("SELECT country, count(*), sum(CAST(hour AS BIGINT)) FROM read_csv('{path}', header=true, "
                    "all_varchar=true) GROUP BY country ORDER BY country")
 PLAIN_SPARK = b'''

@@ -10,12 +10,17 @@ the JVM's running SparkContext instead of starting one, and gets a Spark session
 in the job group named by the run id, which the sandbox cancels on BatchStopJobRun and timeout.
 ``stop()`` on the context or session only detaches this process (the JVM serves later runs).
 
+``python -m airflow_sfn_etl_sandbox.glue_spark.driver --serve`` is a spare driver: it imports
+PySpark and the ``awsglue`` layer first, then reads one run from standard input, a JSON line
+``{"argv": [SCRIPT, ARG...], "env": {...}, "cwd": DIR}``, and runs it as above.
+
 On failure the error line Glue reports (``ExceptionType: message``) is written to the file
 named by ``GLUE_SANDBOX_ERROR_FILE`` and the process exits with status 1.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import runpy
 import sys
@@ -114,6 +119,31 @@ def main(argv: list[str]) -> int:
     return 0
 
 
+def serve() -> int:
+    """Import what every run needs, then run the one run that standard input names."""
+    import boto3
+    import pyspark.sql  # noqa: F401 - imported ahead of the run
+    from awsglue import context, dynamicframe, job, transforms, utils  # noqa: F401
+
+    # The API models the awsglue layer's clients load; endpoint, region and credentials are read
+    # from the run's environment when a client is made.
+    boto3.setup_default_session()
+    for service in ("glue", "s3"):
+        boto3.DEFAULT_SESSION._session.get_service_model(service)
+
+    line = sys.stdin.readline()
+    if not line.strip():
+        return 0  # the sandbox ended without a run for this spare
+    run = json.loads(line)
+    os.environ.update(run["env"])
+    os.chdir(run["cwd"])
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)  # the script reads an empty standard input, as on Glue
+    os.close(devnull)
+    sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 - standard input for the process's life
+    return main(run["argv"])
+
+
 def _report(message: str) -> None:
     path = os.environ.get("GLUE_SANDBOX_ERROR_FILE")
     if path:
@@ -121,5 +151,16 @@ def _report(message: str) -> None:
             fh.write(message)
 
 
+def exit_now(code: int) -> None:
+    """End the process once its output is flushed, without the interpreter's slow teardown of PySpark
+    and py4j (the JVM is the host's and stays up; nothing of the run is left to finish)."""
+    import logging
+
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    exit_now(serve() if sys.argv[1:] == ["--serve"] else main(sys.argv[1:]))

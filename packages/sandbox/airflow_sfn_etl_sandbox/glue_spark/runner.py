@@ -3,7 +3,9 @@
 The host (:mod:`.host`) is started on the first glueetl run and kept for the next ones, so only
 the first run pays the JVM's start-up. Each run is a Python process (:mod:`.driver`) that runs
 the job script against the host's SparkContext, in a Spark session of its own and a job group
-named by the run id. A stop or a timeout cancels that job group in the JVM and ends the process.
+named by the run id. One driver process is kept spare, with PySpark and the ``awsglue`` layer
+already imported, so a run does not wait for a Python start-up either; a new spare is started
+when a run ends. A stop or a timeout cancels that job group in the JVM and ends the process.
 The driver's standard output and error go, line by line, to the run's log streams.
 """
 
@@ -88,6 +90,8 @@ class _Host:
         self.ready = threading.Event()
         self.gateway: dict[str, object] | None = None
         self._stdin_lock = threading.Lock()
+        self._spare_lock = threading.Lock()
+        self._spare: subprocess.Popen[bytes] | None = None
         threading.Thread(target=self._read, name="glue-spark-host", daemon=True).start()
 
     def _read(self) -> None:
@@ -98,6 +102,7 @@ class _Host:
                 if line.startswith(READY) and self.gateway is None:
                     self.gateway = json.loads(line[len(READY):])
                     self.ready.set()
+                    self.prepare_spare()
                 else:
                     log.write(raw)
                     log.flush()
@@ -122,7 +127,40 @@ class _Host:
             except (BrokenPipeError, OSError, ValueError):
                 pass
 
+    def _spawn_driver(self) -> subprocess.Popen[bytes]:
+        assert self.gateway is not None
+        env = _aws_env(os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
+        env.update({"PYSPARK_GATEWAY_PORT": str(self.gateway["port"]),
+                    "PYSPARK_GATEWAY_SECRET": str(self.gateway["secret"])})
+        return subprocess.Popen([sys.executable, "-m", "airflow_sfn_etl_sandbox.glue_spark.driver", "--serve"],
+                                cwd=self.dir, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, start_new_session=True)
+
+    def prepare_spare(self) -> None:
+        """Start the spare driver process, unless there is one."""
+        with self._spare_lock:
+            if self.gateway is not None and self.alive() and (self._spare is None or self._spare.poll() is not None):
+                self._spare = self._spawn_driver()
+
+    def driver(self, run: dict[str, object]) -> subprocess.Popen[bytes]:
+        """A driver process running ``run`` (its ``argv``, ``env`` and ``cwd``): the spare, or a new one."""
+        with self._spare_lock:
+            proc, self._spare = self._spare, None
+        if proc is None or proc.poll() is not None:
+            proc = self._spawn_driver()
+        assert proc.stdin is not None
+        try:
+            proc.stdin.write((json.dumps(run) + "\n").encode())
+            proc.stdin.close()
+        except OSError:
+            pass  # the process ended: its exit status and error output tell why
+        return proc
+
     def close(self) -> None:
+        with self._spare_lock:
+            spare, self._spare = self._spare, None
+        if spare is not None and spare.poll() is None:
+            _kill(spare)
         self.send("stop")
         try:
             self.proc.wait(timeout=15)
@@ -134,6 +172,8 @@ def _get_host() -> _Host:
     global _host
     with _lock:
         if _host is None or not _host.alive():
+            if _host is not None:
+                _host.close()  # the JVM ended: its spare driver goes with it
             _host = _Host()
         return _host
 
@@ -204,19 +244,9 @@ def run_glueetl(job_name: str, run_id: str, argv: list[str], *, region: str, scr
     script = workdir / (Path(key).name or "script.py")
     script.write_bytes(source)
     error_file = workdir / "error.txt"
-    env = _aws_env(region)
-    env.update({
-        "PYSPARK_GATEWAY_PORT": str(host.gateway["port"]),
-        "PYSPARK_GATEWAY_SECRET": str(host.gateway["secret"]),
-        "GLUE_SANDBOX_RUN_ID": run_id,
-        "GLUE_SANDBOX_WORKDIR": str(workdir),
-        "GLUE_SANDBOX_ERROR_FILE": str(error_file),
-        "GLUE_JOB_NAME": job_name,
-        "GLUE_JOB_RUN_ID": run_id,
-    })
-    proc = subprocess.Popen([sys.executable, "-m", "airflow_sfn_etl_sandbox.glue_spark.driver", str(script), *argv],
-                            cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, start_new_session=True)
+    env = {**_aws_env(region), "GLUE_SANDBOX_RUN_ID": run_id, "GLUE_SANDBOX_WORKDIR": str(workdir),
+           "GLUE_SANDBOX_ERROR_FILE": str(error_file), "GLUE_JOB_NAME": job_name, "GLUE_JOB_RUN_ID": run_id}
+    proc = host.driver({"argv": [str(script), *argv], "env": env, "cwd": str(workdir)})
     tail: deque[str] = deque(maxlen=50)
     pumps = [threading.Thread(target=_pump, args=(proc.stdout, "output", log, None), daemon=True),
              threading.Thread(target=_pump, args=(proc.stderr, "error", log, tail), daemon=True)]
@@ -248,3 +278,4 @@ def run_glueetl(job_name: str, run_id: str, argv: list[str], *, region: str, scr
         if proc.poll() is None:
             _kill(proc)
         shutil.rmtree(workdir / "s3", ignore_errors=True)
+        host.prepare_spare()
