@@ -208,7 +208,9 @@ def report(results: list[EngineResult], out_dir: Path, failures: list[str], say:
             failures.append(f"no SNS notice arrived from the {res.engine} engine")
     if first and first.crawler_out:
         columns, rows = first.crawler_out
-        print(f"\nse2_out0 ({len(rows)} rows, columns {', '.join(columns)})", file=say)
+        rows = sorted(rows, key=lambda r: tuple(str(v) for v in r))
+        print(f"\nse2_out0: the Glue Spark job's Parquet output ({first.engine} engine, {len(rows)} rows):", file=say)
+        print(format_table(columns, rows), file=say)
     if first is not None:
         for res in results[1:]:
             for what in ("summary", "crawler_out"):
