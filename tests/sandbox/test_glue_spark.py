@@ -529,6 +529,44 @@ def test_stock_glue_job_operator_runs_a_glueetl_job(sandbox_env, s3, bucket):
     assert sorted_rows(out, "country") == expected
 
 
+def test_stock_glue_job_operator_runs_the_seed_gluecontext_script_verbosely(sandbox_env, glue, s3, bucket, caplog,
+                                                                          capfd):
+    """The amazon provider's GlueJobOperator with script_location, create_job_kwargs and verbose=True runs the
+    seed's GlueContext script; the driver's output and error streams reach the task log."""
+    import logging
+    from unittest import mock
+
+    from airflow.providers.amazon.aws.operators.glue import GlueJobOperator
+
+    s3.put_object(Bucket=bucket, Key="se2/in0/csvlog.csv", Body=SEED_CSV.read_bytes())
+    database = _name("se2_")
+    crawl(glue, f"s3://{bucket}/se2/in0/", database, prefix="se2_")
+    s3.put_object(Bucket=bucket, Key="scripts/se2_job0.py", Body=FLOW_SCRIPT.read_bytes())
+    job_name = _name("stock_se2_")
+    stock_seed_job = GlueJobOperator(
+        task_id="stock_seed_job", job_name=job_name, script_location=f"s3://{bucket}/scripts/se2_job0.py",
+        s3_bucket=bucket, iam_role_arn="arn:aws:iam::123456789012:role/glue",
+        create_job_kwargs={"Command": {"Name": "glueetl", "ScriptLocation": f"s3://{bucket}/scripts/se2_job0.py",
+                                       "PythonVersion": "3"}, "GlueVersion": "5.0", "NumberOfWorkers": 2,
+                           "WorkerType": "G.1X"},
+        script_args={"--database": database, "--table": "se2_in0", "--output_path": f"s3://{bucket}/se2/out0/"},
+        wait_for_completion=True, verbose=True, job_poll_interval=0.5, aws_conn_id="aws_default",
+        region_name="us-east-1")
+
+    with caplog.at_level(logging.INFO):
+        run_id = stock_seed_job.execute({"ti": mock.MagicMock(), "task_instance": mock.MagicMock()})
+
+    run = glue.get_job_run(JobName=job_name, RunId=run_id)["JobRun"]
+    assert run["JobRunState"] == "SUCCEEDED", run.get("ErrorMessage")
+    out = read_parquet_prefix(s3, bucket, "se2/out0/")
+    assert {f.name: str(f.type) for f in out.schema} == CSVLOG_TYPES
+    assert sorted_rows(out, "uuid") == expected_csvlog()
+    # verbose=True prints the run's CloudWatch streams: the driver's bookmark notice is in the error group.
+    captured = capfd.readouterr()
+    printed = "\n".join([*(r.getMessage() for r in caplog.records), captured.out, captured.err])
+    assert "/aws-glue/jobs/error" in printed and "job bookmarks are not kept by the sandbox" in printed, printed[-2000:]
+
+
 TRANSFORMS = b'''
 import sys
 from awsglue.context import GlueContext
