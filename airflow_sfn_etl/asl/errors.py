@@ -7,6 +7,10 @@ class AslError(Exception):
     """Base class of every compiler and validator error."""
 
 
+class DagFileError(AslError):
+    """Airflow's DAG loader reported import errors for a DAG file; the message holds them."""
+
+
 class AslCompileError(AslError):
     """The DAG cannot be compiled to a state machine; the message says which task and why."""
 

@@ -22,7 +22,8 @@ class AthenaQueryTask(Protocol):
 def athena_query(op: AthenaQueryTask, ctx: AslContext) -> Fragment:
     """Athena query -> ``athena:startQueryExecution(.sync)``; ``.sql`` files are inlined."""
     params: dict[str, Any] = {}
-    query = ctx.resolve_template_file("query", op.query)
+    # A ``.sql`` file's text (read here, or already by Airflow's DAG loader) without its trailing newline.
+    query = ctx.resolve_template_file("query", op.query).rstrip()
     mapped = ctx.template("query", query)
     put(params, "QueryString", mapped)
     if isinstance(mapped, Mapped) and mapped.params:
