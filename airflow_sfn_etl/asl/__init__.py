@@ -20,6 +20,7 @@ from airflow_sfn_etl.asl.errors import (
     DagShapeError,
     TemplateMappingError,
     UnsupportedOperatorError,
+    UnsupportedTasksError,
 )
 from airflow_sfn_etl.asl.iam import build_iam_policy, render_iam_policy
 from airflow_sfn_etl.asl.ir import Fragment, StateMachine
@@ -38,6 +39,7 @@ __all__ = [
     "StateMachine",
     "TemplateMappingError",
     "UnsupportedOperatorError",
+    "UnsupportedTasksError",
     "build_iam_policy",
     "compile_dag",
     "definition",

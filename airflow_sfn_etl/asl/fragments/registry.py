@@ -49,11 +49,30 @@ _REGISTRY: dict[str, FragmentFn] = {
 }
 
 
-def register(class_path: str) -> Callable[[FragmentFn], FragmentFn]:
-    """Register a fragment function for an operator class (``module.Class``)."""
+#: The constructor arguments each fragment carries into its states. The compiler refuses a task that
+#: sets any other argument of its operator (see :mod:`airflow_sfn_etl.asl.refusals`), except those
+#: that only tune the Airflow worker. A registration without such a list is not checked.
+_CARRIED: dict[str, frozenset[str]] = {
+    GLUE_JOB: frozenset({"job_name", "script_args", "wait_for_completion"}),
+    GLUE_CRAWLER: frozenset({"crawler_name", "wait_for_completion", "poll_interval", "max_polls"}),
+    GLUE_CRAWLER_SENSOR: frozenset({"crawler_name", "wait_time", "max_polls"}),
+    DATABREW_JOB: frozenset({"job_name", "wait_for_completion"}),
+    ATHENA_QUERY: frozenset({"query", "database", "catalog", "workgroup", "output_location"}),
+    SNS_PUBLISH: frozenset({"target", "message", "subject", "message_attributes"}),
+    EMPTY: frozenset(),
+}
+
+
+def register(class_path: str, carried: frozenset[str] | None = None) -> Callable[[FragmentFn], FragmentFn]:
+    """Register a fragment function for an operator class (``module.Class``); ``carried`` names the
+    constructor arguments the fragment reads (any other one set on a task is refused)."""
 
     def decorator(fn: FragmentFn) -> FragmentFn:
         _REGISTRY[class_path] = fn
+        if carried is not None:
+            _CARRIED[class_path] = frozenset(carried)
+        else:
+            _CARRIED.pop(class_path, None)
         return fn
 
     return decorator
@@ -62,6 +81,12 @@ def register(class_path: str) -> Callable[[FragmentFn], FragmentFn]:
 def unregister(class_path: str) -> None:
     """Remove a registration (tests use it for stand-in operators)."""
     _REGISTRY.pop(class_path, None)
+    _CARRIED.pop(class_path, None)
+
+
+def carried_args(class_path: str) -> frozenset[str] | None:
+    """The arguments the fragment of a registered class carries (None: not declared)."""
+    return _CARRIED.get(class_path)
 
 
 def supported() -> list[str]:
@@ -72,6 +97,14 @@ def supported() -> list[str]:
 def class_path(cls: type) -> str:
     """``module.QualifiedName`` of a class."""
     return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def registered_class(cls: type) -> str | None:
+    """The class path of the nearest registered class in the MRO of ``cls``."""
+    for base in cls.__mro__:
+        if class_path(base) in _REGISTRY:
+            return class_path(base)
+    return None
 
 
 def lookup(cls: type) -> FragmentFn | None:
@@ -89,7 +122,6 @@ def fragment_for(operator: Any, ctx: AslContext) -> Fragment:
     if fn is None:
         raise UnsupportedOperatorError(
             f"Task '{operator.task_id}' uses {class_path(type(operator))}, which has no Step Functions "
-            f"mapping. Supported operators: {', '.join(s.rsplit('.', 1)[-1] for s in supported())} "
-            f"({', '.join(supported())})."
+            f"mapping. Supported operators: {', '.join(supported())}."
         )
     return fn(operator, ctx)
