@@ -320,11 +320,23 @@ class _Builder:
                 refusals.extend(refused)
                 continue
             try:
-                self.built[task_id] = self._task_fragment(task)
+                self.built[task_id] = frag = self._task_fragment(task)
             except AslCompileError as error:
                 errors[task_id] = error
                 reason = str(error).removeprefix(f"Task '{task_id}': ")
                 refusals.append(Refusal(task_id, _path_of(task), reason))
+                continue
+            if getattr(task, "execution_timeout", None) and len(frag.states) > 1:
+                refusals.append(
+                    Refusal(
+                        task_id,
+                        _path_of(task),
+                        f"execution_timeout={task.execution_timeout}: the task compiles to a poll loop of "
+                        f"{len(frag.states)} states, which Step Functions cannot time as one (TimeoutSeconds "
+                        "applies to one Task state)",
+                        "bound the loop with max_polls, or set wait_for_completion=False",
+                    )
+                )
         return refusals, errors
 
     def _refuse(

@@ -48,7 +48,6 @@ ARG_REASONS = {
     "(scope the execution role's S3 access instead)",
     "region_name": "the state machine calls services in its own region",
     "region": "the state machine calls services in its own region",
-    "soft_fail": "a state machine cannot mark a failed task as skipped",
 }
 
 #: BaseOperator settings (attribute, the value meaning "unset") with no Step Functions equivalent.
@@ -64,9 +63,13 @@ _BASE_SETTINGS: tuple[tuple[str, str], ...] = (
     ("outlets", "a state machine does not emit Airflow asset events"),
     ("retry_policy", "a retry policy runs Airflow code to choose each retry; only retries, retry_delay, "
      "retry_exponential_backoff and max_retry_delay compile (to Retry)"),
+    ("soft_fail", "a state machine cannot mark a failed task as skipped"),
     ("is_setup", "setup/teardown tasks are not supported"),
     ("is_teardown", "setup/teardown tasks are not supported"),
 )
+
+#: BaseSensorOperator's default ``timeout`` (seven days), in seconds.
+SENSOR_DEFAULT_TIMEOUT = 60 * 60 * 24 * 7
 
 LAMBDA_OPERATOR = "airflow.providers.amazon.aws.operators.lambda_function.LambdaInvokeFunctionOperator"
 
@@ -156,6 +159,17 @@ def _argument_refusals(task: Any, task_id: str, path: str) -> list[Refusal]:
         value = getattr(task, attr, None)
         if not _unset(value):
             out.append(Refusal(task_id, path, f"{attr}={_short(value)}: {reason}", f"remove {attr}"))
+    if "BaseSensorOperator" in _mro_names(type(task)):
+        timeout = getattr(task, "timeout", SENSOR_DEFAULT_TIMEOUT)
+        if timeout is not None and float(timeout) != SENSOR_DEFAULT_TIMEOUT:
+            out.append(
+                Refusal(
+                    task_id,
+                    path,
+                    f"timeout={_short(timeout)}: the compiled poll loop ends after a number of polls, not a time",
+                    "set max_polls (polls x wait_time seconds) instead of timeout",
+                )
+            )
     registered = registered_class(type(task))
     carried = carried_args(registered) if registered is not None else None
     if carried is None:

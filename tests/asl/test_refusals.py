@@ -129,3 +129,26 @@ def test_compiled_definitions_of_accepted_dags_stay_valid() -> None:
     with make_dag() as dag:
         GlueJobOperator(task_id="j", job_name="x", retries=2, retry_delay=timedelta(seconds=30))
     assert validate(definition(compile_dag(dag))) == []
+
+
+def test_sensor_timeout_soft_fail_and_a_loop_timeout_are_refused() -> None:
+    from airflow_sfn_etl.operators.glue_crawler import GlueCrawlerOperator
+    from airflow_sfn_etl.sensors.glue_crawler import GlueCrawlerSensor
+
+    with make_dag() as dag:
+        GlueCrawlerSensor(task_id="wait", crawler_name="c", timeout=600, soft_fail=True)
+        GlueCrawlerOperator(task_id="crawl", crawler_name="c", execution_timeout=timedelta(minutes=5))
+    message = _refused(dag)
+    assert "timeout=600" in _line(message, "wait") and "max_polls" in _line(message, "wait")
+    assert "soft_fail=True" in _line(message, "wait")
+    assert "execution_timeout=0:05:00" in _line(message, "crawl")
+
+
+def test_a_crawler_start_without_waiting_keeps_its_timeout() -> None:
+    from airflow_sfn_etl.operators.glue_crawler import GlueCrawlerOperator
+
+    with make_dag() as dag:
+        GlueCrawlerOperator(
+            task_id="crawl", crawler_name="c", wait_for_completion=False, execution_timeout=timedelta(seconds=90)
+        )
+    assert definition(compile_dag(dag))["States"]["crawl"]["TimeoutSeconds"] == 90
