@@ -37,7 +37,36 @@ WORKER_ONLY_ARGS = frozenset(
         "aws_conn_id",
         "verify",
         "botocore_config",
+        # the amazon provider's operators
+        "job_poll_interval",
+        "waiter_delay",
+        "waiter_max_attempts",
+        "sleep_time",
+        "sleep_before_return",
+        "log_query",
+        "stop_job_run_on_kill",
+        "durable",
+        "resume_glue_job_on_retry",
     }
+)
+
+#: Values the amazon provider's operators store for an unset argument (``x or default``).
+_UNSET_ALIASES = {"max_polling_attempts": 999999, "concurrent_run_limit": 1}
+
+#: Operators refused by class path, with the reason and what would compile instead.
+CLASS_REFUSALS = {
+    "airflow.providers.amazon.aws.operators.glue_crawler.GlueCrawlerOperator": (
+        "it creates or updates the crawler from `config` before running it; a state machine task would "
+        "only start it",
+        "create the crawler beforehand and run it with "
+        "airflow.providers.amazon.aws.operators.glue_crawler.GlueCrawlerRunOperator or "
+        "airflow_sfn_etl.operators.glue_crawler.GlueCrawlerOperator",
+    ),
+}
+
+_CREATES_JOB = (
+    "the stock operator creates or updates the Glue job with it; the state machine only starts an "
+    "existing job"
 )
 
 #: Why an operator argument the fragment does not carry is refused when it is set.
@@ -48,6 +77,17 @@ ARG_REASONS = {
     "(scope the execution role's S3 access instead)",
     "region_name": "the state machine calls services in its own region",
     "region": "the state machine calls services in its own region",
+    "max_polling_attempts": "the state waits for the query through the .sync integration, without a poll limit",
+    "client_request_token": "the state does not send an idempotency token",
+    "query_execution_context": "only database and catalog are carried into QueryExecutionContext",
+    "result_configuration": "only output_location is carried into ResultConfiguration",
+    **{
+        name: _CREATES_JOB
+        for name in (
+            "job_desc", "script_location", "concurrent_run_limit", "retry_limit", "num_of_dpus", "s3_bucket",
+            "iam_role_name", "iam_role_arn", "create_job_kwargs", "replace_script_file", "update_config",
+        )
+    },
 }
 
 #: BaseOperator settings (attribute, the value meaning "unset") with no Step Functions equivalent.
@@ -137,6 +177,9 @@ def operator_refusals(task: Any) -> list[Refusal]:
                 _python_instead(),
             )
         ]
+    if path in CLASS_REFUSALS:
+        reason, instead = CLASS_REFUSALS[path]
+        return [Refusal(task_id, path, reason, instead)]
     if lookup(cls) is None:
         return [
             Refusal(
@@ -178,7 +221,7 @@ def _argument_refusals(task: Any, task_id: str, path: str) -> list[Refusal]:
         if name in carried or name in WORKER_ONLY_ARGS or not hasattr(task, name):
             continue
         value = getattr(task, name)
-        if _same(value, default):
+        if _same(value, default, name):
             continue
         if name == "max_result_rows" and not getattr(task, "result_to_xcom", False):
             continue  # read only with result_to_xcom
@@ -202,9 +245,13 @@ def _operator_args(cls: type) -> list[tuple[str, Any]]:
     return list(seen.items())
 
 
-def _same(value: Any, default: Any) -> bool:
+def _same(value: Any, default: Any, name: str = "") -> bool:
     if default is inspect.Parameter.empty:
         return False
+    if name in _UNSET_ALIASES and value == _UNSET_ALIASES[name] and default is None:
+        return True
+    if default is None and _unset(value):
+        return True
     if type(default).__name__ == "ArgNotSet":
         return type(value).__name__ == "ArgNotSet" or value is None
     try:

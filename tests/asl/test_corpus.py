@@ -18,6 +18,7 @@ COMPILES = [
     ("taskflow_dag.py", "corpus_taskflow"),
     ("trigger_rules_dag.py", "corpus_all_done"),
     ("trigger_rules_dag.py", "corpus_on_failure"),
+    ("stock_operators_dag.py", "corpus_stock_operators"),
 ]
 
 #: (file, dag_id) -> {task_id: text its line must hold}; no other task may be named.

@@ -22,6 +22,7 @@ from airflow_sfn_etl.asl.fragments.empty import empty
 from airflow_sfn_etl.asl.fragments.glue import glue_job
 from airflow_sfn_etl.asl.fragments.glue_crawler import glue_crawler, glue_crawler_sensor
 from airflow_sfn_etl.asl.fragments.sns import sns_publish
+from airflow_sfn_etl.asl.fragments.stock import stock_glue_crawler_run, stock_glue_job, stock_sns_publish
 from airflow_sfn_etl.asl.ir import Fragment
 
 #: A fragment function: (the task, its compile context) -> its states. Each function types the task as
@@ -37,6 +38,12 @@ DATABREW_JOB = f"{PKG}.databrew.DataBrewStartJobOperator"
 ATHENA_QUERY = f"{PKG}.athena.AthenaQueryOperator"
 SNS_PUBLISH = f"{PKG}.sns.SnsPublishOperator"
 EMPTY = "airflow.providers.standard.operators.empty.EmptyOperator"
+#: The amazon provider's operators with the same meaning as ours (fragments.stock).
+AMAZON = "airflow.providers.amazon.aws.operators"
+STOCK_GLUE_JOB = f"{AMAZON}.glue.GlueJobOperator"
+STOCK_GLUE_CRAWLER_RUN = f"{AMAZON}.glue_crawler.GlueCrawlerRunOperator"
+STOCK_ATHENA = f"{AMAZON}.athena.AthenaOperator"
+STOCK_SNS_PUBLISH = f"{AMAZON}.sns.SnsPublishOperator"
 
 _REGISTRY: dict[str, FragmentFn] = {
     GLUE_JOB: glue_job,
@@ -46,6 +53,10 @@ _REGISTRY: dict[str, FragmentFn] = {
     ATHENA_QUERY: athena_query,
     SNS_PUBLISH: sns_publish,
     EMPTY: empty,
+    STOCK_GLUE_JOB: stock_glue_job,
+    STOCK_GLUE_CRAWLER_RUN: stock_glue_crawler_run,
+    STOCK_ATHENA: athena_query,
+    STOCK_SNS_PUBLISH: stock_sns_publish,
 }
 
 
@@ -60,6 +71,14 @@ _CARRIED: dict[str, frozenset[str]] = {
     ATHENA_QUERY: frozenset({"query", "database", "catalog", "workgroup", "output_location"}),
     SNS_PUBLISH: frozenset({"target", "message", "subject", "message_attributes"}),
     EMPTY: frozenset(),
+    STOCK_GLUE_JOB: frozenset({"job_name", "script_args", "run_job_kwargs", "wait_for_completion"}),
+    STOCK_GLUE_CRAWLER_RUN: frozenset(
+        {"crawler_name", "wait_for_completion", "poll_interval", "fail_on_already_running"}
+    ),
+    STOCK_ATHENA: frozenset({"query", "database", "catalog", "workgroup", "output_location"}),
+    STOCK_SNS_PUBLISH: frozenset(
+        {"target_arn", "message", "subject", "message_attributes", "message_group_id", "message_deduplication_id"}
+    ),
 }
 
 
