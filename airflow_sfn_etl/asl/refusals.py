@@ -23,7 +23,14 @@ import inspect
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_sfn_etl.asl.fragments.registry import carried_args, class_path, lookup, registered_class, supported
+from airflow_sfn_etl.asl.fragments.registry import (
+    LAMBDA_INVOKE,
+    carried_args,
+    class_path,
+    lookup,
+    registered_class,
+    supported,
+)
 
 #: Constructor arguments that only shape the worker's waiting or its AWS connection.
 WORKER_ONLY_ARGS = frozenset(
@@ -47,6 +54,8 @@ WORKER_ONLY_ARGS = frozenset(
         "stop_job_run_on_kill",
         "durable",
         "resume_glue_job_on_retry",
+        "log_type",
+        "keep_empty_log_lines",
     }
 )
 
@@ -111,7 +120,7 @@ _BASE_SETTINGS: tuple[tuple[str, str], ...] = (
 #: BaseSensorOperator's default ``timeout`` (seven days), in seconds.
 SENSOR_DEFAULT_TIMEOUT = 60 * 60 * 24 * 7
 
-LAMBDA_OPERATOR = "airflow.providers.amazon.aws.operators.lambda_function.LambdaInvokeFunctionOperator"
+LAMBDA_OPERATOR = LAMBDA_INVOKE
 
 
 @dataclass(frozen=True)
@@ -134,12 +143,10 @@ def _mro_names(cls: type) -> set[str]:
 
 
 def _python_instead() -> str:
-    if LAMBDA_OPERATOR in supported():
-        return (
-            f"put the code in an AWS Lambda function and call it with {LAMBDA_OPERATOR}"
-            "(function_name=<the function's ARN>)"
-        )
-    return "run the code as a Glue job (airflow_sfn_etl.operators.glue.GlueJobOperator, e.g. a Python shell job)"
+    return (
+        f"put the code in an AWS Lambda function and call it with {LAMBDA_OPERATOR}"
+        "(function_name=<the function's ARN>, payload=<JSON text>)"
+    )
 
 
 def operator_refusals(task: Any) -> list[Refusal]:

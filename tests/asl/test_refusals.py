@@ -42,7 +42,10 @@ def test_every_offending_task_is_listed_with_its_reason() -> None:
         prep() >> mapped >> shell >> query
     message = _refused(dag)
     assert message.startswith("DAG 't' cannot be compiled to Step Functions: 4 task(s) cannot compile (")
-    assert "LambdaInvokeFunctionOperator" in _line(message, "prep") or "GlueJobOperator" in _line(message, "prep")
+    assert (
+        "Instead: put the code in an AWS Lambda function and call it with "
+        "airflow.providers.amazon.aws.operators.lambda_function.LambdaInvokeFunctionOperator(function_name="
+    ) in _line(message, "prep")
     assert "@task" in _line(message, "prep") and "runs Python code" in _line(message, "prep")
     assert "mapping (.expand/.partial) is not supported yet" in _line(message, "per_table")
     assert "BashOperator" in _line(message, "shell") and "no Step Functions mapping" in _line(message, "shell")

@@ -63,3 +63,17 @@ def test_other_text_with_params_and_line_breaks_is_refused() -> None:
     with pytest.raises(TemplateMappingError, match="Task 'n': field 'message' mixes params with line breaks"):
         compile_dag(dag)
     assert map_string("two\nlines", task_id="n", field="message").literal == "two\nlines"
+
+
+@pytest.mark.parametrize(
+    ("literal", "problem"),
+    [("'a\\nb'", "bad escape"), ("'a\\tb'", "bad escape"), ("'a\nb'", "control character")],
+)
+def test_our_validator_accepts_only_the_documented_escapes(literal: str, problem: str) -> None:
+    document = {
+        "StartAt": "p",
+        "States": {"p": {"Type": "Pass", "Parameters": {"x.$": f"States.Format({literal})"}, "End": True}},
+    }
+    assert any(problem in error for error in validate(document))
+    document["States"]["p"]["Parameters"]["x.$"] = "States.Format('a\\'b\\{\\}\\\\')"
+    assert validate(document) == []

@@ -21,6 +21,7 @@ from airflow_sfn_etl.asl.fragments.databrew import databrew_job
 from airflow_sfn_etl.asl.fragments.empty import empty
 from airflow_sfn_etl.asl.fragments.glue import glue_job
 from airflow_sfn_etl.asl.fragments.glue_crawler import glue_crawler, glue_crawler_sensor
+from airflow_sfn_etl.asl.fragments.lambda_function import lambda_invoke
 from airflow_sfn_etl.asl.fragments.sns import sns_publish
 from airflow_sfn_etl.asl.fragments.stock import stock_glue_crawler_run, stock_glue_job, stock_sns_publish
 from airflow_sfn_etl.asl.ir import Fragment
@@ -44,6 +45,7 @@ STOCK_GLUE_JOB = f"{AMAZON}.glue.GlueJobOperator"
 STOCK_GLUE_CRAWLER_RUN = f"{AMAZON}.glue_crawler.GlueCrawlerRunOperator"
 STOCK_ATHENA = f"{AMAZON}.athena.AthenaOperator"
 STOCK_SNS_PUBLISH = f"{AMAZON}.sns.SnsPublishOperator"
+LAMBDA_INVOKE = f"{AMAZON}.lambda_function.LambdaInvokeFunctionOperator"
 
 _REGISTRY: dict[str, FragmentFn] = {
     GLUE_JOB: glue_job,
@@ -57,6 +59,7 @@ _REGISTRY: dict[str, FragmentFn] = {
     STOCK_GLUE_CRAWLER_RUN: stock_glue_crawler_run,
     STOCK_ATHENA: athena_query,
     STOCK_SNS_PUBLISH: stock_sns_publish,
+    LAMBDA_INVOKE: lambda_invoke,
 }
 
 
@@ -79,6 +82,7 @@ _CARRIED: dict[str, frozenset[str]] = {
     STOCK_SNS_PUBLISH: frozenset(
         {"target_arn", "message", "subject", "message_attributes", "message_group_id", "message_deduplication_id"}
     ),
+    LAMBDA_INVOKE: frozenset({"function_name", "payload", "qualifier", "invocation_type", "client_context"}),
 }
 
 

@@ -1,4 +1,5 @@
-"""The amazon provider's own operators: run a crawler, a Glue job, an Athena query, then notify by SNS."""
+"""The amazon provider's own operators: run a crawler, a Lambda function, a Glue job, an Athena query,
+then notify by SNS."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import datetime, timedelta
 from airflow.providers.amazon.aws.operators.athena import AthenaOperator
 from airflow.providers.amazon.aws.operators.glue import GlueJobOperator
 from airflow.providers.amazon.aws.operators.glue_crawler import GlueCrawlerRunOperator
+from airflow.providers.amazon.aws.operators.lambda_function import LambdaInvokeFunctionOperator
 from airflow.providers.amazon.aws.operators.sns import SnsPublishOperator
 from airflow.sdk import DAG
 
@@ -18,6 +20,11 @@ with DAG(
     default_args={"retries": 1, "retry_delay": timedelta(seconds=30)},
 ):
     crawl = GlueCrawlerRunOperator(task_id="crawl", crawler_name="corpus_crawler", poll_interval=10)
+    prepare = LambdaInvokeFunctionOperator(
+        task_id="prepare",
+        function_name="arn:aws:lambda:eu-west-1:123456789012:function:corpus-prepare",
+        payload='{"bucket": "{{ params.bucket }}", "mode": "full"}',
+    )
     transform = GlueJobOperator(
         task_id="transform",
         job_name="corpus_job",
@@ -33,4 +40,4 @@ with DAG(
     notify = SnsPublishOperator(
         task_id="notify", target_arn="{{ params.topic_arn }}", message="done", subject="Corpus"
     )
-    crawl >> transform >> count_rows >> notify
+    crawl >> prepare >> transform >> count_rows >> notify
