@@ -26,7 +26,7 @@ def _significant(sql: str) -> list[tuple[object, str]]:
     """The tokens that carry meaning: all but whitespace, line breaks and comments."""
     out = []
     for statement in sqlparse.parse(sql):
-        for token in statement.flatten():
+        for token in statement.flatten():  # type: ignore[no-untyped-call]
             if token.is_whitespace or token.ttype in T.Comment:
                 continue
             out.append((token.ttype, token.value))

@@ -23,7 +23,7 @@ from airflow_sfn_etl.asl.context import AslContext
 from airflow_sfn_etl.asl.fragments.common import as_text, single, sync, task_state
 from airflow_sfn_etl.asl.fragments.glue_crawler import CRAWLER_RUNNING, glue_crawler
 from airflow_sfn_etl.asl.fragments.sns import _sns_attributes
-from airflow_sfn_etl.asl.ir import Fragment, Retry
+from airflow_sfn_etl.asl.ir import Fragment, Retry, Task
 from airflow_sfn_etl.asl.templates import put
 
 
@@ -34,9 +34,10 @@ def stock_glue_job(op: Any, ctx: AslContext) -> Fragment:
     script_args = getattr(op, "script_args", None) or {}
     if script_args:
         params["Arguments"] = ctx.template("script_args", {str(k): as_text(v) for k, v in script_args.items()})
-    run_kwargs = getattr(op, "run_job_kwargs", None) or {}
-    for key, value in ctx.template("run_job_kwargs", dict(run_kwargs)).items():
-        params[key] = value
+    run_kwargs: dict[str, Any] = dict(getattr(op, "run_job_kwargs", None) or {})
+    extra = ctx.template("run_job_kwargs", run_kwargs)
+    assert isinstance(extra, dict)  # a dict maps to a dict
+    params.update(extra)
     return single(ctx, task_state(ctx, sync("arn:aws:states:::glue:startJobRun", _waits(op)), params))
 
 
@@ -65,6 +66,7 @@ def stock_glue_crawler_run(op: Any, ctx: AslContext) -> Fragment:
     frag = glue_crawler(_Waiting(op) if _waits(op) else op, ctx)
     if getattr(op, "fail_on_already_running", True):
         start = frag.states[0]
+        assert isinstance(start, Task)
         start.catch = [c for c in start.catch if CRAWLER_RUNNING not in c.error_equals]
         start.retry = [r for r in start.retry if r != Retry(error_equals=(CRAWLER_RUNNING,), max_attempts=0)]
     return frag
