@@ -2,11 +2,11 @@
 
 A query that reads params is sent as ``States.Format('...', $.x)``, whose string literal has no
 escape for a line break or a tab (AWS documents only ``\\'``, ``\\{``, ``\\}`` and ``\\\\``). Such
-a query is re-laid out on one line by :mod:`sqlparse`: comments are removed and each run of
-whitespace between tokens becomes one space; string literals and quoted identifiers are tokens of
-their own and keep their text. The result is checked token by token against the original (every
-token but whitespace and comments must be the same, in the same order), so a query whose layout
-cannot be folded this way is never changed silently. A query without params is sent as a plain
+a query is re-laid out on one line from :mod:`sqlparse`'s lexical tokens: comments are removed and
+each run of whitespace and comments between tokens becomes one space; string literals and quoted
+identifiers are tokens of their own and keep their text. The result is lexed again and checked
+against the original (every token but whitespace and comments must be the same, in the same order),
+so a query whose layout cannot be folded this way is never changed silently. A query without params is sent as a plain
 JSON string and keeps its layout.
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-import sqlparse
+from sqlparse import lexer
 from sqlparse import tokens as T
 
 from airflow_sfn_etl.asl.errors import TemplateMappingError
@@ -22,15 +22,19 @@ from airflow_sfn_etl.asl.errors import TemplateMappingError
 _JINJA = re.compile(r"\{\{.*?\}\}|\{#.*?#\}|\{%.*?%\}", re.DOTALL)
 
 
+def _tokens(sql: str) -> list[tuple[object, str]]:
+    """sqlparse's lexical tokens of ``sql`` (type, text)."""
+    return [(ttype, value) for ttype, value in lexer.tokenize(sql)]  # type: ignore[no-untyped-call]
+
+
+def _layout(ttype: object) -> bool:
+    """Whether a token is only layout: whitespace, a line break or a comment."""
+    return ttype in T.Whitespace or ttype in T.Newline or ttype in T.Comment
+
+
 def _significant(sql: str) -> list[tuple[object, str]]:
     """The tokens that carry meaning: all but whitespace, line breaks and comments."""
-    out = []
-    for statement in sqlparse.parse(sql):
-        for token in statement.flatten():  # type: ignore[no-untyped-call]
-            if token.is_whitespace or token.ttype in T.Comment:
-                continue
-            out.append((token.ttype, token.value))
-    return out
+    return [(ttype, value) for ttype, value in _tokens(sql) if not _layout(ttype)]
 
 
 def fold_sql(sql: str, *, task_id: str, field: str) -> str:
@@ -45,7 +49,17 @@ def fold_sql(sql: str, *, task_id: str, field: str) -> str:
         return f"sfnetljinja{len(tags) - 1}x"
 
     hidden = _JINJA.sub(hide, sql)
-    folded = sqlparse.format(hidden, strip_comments=True, strip_whitespace=True).strip()
+    out: list[str] = []
+    gap = False
+    for ttype, value in _tokens(hidden):
+        if _layout(ttype):
+            gap = True
+            continue
+        if gap and out:
+            out.append(" ")
+        out.append(value)
+        gap = False
+    folded = "".join(out)
     if _significant(folded) != _significant(hidden):
         raise TemplateMappingError(
             f"Task '{task_id}': field '{field}' spans several lines and reads params, but its SQL cannot be "
