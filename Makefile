@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_WORKERS ?= auto
 
-.PHONY: demo test test-heavy test-fast test-browser browser-deps java-check bench lint clean venv
+.PHONY: demo test test-heavy test-fast test-browser browser-deps asl-validator-deps java-check bench lint clean venv
 
 venv: $(STAMP)
 
@@ -24,6 +24,11 @@ demo: $(STAMP) java-check
 browser-deps:
 	bash scripts/install-browser-deps.sh
 
+# tests/asl checks every committed and golden definition with npm's asl-validator (pinned), installed
+# into .tools/ (needs npm).
+asl-validator-deps:
+	bash scripts/install-asl-validator.sh
+
 # The sandbox's Glue Spark runs need Java 17+; this checks for it (and installs Debian's JRE as root).
 java-check:
 	bash scripts/check-java.sh
@@ -31,7 +36,7 @@ java-check:
 # `make test` runs the suite but for two heavy ones, which `make test-heavy` runs: Glue Spark jobs on
 # local PySpark (marker spark) and the wheels built and installed in a fresh virtualenv (install).
 # They run on a worker each (--dist loadfile keeps one JVM for the Spark file). .ci/run runs both.
-test: $(STAMP) browser-deps java-check
+test: $(STAMP) browser-deps asl-validator-deps java-check
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -q -m "not spark and not install"
 
 test-heavy: $(STAMP) java-check
@@ -40,7 +45,7 @@ test-heavy: $(STAMP) java-check
 test-browser: $(STAMP) browser-deps
 	$(BIN)/python -m pytest -q -m browser tests/deploy/test_browser.py
 
-test-fast: $(STAMP)
+test-fast: $(STAMP) asl-validator-deps
 	$(BIN)/python -m pytest -q -m "not e2e and not slow"
 
 bench: $(STAMP)
@@ -51,4 +56,4 @@ lint: $(STAMP)
 	$(BIN)/python -m mypy
 
 clean:
-	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache
+	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache .tools

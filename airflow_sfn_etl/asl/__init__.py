@@ -16,9 +16,11 @@ from airflow_sfn_etl.asl.errors import (
     AslCompileError,
     AslError,
     AslValidationError,
+    DagFileError,
     DagShapeError,
     TemplateMappingError,
     UnsupportedOperatorError,
+    UnsupportedTasksError,
 )
 from airflow_sfn_etl.asl.iam import build_iam_policy, render_iam_policy
 from airflow_sfn_etl.asl.ir import Fragment, StateMachine
@@ -31,11 +33,13 @@ __all__ = [
     "AslContext",
     "AslError",
     "AslValidationError",
+    "DagFileError",
     "DagShapeError",
     "Fragment",
     "StateMachine",
     "TemplateMappingError",
     "UnsupportedOperatorError",
+    "UnsupportedTasksError",
     "build_iam_policy",
     "compile_dag",
     "definition",

@@ -13,9 +13,10 @@ import heapq
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from airflow_sfn_etl.asl import triggers
 from airflow_sfn_etl.asl.context import MAX_STATE_NAME, AslContext, retry_of, state_name_of
-from airflow_sfn_etl.asl.errors import AslCompileError, DagShapeError
-from airflow_sfn_etl.asl.fragments.registry import fragment_for
+from airflow_sfn_etl.asl.errors import AslCompileError, DagShapeError, UnsupportedTasksError
+from airflow_sfn_etl.asl.fragments.registry import class_path, fragment_for
 from airflow_sfn_etl.asl.ir import (
     EXIT,
     Choice,
@@ -28,6 +29,7 @@ from airflow_sfn_etl.asl.ir import (
     Task,
     _Chainable,
 )
+from airflow_sfn_etl.asl.refusals import Refusal, operator_refusals
 
 if TYPE_CHECKING:
     from airflow.sdk import DAG, TaskGroup
@@ -271,10 +273,26 @@ class _Builder:
         tasks = self.dag.task_dict
         if not tasks:
             raise AslCompileError(f"DAG '{self.dag.dag_id}' has no tasks to compile.")
+        refusals, errors = self._task_fragments()
         edges = {(t.task_id, d) for t in tasks.values() for d in t.downstream_task_ids}
         shape = _Shape(self.dag.dag_id, sorted(tasks), edges)
-        items = shape.decompose(_SRC, _DST, frozenset(tasks))
-        graph = link(self._fragments(items))
+        shape_error: DagShapeError | None = None
+        points: list[triggers.TriggerPoint] = []
+        try:
+            items = shape.decompose(_SRC, _DST, frozenset(tasks))
+        except DagShapeError as error:
+            shape_error, items = error, []
+        else:
+            points, rule_refusals = triggers.plan(self.dag, items, _path_of)
+            refusals.extend(rule_refusals)
+        if refusals:
+            self._refuse(refusals, errors, shape_error)
+        if shape_error is not None:
+            raise shape_error
+        fragments = self._fragments(items)
+        self._refuse(triggers.fail_state_refusals(points, fragments, items, self.dag, _path_of), {}, None)
+        triggers.apply(points, fragments)
+        graph = link(fragments)
         self._check_names(graph)
         timeout = getattr(self.dag, "dagrun_timeout", None)
         description = getattr(self.dag, "description", None)
@@ -290,11 +308,52 @@ class _Builder:
             notes=tuple(self.notes),
         )
 
+    def _task_fragments(self) -> tuple[list[Refusal], dict[str, AslCompileError]]:
+        """Check every task and build the fragment of each one that passes: (refusals, errors by task)."""
+        refusals: list[Refusal] = []
+        errors: dict[str, AslCompileError] = {}
+        self.built: dict[str, Fragment] = {}
+        for task_id in sorted(self.dag.task_dict):
+            task = self.dag.task_dict[task_id]
+            refused = operator_refusals(task)
+            if refused:
+                refusals.extend(refused)
+                continue
+            try:
+                self.built[task_id] = frag = self._task_fragment(task)
+            except AslCompileError as error:
+                errors[task_id] = error
+                reason = str(error).removeprefix(f"Task '{task_id}': ")
+                refusals.append(Refusal(task_id, _path_of(task), reason))
+                continue
+            if getattr(task, "execution_timeout", None) and len(frag.states) > 1:
+                refusals.append(
+                    Refusal(
+                        task_id,
+                        _path_of(task),
+                        f"execution_timeout={task.execution_timeout}: the task compiles to a poll loop of "
+                        f"{len(frag.states)} states, which Step Functions cannot time as one (TimeoutSeconds "
+                        "applies to one Task state)",
+                        "bound the loop with max_polls, or set wait_for_completion=False",
+                    )
+                )
+        return refusals, errors
+
+    def _refuse(
+        self, refusals: list[Refusal], errors: dict[str, AslCompileError], shape_error: DagShapeError | None
+    ) -> None:
+        """Raise one error naming every refused task (a lone compile error is raised as it is)."""
+        if not refusals:
+            return
+        if len(refusals) == 1 and shape_error is None and refusals[0].task_id in errors:
+            raise errors[refusals[0].task_id]
+        raise UnsupportedTasksError(self.dag.dag_id, refusals, shape_error)
+
     def _fragments(self, items: list[_Item]) -> list[Fragment]:
         out: list[Fragment] = []
         for item in items:
             if isinstance(item, str):
-                out.append(self._task_fragment(self.dag.task_dict[item]))
+                out.append(self.built[item])
             else:
                 branches = sorted(item.branches, key=_first_task_id)
                 graphs = [link(self._fragments(b)) for b in branches]
@@ -355,6 +414,10 @@ class _Builder:
                     "state names must be unique: give the tasks distinct task_display_name values."
                 )
             seen[state.name] = str(owner)
+
+
+def _path_of(task: Operator) -> str:
+    return class_path(type(task))
 
 
 def _first_task_id(items: list[_Item] | _Item) -> str:

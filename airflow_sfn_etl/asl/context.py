@@ -38,7 +38,14 @@ def _seconds(value: timedelta | float | int | None) -> float | None:
 
 
 def retry_of(task: Operator) -> list[Retry]:
-    """The ``Retry`` list equivalent to a task's ``retries`` / ``retry_delay`` / backoff settings."""
+    """The ``Retry`` list equivalent to a task's ``retries`` / ``retry_delay`` / backoff settings.
+
+    ``retries`` -> ``MaxAttempts``, ``retry_delay`` -> ``IntervalSeconds`` (at least 1),
+    ``retry_exponential_backoff`` -> ``BackoffRate`` (True: 2.0, a number: that multiplier),
+    ``max_retry_delay`` -> ``MaxDelaySeconds``. No ``JitterStrategy``: Airflow waits between once and
+    twice the backed-off delay (a per-try hash), while ``FULL`` jitter would wait between zero and
+    it; without jitter the state waits Airflow's shortest delay.
+    """
     retries = int(getattr(task, "retries", 0) or 0)
     if retries <= 0:
         return []

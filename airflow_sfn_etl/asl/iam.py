@@ -69,9 +69,6 @@ _QUALIFIED = re.compile(
 )
 
 
-_UNESCAPE = {"n": "\n", "r": "\r", "t": "\t"}
-
-
 @dataclass
 class _Resolved:
     """A name resolved from a state's parameter: ``text`` may hold ``*`` where input was unknown."""
@@ -144,7 +141,7 @@ class _Resolver:
             text = pieces[0]
             for piece, arg in zip(pieces[1:], args[1:], strict=False):
                 text += self._arg(arg, out) + piece
-            out.text = re.sub(r"\\(.)", lambda m: _UNESCAPE.get(m.group(1), m.group(1)), text)
+            out.text = re.sub(r"\\(.)", lambda m: m.group(1), text)
             return out
         out.text = self._arg(expression, out)
         return out
@@ -275,6 +272,13 @@ def _task_statements(
         out.add("GlueCrawler", (action,), [_derived(name, f"arn:aws:glue:{prefix}:crawler/{name.text}")])
     elif base == "arn:aws:states:::athena:startQueryExecution":
         _athena(task, r, out, notes, prefix, sync)
+    elif resource == "arn:aws:states:::lambda:invoke":
+        function = r.value(params, "FunctionName")
+        assert function is not None
+        arn = function if function.text.startswith("arn:") else _derived(
+            function, f"arn:aws:lambda:{prefix}:function:{function.text}"
+        )
+        out.add("LambdaInvoke", ("lambda:InvokeFunction",), [arn, _derived(arn, f"{arn.text}:*")])
     else:
         raise AslCompileError(
             f"State '{task.name}': no IAM mapping for resource {resource!r}; the policy cannot be derived."

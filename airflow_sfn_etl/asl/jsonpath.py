@@ -106,11 +106,13 @@ def _string_literal_error(arg: str) -> str | None:
     while i < len(body):
         ch = body[i]
         if ch == "\\":
-            if i + 1 >= len(body) or body[i + 1] not in "\\'{}nrt":
-                allowed = "\\\\, \\', \\{, \\}, \\n, \\r and \\t"
-                return f"bad escape in string literal {arg!r} (only {allowed} are allowed)"
+            if i + 1 >= len(body) or body[i + 1] not in "\\'{}":
+                allowed = "\\\\, \\', \\{ and \\}"
+                return f"bad escape in string literal {arg!r} (AWS documents only {allowed})"
             i += 2
             continue
+        if ord(ch) < 32:
+            return f"control character {ch!r} in string literal {arg!r} (it has no escape)"
         if ch == "'":
             return f"unescaped quote in string literal {arg!r}"
         i += 1

@@ -2,8 +2,8 @@
 
 - a string that is exactly ``{{ params.x }}`` -> the path ``$.x``;
 - text mixed with params -> ``States.Format('... {} ...', $.x)`` (literal text escaped per the
-  intrinsic-function rules: ``\\``, ``'``, ``{`` and ``}`` take a backslash; line breaks and
-  tabs are written ``\\n``, ``\\r``, ``\\t``, as a raw one is not allowed in a literal);
+  intrinsic-function rules: ``\\``, ``'``, ``{`` and ``}`` take a backslash, the only escapes AWS
+  documents; text with line breaks or tabs is refused, as no escape exists for them);
 - any other Jinja (macros, ``ds``, ``var``, ``ti``, filters, statements) -> :class:`TemplateMappingError`.
 """
 
@@ -66,21 +66,18 @@ def param_path(name: str) -> str:
     return "$['" + name.replace("'", "\\'") + "']"
 
 
-#: Line breaks and tabs cannot appear raw in an intrinsic string literal; they take these escapes.
-_CONTROL_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+#: Characters an intrinsic string literal cannot hold: AWS documents no escape for them.
+CONTROL_CHARACTERS = frozenset(chr(c) for c in range(32)) | {"\x7f"}
 
 
 def escape_intrinsic_literal(text: str) -> str:
-    """Escape text for a string literal inside an intrinsic function (``\\ ' { }``, line breaks, tabs)."""
-    out = []
-    for ch in text:
-        if ch in "\\'{}":
-            out.append("\\" + ch)
-        elif ch in _CONTROL_ESCAPES:
-            out.append(_CONTROL_ESCAPES[ch])
-        else:
-            out.append(ch)
-    return "".join(out)
+    """Escape text for a string literal inside an intrinsic function: ``\\ ' { }`` take a backslash,
+    the only escapes AWS documents. Control characters (line breaks, tabs) have none and are refused
+    (:func:`map_string` refuses them in templated fields, with the task and field)."""
+    bad = sorted({repr(ch) for ch in text if ch in CONTROL_CHARACTERS})
+    if bad:
+        raise ValueError(f"an intrinsic string literal cannot hold {', '.join(bad)}: {text!r}")
+    return "".join("\\" + ch if ch in "\\'{}" else ch for ch in text)
 
 
 def format_expression(parts: Sequence[str | ParamRef | ContextRef | Mapped]) -> str:
@@ -172,6 +169,12 @@ def map_string(text: str, *, task_id: str, field: str) -> Mapped:
         return Mapped(expression=param_path(parts[0].name), params=names)
     if len(parts) == 1 and isinstance(parts[0], ContextRef):
         return Mapped(expression=parts[0].path, params=names)
+    if any(isinstance(p, str) and any(ch in CONTROL_CHARACTERS for ch in p) for p in parts):
+        raise TemplateMappingError(
+            f"Task '{task_id}': field '{field}' mixes params with line breaks or tabs; it would become a "
+            "States.Format string, which has no escape for them. Put the text on one line, or pass the "
+            "whole value as one param."
+        )
     return Mapped(expression=format_expression(list(parts)), params=names)
 
 

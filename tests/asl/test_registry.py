@@ -25,6 +25,11 @@ EXPECTED = {
     "airflow_sfn_etl.operators.athena.AthenaQueryOperator": "athena",
     "airflow_sfn_etl.operators.sns.SnsPublishOperator": "sns",
     "airflow.providers.standard.operators.empty.EmptyOperator": "empty",
+    "airflow.providers.amazon.aws.operators.glue.GlueJobOperator": "stock",
+    "airflow.providers.amazon.aws.operators.glue_crawler.GlueCrawlerRunOperator": "stock",
+    "airflow.providers.amazon.aws.operators.athena.AthenaOperator": "athena",
+    "airflow.providers.amazon.aws.operators.sns.SnsPublishOperator": "stock",
+    "airflow.providers.amazon.aws.operators.lambda_function.LambdaInvokeFunctionOperator": "lambda_function",
 }
 
 

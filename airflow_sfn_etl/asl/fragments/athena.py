@@ -1,4 +1,5 @@
-"""Athena query -> ``athena:startQueryExecution(.sync)``."""
+"""Athena query -> ``athena:startQueryExecution(.sync)``; a multi-line query with params is folded
+onto one line (:mod:`airflow_sfn_etl.asl.sql`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from typing import Any, Protocol
 from airflow_sfn_etl.asl.context import AslContext
 from airflow_sfn_etl.asl.fragments.common import single, sync, task_state
 from airflow_sfn_etl.asl.ir import Fragment
-from airflow_sfn_etl.asl.templates import Mapped, put
+from airflow_sfn_etl.asl.sql import fold_sql
+from airflow_sfn_etl.asl.templates import CONTROL_CHARACTERS, Mapped, put
 
 
 class AthenaQueryTask(Protocol):
@@ -22,7 +24,11 @@ class AthenaQueryTask(Protocol):
 def athena_query(op: AthenaQueryTask, ctx: AslContext) -> Fragment:
     """Athena query -> ``athena:startQueryExecution(.sync)``; ``.sql`` files are inlined."""
     params: dict[str, Any] = {}
-    query = ctx.resolve_template_file("query", op.query)
+    # A ``.sql`` file's text (read here, or already by Airflow's DAG loader) without its trailing newline.
+    query = ctx.resolve_template_file("query", op.query).rstrip()
+    if "{{" in query and any(ch in query for ch in CONTROL_CHARACTERS):
+        # It becomes a States.Format literal, which cannot hold line breaks: fold it (asl.sql).
+        query = fold_sql(query, task_id=ctx.task_id, field="query")
     mapped = ctx.template("query", query)
     put(params, "QueryString", mapped)
     if isinstance(mapped, Mapped) and mapped.params:

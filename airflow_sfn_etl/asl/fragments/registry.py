@@ -21,7 +21,9 @@ from airflow_sfn_etl.asl.fragments.databrew import databrew_job
 from airflow_sfn_etl.asl.fragments.empty import empty
 from airflow_sfn_etl.asl.fragments.glue import glue_job
 from airflow_sfn_etl.asl.fragments.glue_crawler import glue_crawler, glue_crawler_sensor
+from airflow_sfn_etl.asl.fragments.lambda_function import lambda_invoke
 from airflow_sfn_etl.asl.fragments.sns import sns_publish
+from airflow_sfn_etl.asl.fragments.stock import stock_glue_crawler_run, stock_glue_job, stock_sns_publish
 from airflow_sfn_etl.asl.ir import Fragment
 
 #: A fragment function: (the task, its compile context) -> its states. Each function types the task as
@@ -37,6 +39,13 @@ DATABREW_JOB = f"{PKG}.databrew.DataBrewStartJobOperator"
 ATHENA_QUERY = f"{PKG}.athena.AthenaQueryOperator"
 SNS_PUBLISH = f"{PKG}.sns.SnsPublishOperator"
 EMPTY = "airflow.providers.standard.operators.empty.EmptyOperator"
+#: The amazon provider's operators with the same meaning as ours (fragments.stock).
+AMAZON = "airflow.providers.amazon.aws.operators"
+STOCK_GLUE_JOB = f"{AMAZON}.glue.GlueJobOperator"
+STOCK_GLUE_CRAWLER_RUN = f"{AMAZON}.glue_crawler.GlueCrawlerRunOperator"
+STOCK_ATHENA = f"{AMAZON}.athena.AthenaOperator"
+STOCK_SNS_PUBLISH = f"{AMAZON}.sns.SnsPublishOperator"
+LAMBDA_INVOKE = f"{AMAZON}.lambda_function.LambdaInvokeFunctionOperator"
 
 _REGISTRY: dict[str, FragmentFn] = {
     GLUE_JOB: glue_job,
@@ -46,14 +55,47 @@ _REGISTRY: dict[str, FragmentFn] = {
     ATHENA_QUERY: athena_query,
     SNS_PUBLISH: sns_publish,
     EMPTY: empty,
+    STOCK_GLUE_JOB: stock_glue_job,
+    STOCK_GLUE_CRAWLER_RUN: stock_glue_crawler_run,
+    STOCK_ATHENA: athena_query,
+    STOCK_SNS_PUBLISH: stock_sns_publish,
+    LAMBDA_INVOKE: lambda_invoke,
 }
 
 
-def register(class_path: str) -> Callable[[FragmentFn], FragmentFn]:
-    """Register a fragment function for an operator class (``module.Class``)."""
+#: The constructor arguments each fragment carries into its states. The compiler refuses a task that
+#: sets any other argument of its operator (see :mod:`airflow_sfn_etl.asl.refusals`), except those
+#: that only tune the Airflow worker. A registration without such a list is not checked.
+_CARRIED: dict[str, frozenset[str]] = {
+    GLUE_JOB: frozenset({"job_name", "script_args", "wait_for_completion"}),
+    GLUE_CRAWLER: frozenset({"crawler_name", "wait_for_completion", "poll_interval", "max_polls"}),
+    GLUE_CRAWLER_SENSOR: frozenset({"crawler_name", "wait_time", "max_polls"}),
+    DATABREW_JOB: frozenset({"job_name", "wait_for_completion"}),
+    ATHENA_QUERY: frozenset({"query", "database", "catalog", "workgroup", "output_location"}),
+    SNS_PUBLISH: frozenset({"target", "message", "subject", "message_attributes"}),
+    EMPTY: frozenset(),
+    STOCK_GLUE_JOB: frozenset({"job_name", "script_args", "run_job_kwargs", "wait_for_completion"}),
+    STOCK_GLUE_CRAWLER_RUN: frozenset(
+        {"crawler_name", "wait_for_completion", "poll_interval", "fail_on_already_running"}
+    ),
+    STOCK_ATHENA: frozenset({"query", "database", "catalog", "workgroup", "output_location"}),
+    STOCK_SNS_PUBLISH: frozenset(
+        {"target_arn", "message", "subject", "message_attributes", "message_group_id", "message_deduplication_id"}
+    ),
+    LAMBDA_INVOKE: frozenset({"function_name", "payload", "qualifier", "invocation_type", "client_context"}),
+}
+
+
+def register(class_path: str, carried: frozenset[str] | None = None) -> Callable[[FragmentFn], FragmentFn]:
+    """Register a fragment function for an operator class (``module.Class``); ``carried`` names the
+    constructor arguments the fragment reads (any other one set on a task is refused)."""
 
     def decorator(fn: FragmentFn) -> FragmentFn:
         _REGISTRY[class_path] = fn
+        if carried is not None:
+            _CARRIED[class_path] = frozenset(carried)
+        else:
+            _CARRIED.pop(class_path, None)
         return fn
 
     return decorator
@@ -62,6 +104,12 @@ def register(class_path: str) -> Callable[[FragmentFn], FragmentFn]:
 def unregister(class_path: str) -> None:
     """Remove a registration (tests use it for stand-in operators)."""
     _REGISTRY.pop(class_path, None)
+    _CARRIED.pop(class_path, None)
+
+
+def carried_args(class_path: str) -> frozenset[str] | None:
+    """The arguments the fragment of a registered class carries (None: not declared)."""
+    return _CARRIED.get(class_path)
 
 
 def supported() -> list[str]:
@@ -72,6 +120,14 @@ def supported() -> list[str]:
 def class_path(cls: type) -> str:
     """``module.QualifiedName`` of a class."""
     return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def registered_class(cls: type) -> str | None:
+    """The class path of the nearest registered class in the MRO of ``cls``."""
+    for base in cls.__mro__:
+        if class_path(base) in _REGISTRY:
+            return class_path(base)
+    return None
 
 
 def lookup(cls: type) -> FragmentFn | None:
@@ -89,7 +145,6 @@ def fragment_for(operator: Any, ctx: AslContext) -> Fragment:
     if fn is None:
         raise UnsupportedOperatorError(
             f"Task '{operator.task_id}' uses {class_path(type(operator))}, which has no Step Functions "
-            f"mapping. Supported operators: {', '.join(s.rsplit('.', 1)[-1] for s in supported())} "
-            f"({', '.join(supported())})."
+            f"mapping. Supported operators: {', '.join(supported())}."
         )
     return fn(operator, ctx)

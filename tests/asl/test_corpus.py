@@ -1,0 +1,64 @@
+"""User-style DAG files (tests/asl/corpus/): each compiles to a definition that our validator and npm's
+asl-validator accept, or is refused with one message naming every offending task."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from airflow_sfn_etl.asl import UnsupportedTasksError, definition, validate
+from airflow_sfn_etl.asl.loader import compile_dag_file
+from tests.asl.asl_validator import assert_aws_accepts
+
+CORPUS = Path(__file__).parent / "corpus"
+ROOT = Path(__file__).resolve().parents[2]
+
+COMPILES = [
+    ("taskflow_dag.py", "corpus_taskflow"),
+    ("trigger_rules_dag.py", "corpus_all_done"),
+    ("trigger_rules_dag.py", "corpus_on_failure"),
+    ("stock_operators_dag.py", "corpus_stock_operators"),
+]
+
+#: (file, dag_id) -> {task_id: text its line must hold}; no other task may be named.
+REFUSED = {
+    ("mapped_dag.py", "corpus_mapped"): {
+        "load_table": "dynamic task mapping (.expand/.partial) is not supported yet",
+        "load_day": "dynamic task mapping (.expand/.partial) is not supported yet",
+    },
+    ("python_task_dag.py", "corpus_python_tasks"): {
+        "list_files": "@task or Python callable): it runs Python code in the Airflow worker",
+        "summarize": "@task or Python callable): it runs Python code in the Airflow worker",
+    },
+}
+
+
+@pytest.mark.parametrize(("file", "dag_id"), COMPILES)
+def test_corpus_dag_compiles_to_a_definition_both_validators_accept(file: str, dag_id: str, tmp_path: Path) -> None:
+    document = definition(compile_dag_file(str(CORPUS / file), dag_id))
+    assert document["Comment"].startswith(f"Airflow DAG '{dag_id}'")
+    assert validate(document) == []
+    assert_aws_accepts(document, tmp_path)
+
+
+@pytest.mark.parametrize(("file", "dag_id"), sorted(REFUSED))
+def test_corpus_dag_is_refused_naming_every_offending_task(file: str, dag_id: str) -> None:
+    with pytest.raises(UnsupportedTasksError) as info:
+        compile_dag_file(str(CORPUS / file), dag_id)
+    message = str(info.value)
+    expected = REFUSED[(file, dag_id)]
+    named = {r.task_id for r in info.value.refusals}
+    assert named == set(expected)
+    for task_id, text in expected.items():
+        line = next(line for line in message.splitlines() if line.startswith(f"- Task '{task_id}' "))
+        assert text in line and "Instead:" in line
+
+
+def test_the_readme_first_dag_is_refused_for_its_xcom_use() -> None:
+    with pytest.raises(UnsupportedTasksError) as info:
+        compile_dag_file(str(ROOT / "docs" / "examples" / "first_dag.py"))
+    by_task = {r.task_id: r.reason for r in info.value.refusals}
+    assert set(by_task) == {"total_by_region", "notify"}
+    assert by_task["total_by_region"].startswith("result_to_xcom=True")
+    assert "ti.xcom_pull" in by_task["notify"]
