@@ -3,7 +3,7 @@
 Crawler ``se2_in0`` catalogs the access log under ``s3://<bucket>/se2/in0/`` as table
 ``se2.se2_in0``; a deferrable sensor polls it every ``wait_time`` seconds, at most
 ``max_polls`` times, failing with the crawl's own reason when it FAILED or was CANCELLED;
-then Glue job ``se2_job0`` turns the table into Parquet under ``se2/out0/``.
+then Glue job ``se2_job0`` turns the table into Parquet under ``se2/out0/`` (the Asset ``se2_out0``).
 The same graph compiles to a Step Functions state machine (``glue_crawler_job_sfn``).
 """
 
@@ -16,6 +16,7 @@ from airflow.sdk import DAG
 from airflow_sfn_etl.operators.glue import GlueJobOperator
 from airflow_sfn_etl.operators.glue_crawler import GlueCrawlerOperator
 from airflow_sfn_etl.sensors.glue_crawler import GlueCrawlerSensor
+from airflow_sfn_etl_flows.assets import crawler_job_output
 from airflow_sfn_etl_flows.params import glue_crawler_job_params
 
 with DAG(
@@ -48,5 +49,6 @@ with DAG(
         task_id="run_final_glue_job", task_display_name="Run Final Glue Job",
         job_name="{{ params.job }}",
         script_args={"--output_path": "s3://{{ params.bucket }}/{{ params.output_prefix }}"},
+        outlets=[crawler_job_output()],
     )
     start_crawler >> wait_for_crawler >> run_job
