@@ -22,8 +22,9 @@ from airflow_sfn_etl.utils.start_once import start_once
 
 if TYPE_CHECKING:
     import jinja2
-    from airflow.providers.openlineage.extractors.base import OperatorLineage
     from airflow.sdk import Context
+
+    from airflow_sfn_etl.utils.lineage import Lineage
 
 
 RESULTS_XCOM_KEY = "query_results"
@@ -249,7 +250,7 @@ class AthenaQueryOperator(StopsRunOnKill, AwsBaseOperator[AthenaHook]):
         self.query_execution_id = succeeded["query_execution_id"]
         return self._finish(context, succeeded)
 
-    def get_openlineage_facets_on_start(self) -> OperatorLineage:
+    def get_openlineage_facets_on_start(self) -> Lineage:
         """The statement's tables (before it runs: no query id yet)."""
         from airflow_sfn_etl.utils.lineage import AwsCatalog, athena_query_lineage
 
@@ -258,7 +259,7 @@ class AthenaQueryOperator(StopsRunOnKill, AwsBaseOperator[AthenaHook]):
             workgroup=self.workgroup, output_location=self.output_location,
         )
 
-    def get_openlineage_facets_on_complete(self, task_instance: object = None) -> OperatorLineage:
+    def get_openlineage_facets_on_complete(self, task_instance: object = None) -> Lineage:
         """The statement's tables, as the catalog has them now, and its query execution."""
         from airflow_sfn_etl.utils.lineage import AwsCatalog, athena_query_lineage
 

@@ -21,8 +21,9 @@ from airflow_sfn_etl.utils.polling import raise_for_event
 from airflow_sfn_etl.utils.start_once import single_attempt_client, start_once
 
 if TYPE_CHECKING:
-    from airflow.providers.openlineage.extractors.base import OperatorLineage
     from airflow.sdk import Context
+
+    from airflow_sfn_etl.utils.lineage import Lineage
 
 
 REATTACH_STATES = ("STARTING", "RUNNING")
@@ -162,7 +163,7 @@ class DataBrewStartJobOperator(StopsRunOnKill, AwsBaseOperator[GlueDataBrewHook]
         self.log.info("DataBrew job '%s' run %s succeeded", self.job_name, succeeded["run_id"])
         return succeeded["run_id"]
 
-    def get_openlineage_facets_on_complete(self, task_instance: object = None) -> OperatorLineage:
+    def get_openlineage_facets_on_complete(self, task_instance: object = None) -> Lineage:
         """The job's dataset source -> its outputs."""
         from airflow_sfn_etl.utils.lineage import AwsCatalog, databrew_job_lineage
 

@@ -22,8 +22,9 @@ from airflow_sfn_etl.utils.run_key import run_key
 from airflow_sfn_etl.utils.start_once import single_attempt_client, start_once
 
 if TYPE_CHECKING:
-    from airflow.providers.openlineage.extractors.base import OperatorLineage
     from airflow.sdk import Context
+
+    from airflow_sfn_etl.utils.lineage import Lineage
 
 
 RUN_KEY_ARGUMENT = "--airflow_run_key"
@@ -220,7 +221,7 @@ class GlueJobOperator(StopsRunOnKill, AwsBaseOperator[GlueJobHook]):
         self.log.info("Glue job '%s' run %s succeeded", self.job_name, succeeded["run_id"])
         return succeeded["run_id"]
 
-    def get_openlineage_facets_on_complete(self, task_instance: object = None) -> OperatorLineage:
+    def get_openlineage_facets_on_complete(self, task_instance: object = None) -> Lineage:
         """The run's datasets, from its arguments over the job's default arguments."""
         from airflow_sfn_etl.utils.lineage import AwsCatalog, glue_job_lineage
 

@@ -19,10 +19,10 @@ from airflow_sfn_etl.utils.polling import RunStatus, raise_for_event, wait_until
 from airflow_sfn_etl.utils.start_once import single_attempt_client, start_once
 
 if TYPE_CHECKING:
-    from airflow.providers.openlineage.extractors.base import OperatorLineage
     from airflow.sdk import Context
 
     from airflow_sfn_etl.utils.events import GlueCrawlSucceeded, WaitFailed
+    from airflow_sfn_etl.utils.lineage import Lineage
 
 
 def get_crawler_or_fail(hook: GlueCrawlerHook, crawler_name: str) -> dict[str, Any]:
@@ -159,7 +159,7 @@ class GlueCrawlerOperator(StopsRunOnKill, AwsBaseOperator[GlueCrawlerHook]):
         self.log.info("Glue crawler '%s' succeeded", self.crawler_name)
         return self.crawler_name
 
-    def get_openlineage_facets_on_complete(self, task_instance: object = None) -> OperatorLineage:
+    def get_openlineage_facets_on_complete(self, task_instance: object = None) -> Lineage:
         """S3 targets read -> catalog tables written by the crawler."""
         from airflow_sfn_etl.utils.lineage import AwsCatalog, crawler_lineage
 

@@ -16,8 +16,9 @@ from botocore.exceptions import ClientError
 from airflow_sfn_etl.utils.aws import error_code
 
 if TYPE_CHECKING:
-    from airflow.providers.openlineage.extractors.base import OperatorLineage
     from airflow.sdk import Context
+
+    from airflow_sfn_etl.utils.lineage import Lineage
 
 
 TOPIC_NAME = re.compile(r"^[A-Za-z0-9_-]{1,256}(\.fifo)?$")
@@ -117,7 +118,7 @@ class SnsPublishOperator(AwsBaseOperator[SnsHook]):
         self.log.info("Published message %s to %s", message_id, topic_arn)
         return message_id
 
-    def get_openlineage_facets_on_complete(self, task_instance: object = None) -> OperatorLineage:
+    def get_openlineage_facets_on_complete(self, task_instance: object = None) -> Lineage:
         """No datasets; the published message as the external run."""
         from airflow_sfn_etl.utils.lineage import external_run_facets, operator_lineage
 

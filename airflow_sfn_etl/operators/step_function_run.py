@@ -24,8 +24,9 @@ from airflow_sfn_etl.utils.sfn_input import plain_params
 from airflow_sfn_etl.utils.start_once import start_once
 
 if TYPE_CHECKING:
-    from airflow.providers.openlineage.extractors.base import OperatorLineage
     from airflow.sdk import Context
+
+    from airflow_sfn_etl.utils.lineage import Lineage
 
 STATE_MACHINE_ARN = re.compile(
     r"^arn:[a-z-]+:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]+(:[A-Za-z0-9_-]+)?$"
@@ -199,7 +200,7 @@ class StepFunctionRunOperator(StopsRunOnKill, AwsBaseOperator[StepFunctionHook])
         self._push_output(context, succeeded)
         return succeeded["execution_arn"]
 
-    def get_openlineage_facets_on_complete(self, task_instance: object = None) -> OperatorLineage:
+    def get_openlineage_facets_on_complete(self, task_instance: object = None) -> Lineage:
         """The datasets of the tasks the execution scheduled; the execution as the external run."""
         from airflow_sfn_etl.utils.lineage import AwsCatalog, step_functions_execution_lineage
 

@@ -14,11 +14,11 @@ from airflow_sfn_etl.triggers.glue_crawler import GlueCrawlerTrigger
 from airflow_sfn_etl.utils.events import GlueCrawlSucceeded
 
 if TYPE_CHECKING:
-    from airflow.providers.openlineage.extractors.base import OperatorLineage
     from airflow.sdk import Context
     from typing_extensions import Unpack
 
     from airflow_sfn_etl.triggers.base import PollingOptions
+    from airflow_sfn_etl.utils.lineage import Lineage
 
 
 def seconds_of(value: int | float | str, *, task_id: str, field: str = "wait_time") -> int:
@@ -81,7 +81,7 @@ class GlueCrawlerSensor(AwsRunSensor[GlueCrawlSucceeded]):
     def result(self, event: GlueCrawlSucceeded) -> str:
         return self.crawler_name
 
-    def get_openlineage_facets_on_complete(self, task_instance: object = None) -> OperatorLineage:
+    def get_openlineage_facets_on_complete(self, task_instance: object = None) -> Lineage:
         """The crawl this sensor saw succeed: S3 targets read -> catalog tables written.
 
         With :class:`~airflow_sfn_etl.operators.glue_crawler.GlueCrawlerOperator` started without

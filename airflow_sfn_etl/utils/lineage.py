@@ -22,7 +22,7 @@ import logging
 import re
 from collections.abc import Iterable, Iterator
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias, cast
 from urllib.parse import urlsplit
 
 from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
@@ -32,6 +32,9 @@ if TYPE_CHECKING:
     from airflow.providers.amazon.aws.utils.mixins import AwsBaseHookMixin
     from airflow.providers.common.compat.openlineage.facet import Dataset, DatasetFacet, RunFacet
     from airflow.providers.openlineage.extractors.base import OperatorLineage
+
+    #: What the ``get_openlineage_facets_*`` methods return.
+    Lineage: TypeAlias = OperatorLineage[Dataset, RunFacet]
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +91,7 @@ def external_run_facets(run_id: str | None, source: str, **details: Any) -> dict
         return {}
     facet = ExternalQueryRunFacet(externalQueryId=run_id, source=source)
     extra = {key: value for key, value in details.items() if value is not None}
-    return {"externalQuery": facet.with_additional_properties(**extra) if extra else facet}
+    return {"externalQuery": cast("RunFacet", facet.with_additional_properties(**extra)) if extra else facet}
 
 
 def unique(datasets: Iterable[Dataset | None]) -> list[Dataset]:
@@ -108,7 +111,7 @@ def operator_lineage(
     outputs: Iterable[Dataset | None] = (),
     run_facets: dict[str, RunFacet] | None = None,
     job_facets: dict[str, Any] | None = None,
-) -> OperatorLineage:
+) -> Lineage:
     """An ``OperatorLineage`` with each dataset once."""
     from airflow.providers.openlineage.extractors.base import OperatorLineage
 
@@ -279,7 +282,7 @@ def athena_query_lineage(
     workgroup: str | None = None,
     output_location: str | None = None,
     execution: dict[str, Any] | None = None,
-) -> OperatorLineage:
+) -> Lineage:
     """Lineage of one Athena statement: tables from openlineage-sql, their schema from Glue.
 
     Inputs and outputs are the Athena tables the SQL parser finds (CTAS and INSERT read and
@@ -347,7 +350,7 @@ def athena_query_lineage(
     return operator_lineage(inputs, outputs, run_facets, job_facets)
 
 
-def glue_job_lineage(aws: AwsCatalog, job_name: str, arguments: dict[str, Any], run_id: str | None) -> OperatorLineage:
+def glue_job_lineage(aws: AwsCatalog, job_name: str, arguments: dict[str, Any], run_id: str | None) -> Lineage:
     """Lineage of a Glue job run: datasets named by its arguments over the job's default arguments.
 
     The job's ``DefaultArguments`` (GetJob) are merged under the run's, as Glue does; see
@@ -363,7 +366,7 @@ def glue_job_lineage(aws: AwsCatalog, job_name: str, arguments: dict[str, Any], 
     return operator_lineage(inputs, outputs, external_run_facets(run_id, "awsglue", jobName=job_name))
 
 
-def crawler_lineage(aws: AwsCatalog, crawler_name: str) -> OperatorLineage:
+def crawler_lineage(aws: AwsCatalog, crawler_name: str) -> Lineage:
     """Lineage of a crawl: its S3 targets are read; the tables it created or updated are written.
 
     A table is the crawler's when Glue marked it ``UPDATED_BY_CRAWLER`` with the crawler's name
@@ -389,7 +392,7 @@ def crawler_lineage(aws: AwsCatalog, crawler_name: str) -> OperatorLineage:
     )
 
 
-def databrew_job_lineage(aws: AwsCatalog, job_name: str, run_id: str | None) -> OperatorLineage:
+def databrew_job_lineage(aws: AwsCatalog, job_name: str, run_id: str | None) -> Lineage:
     """Lineage of a DataBrew job run: its dataset's source is read; its S3 and catalog outputs written."""
     databrew = aws.client("databrew")
     job = databrew.describe_job(Name=job_name)
@@ -431,7 +434,7 @@ def _scheduled_tasks(history: Iterable[dict[str, Any]]) -> Iterator[tuple[str, s
 
 def state_machine_task_lineage(
     aws: AwsCatalog, resource_type: str, resource: str, parameters: dict[str, Any]
-) -> OperatorLineage | None:
+) -> Lineage | None:
     """Lineage of one Task state as Step Functions scheduled it (its resolved parameters).
 
     Covers what the provider's operators cover: Athena queries, Glue job runs and crawls,
@@ -460,7 +463,7 @@ def state_machine_task_lineage(
 
 def step_functions_execution_lineage(
     aws: AwsCatalog, execution_arn: str | None, state_machine_arn: str
-) -> OperatorLineage:
+) -> Lineage:
     """Lineage of a state machine execution: the union of the datasets of the tasks it scheduled.
 
     The execution history's ``TaskScheduled`` events carry each task's parameters as resolved
