@@ -23,6 +23,26 @@ TABLE_REF = r"\{\{ params\.database \}\}\.(\w+)"
 KINDS = {"sales": ("sales_data_output", SALES_CSV), "marketing": ("marketing_data_output", MARKETING_CSV)}
 
 
+def asset_events(uri: str, run) -> list[tuple[str, str]]:
+    """(dag_id, task_id) of the Asset events recorded for ``uri`` by the DAG run ``run``."""
+    from airflow.models.asset import AssetEvent, AssetModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        rows = session.execute(
+            select(AssetEvent.source_dag_id, AssetEvent.source_task_id)
+            .join(AssetModel, AssetModel.id == AssetEvent.asset_id)
+            .where(AssetModel.uri == uri, AssetEvent.source_run_id == run.run_id)
+        ).all()
+    return [tuple(row) for row in rows]
+
+
+def summary_uri(flows, names) -> str:
+    """The summary table as an Asset URI: its OpenLineage namespace and name joined by ``/``."""
+    return f"{names['athena']}/AwsDataCatalog.{flows['sales'].database}.sales_marketing_revenue"
+
+
 def ids(datasets: list[dict[str, Any]]) -> set[tuple[str, str]]:
     return {(d["namespace"], d["name"]) for d in datasets}
 
@@ -128,7 +148,9 @@ def test_sales_marketing_refresh_emits_its_tables_and_locations(flows, names, ru
     notice = run.complete("sales_marketing_refresh.notify_users")["run"]["facets"]["externalQuery"]
     assert notice["source"] == "awssns" and notice["topicArn"] == flows["topic_arn"]
 
-    # The summary table's Asset schedules the report, which reads it and writes its result set.
+    # The summary task updated the summary table's Asset, which schedules the report; the report
+    # reads the table and writes its result set.
+    assert asset_events(summary_uri(flows, names), run) == [("sales_marketing_refresh", "create_summarized_output")]
     report = run_with_lineage("sales_summary_report")
     assert report.state == "success", report.tasks
     event = report.complete("sales_summary_report.report_latest_months")
@@ -148,6 +170,7 @@ def test_sales_marketing_refresh_sfn_emits_the_union_of_its_tasks(flows, names, 
     sfn = flows["session"].client("stepfunctions", endpoint_url=flows["endpoint_url"])
     described = sfn.describe_execution(executionArn=execution["externalQueryId"])
     assert described["status"] == "SUCCEEDED" and described["stateMachineArn"] == execution["stateMachineArn"]
+    assert asset_events(summary_uri(flows, names), run) == [("sales_marketing_refresh_sfn", "run_state_machine")]
 
 
 def expected_crawler_lineage(flows, names) -> dict[str, tuple[set, set]]:
@@ -180,6 +203,8 @@ def test_glue_crawler_job_emits_crawled_table_and_job_output(flows, names, run_w
     assert (job_run["source"], job_run["jobName"]) == ("awsglue", c.job)
     state = glue.get_job_run(JobName=c.job, RunId=job_run["externalQueryId"])["JobRun"]["JobRunState"]
     assert state == "SUCCEEDED"
+    output_uri = "/".join(next(iter(expected_crawler_lineage(flows, names)["run_final_glue_job"][1])))
+    assert asset_events(output_uri, run) == [("glue_crawler_job", "run_final_glue_job")]
 
 
 def test_glue_crawler_job_sfn_emits_the_union_of_its_tasks(flows, names, run_with_lineage):
