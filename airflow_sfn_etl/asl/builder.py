@@ -319,6 +319,13 @@ class _Builder:
             if refused:
                 refusals.extend(refused)
                 continue
+            outlets = [getattr(a, "uri", None) or str(a) for a in getattr(task, "outlets", None) or ()]
+            if outlets:
+                self.notes.append(
+                    f"Task '{task_id}' has outlets {', '.join(outlets)}: the state machine emits no Airflow asset "
+                    "events; declare the same outlets on the Airflow task that runs the machine "
+                    "(StepFunctionRunOperator or StepFunctionDeployOperator) to emit them when it succeeds"
+                )
             try:
                 self.built[task_id] = frag = self._task_fragment(task)
             except AslCompileError as error:

@@ -8,8 +8,12 @@ the reason and the nearest thing that would compile. A task is refused when:
   the Airflow worker), a branching operator, or any other class without a registry entry;
 - it sets an argument its fragment does not carry into the state (e.g. ``result_to_xcom=True``), or
   a BaseOperator setting with no Step Functions equivalent (callbacks, ``depends_on_past``,
-  ``outlets``, a retry policy, setup/teardown);
+  a retry policy, setup/teardown);
 - its trigger rule cannot be compiled with the same semantics (see :mod:`~airflow_sfn_etl.asl.triggers`).
+
+A task's ``outlets`` compile with a note: the state machine emits no Airflow asset events, the
+Airflow task that runs it does when it declares the same outlets (as the reference ``*_sfn`` DAGs'
+run tasks do).
 
 Arguments that only tune how an Airflow worker waits for a run (``poll_interval`` of the job
 operators, ``deferrable``, ``defer_after``, ``verbose``) or which connection it uses
@@ -109,7 +113,6 @@ _BASE_SETTINGS: tuple[tuple[str, str], ...] = (
     ("depends_on_past", "a state machine execution does not see the previous run's task states"),
     ("wait_for_downstream", "a state machine execution does not see the previous run's task states"),
     ("email", "Airflow's failure/retry e-mails are not sent by a state machine (add an SNS task)"),
-    ("outlets", "a state machine does not emit Airflow asset events"),
     ("retry_policy", "a retry policy runs Airflow code to choose each retry; only retries, retry_delay, "
      "retry_exponential_backoff and max_retry_delay compile (to Retry)"),
     ("soft_fail", "a state machine cannot mark a failed task as skipped"),

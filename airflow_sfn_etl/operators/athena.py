@@ -9,7 +9,7 @@ from airflow.providers.amazon.aws.hooks.athena import AthenaHook
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 from airflow.providers.common.compat.sdk import AirflowException
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from airflow_sfn_etl.links.athena import AthenaQueryLink
 from airflow_sfn_etl.operators.base import DEFER_AFTER_SECONDS, StopsRunOnKill, wait_or_defer
@@ -23,6 +23,8 @@ from airflow_sfn_etl.utils.start_once import start_once
 if TYPE_CHECKING:
     import jinja2
     from airflow.sdk import Context
+
+    from airflow_sfn_etl.utils.lineage import Lineage
 
 
 RESULTS_XCOM_KEY = "query_results"
@@ -86,6 +88,10 @@ class AthenaQueryOperator(StopsRunOnKill, AwsBaseOperator[AthenaHook]):
     task (a new try chain) or a changed query runs again. Returns the query execution id; with
     ``result_to_xcom`` the rows (list of dicts) are also pushed under the XCom key
     ``query_results``. FAILED and CANCELLED fail the task with ``StateChangeReason``.
+
+    OpenLineage (with the ``openlineage`` extra): the tables the statement reads and writes, as
+    Athena datasets with their Glue schema and S3 location (:func:`~airflow_sfn_etl.utils.lineage.
+    athena_query_lineage`), the SQL, and the query id and workgroup as the external run.
 
     :param query: SQL text, or a path to a ``.sql`` template file.
     :param database: database (schema) the query runs in.
@@ -243,6 +249,33 @@ class AthenaQueryOperator(StopsRunOnKill, AwsBaseOperator[AthenaHook]):
         succeeded = raise_for_event(event)
         self.query_execution_id = succeeded["query_execution_id"]
         return self._finish(context, succeeded)
+
+    def get_openlineage_facets_on_start(self) -> Lineage:
+        """The statement's tables (before it runs: no query id yet)."""
+        from airflow_sfn_etl.utils.lineage import AwsCatalog, athena_query_lineage
+
+        return athena_query_lineage(
+            AwsCatalog(self), self.query, catalog=self.catalog, database=self.database,
+            workgroup=self.workgroup, output_location=self.output_location,
+        )
+
+    def get_openlineage_facets_on_complete(self, task_instance: object = None) -> Lineage:
+        """The statement's tables, as the catalog has them now, and its query execution."""
+        from airflow_sfn_etl.utils.lineage import AwsCatalog, athena_query_lineage
+
+        execution: dict[str, Any] | None = None
+        if self.query_execution_id:
+            try:
+                execution = self.hook.get_conn().get_query_execution(
+                    QueryExecutionId=self.query_execution_id
+                )["QueryExecution"]
+            except (ClientError, BotoCoreError) as error:
+                self.log.info("Could not read Athena query %s for lineage: %s", self.query_execution_id, error)
+                execution = {"QueryExecutionId": self.query_execution_id}
+        return athena_query_lineage(
+            AwsCatalog(self), self.query, catalog=self.catalog, database=self.database,
+            workgroup=self.workgroup, output_location=self.output_location, execution=execution,
+        )
 
     def _finish(self, context: Context, event: AthenaQuerySucceeded) -> str:
         query_id = event["query_execution_id"]

@@ -23,6 +23,8 @@ from airflow_sfn_etl.utils.start_once import single_attempt_client, start_once
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+    from airflow_sfn_etl.utils.lineage import Lineage
+
 
 REATTACH_STATES = ("STARTING", "RUNNING")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -38,6 +40,9 @@ class DataBrewStartJobOperator(StopsRunOnKill, AwsBaseOperator[GlueDataBrewHook]
     default (``MaxConcurrentRuns``), so before starting, ``ListJobRuns`` is read and the newest
     STARTING/RUNNING run is attached to instead of starting another. A retry after the worker was
     lost therefore waits for the run the earlier try started. Returns the run id.
+
+    OpenLineage (with the ``openlineage`` extra): the job's dataset source (S3 object or catalog
+    table) is the input, its S3 and Data Catalog outputs the outputs, the run the external run.
 
     :param job_name: name of the DataBrew job (it must exist).
     :param wait_for_completion: wait for the run to end.
@@ -154,5 +159,12 @@ class DataBrewStartJobOperator(StopsRunOnKill, AwsBaseOperator[GlueDataBrewHook]
     ) -> str:
         """Resume after the trigger: fail with the run's ErrorMessage, or return the run id."""
         succeeded = raise_for_event(event)
+        self.run_id = succeeded["run_id"]
         self.log.info("DataBrew job '%s' run %s succeeded", self.job_name, succeeded["run_id"])
         return succeeded["run_id"]
+
+    def get_openlineage_facets_on_complete(self, task_instance: object = None) -> Lineage:
+        """The job's dataset source -> its outputs."""
+        from airflow_sfn_etl.utils.lineage import AwsCatalog, databrew_job_lineage
+
+        return databrew_job_lineage(AwsCatalog(self), self.job_name, self.run_id)

@@ -24,6 +24,8 @@ from airflow_sfn_etl.utils.start_once import single_attempt_client, start_once
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+    from airflow_sfn_etl.utils.lineage import Lineage
+
 
 RUN_KEY_ARGUMENT = "--airflow_run_key"
 REATTACH_STATES = ("STARTING", "RUNNING", "WAITING", "SUCCEEDED")
@@ -74,6 +76,10 @@ class GlueJobOperator(StopsRunOnKill, AwsBaseOperator[GlueJobHook]):
 
     Returns the job run id. FAILED, TIMEOUT, STOPPED and ERROR fail the task with the run's
     ``ErrorMessage``.
+
+    OpenLineage (with the ``openlineage`` extra): the run is the external run; inputs and outputs
+    are the catalog tables and S3 locations named by the job's arguments (the run's over the
+    job's defaults; :meth:`~airflow_sfn_etl.utils.lineage.AwsCatalog.arguments_datasets` says which).
 
     :param job_name: name of the Glue job (it must exist).
     :param script_args: job arguments, e.g. ``{"--day": "{{ ds }}"}``.
@@ -211,5 +217,12 @@ class GlueJobOperator(StopsRunOnKill, AwsBaseOperator[GlueJobHook]):
     def execute_complete(self, context: Context, event: GlueJobSucceeded | WaitFailed | None = None) -> str:
         """Resume after the trigger: fail with the run's ErrorMessage, or return the run id."""
         succeeded = raise_for_event(event)
+        self.run_id = succeeded["run_id"]
         self.log.info("Glue job '%s' run %s succeeded", self.job_name, succeeded["run_id"])
         return succeeded["run_id"]
+
+    def get_openlineage_facets_on_complete(self, task_instance: object = None) -> Lineage:
+        """The run's datasets, from its arguments over the job's default arguments."""
+        from airflow_sfn_etl.utils.lineage import AwsCatalog, glue_job_lineage
+
+        return glue_job_lineage(AwsCatalog(self), self.job_name, validate_script_args(self.script_args), self.run_id)

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_sfn_etl.utils.events import GlueCrawlSucceeded, WaitFailed
+    from airflow_sfn_etl.utils.lineage import Lineage
 
 
 def get_crawler_or_fail(hook: GlueCrawlerHook, crawler_name: str) -> dict[str, Any]:
@@ -42,6 +43,11 @@ class GlueCrawlerOperator(StopsRunOnKill, AwsBaseOperator[GlueCrawlerHook]):
 
     Success means ``State`` READY and ``LastCrawl.Status`` SUCCEEDED; FAILED and CANCELLED crawls
     fail the task with ``LastCrawl.ErrorMessage``. Returns the crawler name.
+
+    OpenLineage (with the ``openlineage`` extra): the crawler's S3 targets are the inputs, the
+    catalog tables it created or updated the outputs (:func:`~airflow_sfn_etl.utils.lineage.
+    crawler_lineage`). Without ``wait_for_completion`` the outputs are those of the crawler's
+    previous crawls: the task ends before this crawl writes the catalog.
 
     :param crawler_name: name of the Glue crawler.
     :param wait_for_completion: wait for the crawl to end.
@@ -152,3 +158,9 @@ class GlueCrawlerOperator(StopsRunOnKill, AwsBaseOperator[GlueCrawlerHook]):
         raise_for_event(event)
         self.log.info("Glue crawler '%s' succeeded", self.crawler_name)
         return self.crawler_name
+
+    def get_openlineage_facets_on_complete(self, task_instance: object = None) -> Lineage:
+        """S3 targets read -> catalog tables written by the crawler."""
+        from airflow_sfn_etl.utils.lineage import AwsCatalog, crawler_lineage
+
+        return crawler_lineage(AwsCatalog(self), self.crawler_name)

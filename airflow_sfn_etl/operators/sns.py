@@ -18,6 +18,8 @@ from airflow_sfn_etl.utils.aws import error_code
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+    from airflow_sfn_etl.utils.lineage import Lineage
+
 
 TOPIC_NAME = re.compile(r"^[A-Za-z0-9_-]{1,256}(\.fifo)?$")
 TOPIC_ARN = re.compile(r"^arn:[a-z-]+:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$")
@@ -58,6 +60,11 @@ class SnsPublishOperator(AwsBaseOperator[SnsHook]):
     Unlike upstream's ``SnsPublishOperator`` (which takes only an ARN), a topic name is resolved
     to its ARN with ListTopics, and an unknown topic fails with a message naming it.
 
+    OpenLineage (with the ``openlineage`` extra): no datasets. A notice carries no data of the
+    pipeline, and OpenLineage's naming spec has no SNS dataset (it names streams such as Kafka
+    topics, whose messages are data); the published message is the external run (its message
+    id and topic ARN), so the notice can still be found from the lineage.
+
     :param target: topic ARN or topic name.
     :param message: message text (a dict is sent as JSON).
     :param subject: optional subject (used by e-mail subscriptions).
@@ -85,6 +92,8 @@ class SnsPublishOperator(AwsBaseOperator[SnsHook]):
         self.message = message
         self.subject = subject
         self.message_attributes = message_attributes
+        self.message_id: str | None = None
+        self.topic_arn: str | None = None
 
     def execute(self, context: Context) -> str:
         message = self.message if isinstance(self.message, str) else json.dumps(self.message, sort_keys=True)
@@ -105,5 +114,14 @@ class SnsPublishOperator(AwsBaseOperator[SnsHook]):
                 ) from error
             raise
         message_id: str = response["MessageId"]
+        self.message_id, self.topic_arn = message_id, topic_arn
         self.log.info("Published message %s to %s", message_id, topic_arn)
         return message_id
+
+    def get_openlineage_facets_on_complete(self, task_instance: object = None) -> Lineage:
+        """No datasets; the published message as the external run."""
+        from airflow_sfn_etl.utils.lineage import external_run_facets, operator_lineage
+
+        return operator_lineage(
+            run_facets=external_run_facets(self.message_id, "awssns", topicArn=self.topic_arn)
+        )

@@ -26,6 +26,8 @@ from airflow_sfn_etl.utils.start_once import start_once
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+    from airflow_sfn_etl.utils.lineage import Lineage
+
 STATE_MACHINE_ARN = re.compile(
     r"^arn:[a-z-]+:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]+(:[A-Za-z0-9_-]+)?$"
 )
@@ -52,6 +54,11 @@ class StepFunctionRunOperator(StopsRunOnKill, AwsBaseOperator[StepFunctionHook])
     execution fails the task with the failed state's name, error and cause from the execution
     history. Returns the execution ARN; the execution output (parsed JSON) is pushed to XCom
     under ``execution_output``.
+
+    OpenLineage (with the ``openlineage`` extra): the execution is the external run; the datasets
+    are the union of those of the Athena, Glue and DataBrew tasks it scheduled, with the
+    parameters its history records (:func:`~airflow_sfn_etl.utils.lineage.
+    step_functions_execution_lineage`): a machine compiled from a DAG has its DAG's datasets.
 
     :param state_machine_arn: ARN of the state machine (a version or alias ARN works too).
     :param input: execution input (dict or JSON string; templated); ``None``: the DAG run's params.
@@ -189,8 +196,15 @@ class StepFunctionRunOperator(StopsRunOnKill, AwsBaseOperator[StepFunctionHook])
     ) -> str:
         """Resume after the trigger: fail with state, error and cause, or return the execution ARN."""
         succeeded = raise_for_event(event)
+        self.execution_arn = succeeded["execution_arn"]
         self._push_output(context, succeeded)
         return succeeded["execution_arn"]
+
+    def get_openlineage_facets_on_complete(self, task_instance: object = None) -> Lineage:
+        """The datasets of the tasks the execution scheduled; the execution as the external run."""
+        from airflow_sfn_etl.utils.lineage import AwsCatalog, step_functions_execution_lineage
+
+        return step_functions_execution_lineage(AwsCatalog(self), self.execution_arn, self.state_machine_arn)
 
     def _push_output(self, context: Context, event: StepFunctionExecutionSucceeded) -> None:
         self.log.info("Execution %s succeeded", event.get("execution_arn"))

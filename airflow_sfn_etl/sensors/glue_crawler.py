@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from airflow_sfn_etl.triggers.base import PollingOptions
+    from airflow_sfn_etl.utils.lineage import Lineage
 
 
 def seconds_of(value: int | float | str, *, task_id: str, field: str = "wait_time") -> int:
@@ -79,3 +80,13 @@ class GlueCrawlerSensor(AwsRunSensor[GlueCrawlSucceeded]):
 
     def result(self, event: GlueCrawlSucceeded) -> str:
         return self.crawler_name
+
+    def get_openlineage_facets_on_complete(self, task_instance: object = None) -> Lineage:
+        """The crawl this sensor saw succeed: S3 targets read -> catalog tables written.
+
+        With :class:`~airflow_sfn_etl.operators.glue_crawler.GlueCrawlerOperator` started without
+        waiting, the tables the crawl wrote are known here, when the crawl has ended.
+        """
+        from airflow_sfn_etl.utils.lineage import AwsCatalog, crawler_lineage
+
+        return crawler_lineage(AwsCatalog(self), self.crawler_name)

@@ -155,3 +155,16 @@ def test_a_crawler_start_without_waiting_keeps_its_timeout() -> None:
             task_id="crawl", crawler_name="c", wait_for_completion=False, execution_timeout=timedelta(seconds=90)
         )
     assert definition(compile_dag(dag))["States"]["crawl"]["TimeoutSeconds"] == 90
+
+
+def test_outlets_compile_with_a_note_naming_the_assets_and_where_to_declare_them() -> None:
+    from airflow.sdk import Asset
+
+    summary = Asset(name="summary", uri="s3://bucket/summary")
+    with make_dag() as dag:
+        AthenaQueryOperator(task_id="summarise", query="SELECT 1", outlets=[summary])
+    machine = compile_dag(dag)
+    [note] = [n for n in machine.notes if "outlets" in n]
+    assert note.startswith("Task 'summarise' has outlets s3://bucket/summary: the state machine emits no Airflow")
+    assert "StepFunctionRunOperator" in note
+    assert validate(definition(machine)) == []

@@ -7,6 +7,7 @@ then Glue job ``se2_job0`` (the seed's PySpark script, a ``glueetl`` job) turns 
 into Parquet under ``se2/out0/<run id>/``. Glue's Spark sink appends part files to what the
 path holds, so each run writes a prefix of its own (``run_id`` here, the execution name on
 Step Functions): a run's output is exactly its job's rows, and concurrent runs do not mix.
+The job's outlet is the Asset ``s3://<bucket>/se2/out0``, the folder of every run's output.
 The same graph compiles to a Step Functions state machine (``glue_crawler_job_sfn``).
 """
 
@@ -19,6 +20,7 @@ from airflow.sdk import DAG
 from airflow_sfn_etl.operators.glue import GlueJobOperator
 from airflow_sfn_etl.operators.glue_crawler import GlueCrawlerOperator
 from airflow_sfn_etl.sensors.glue_crawler import GlueCrawlerSensor
+from airflow_sfn_etl_flows.assets import crawler_job_output
 from airflow_sfn_etl_flows.params import glue_crawler_job_params
 
 with DAG(
@@ -51,5 +53,6 @@ with DAG(
         task_id="run_final_glue_job", task_display_name="Run Final Glue Job",
         job_name="{{ params.job }}",
         script_args={"--output_path": "s3://{{ params.bucket }}/{{ params.output_prefix }}{{ run_id }}/"},
+        outlets=[crawler_job_output()],
     )
     start_crawler >> wait_for_crawler >> run_job

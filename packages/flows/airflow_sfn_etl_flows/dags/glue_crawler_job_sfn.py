@@ -16,6 +16,7 @@ from pathlib import Path
 from airflow.sdk import DAG
 
 from airflow_sfn_etl.operators.step_function import StepFunctionDeployOperator, StepFunctionRunOperator
+from airflow_sfn_etl_flows.assets import crawler_job_output
 from airflow_sfn_etl_flows.params import glue_crawler_job_params, state_machine_params
 
 DEFINITION = Path(__file__).resolve().parent.parent / "state_machines" / "glue_crawler_job.asl.json"
@@ -46,5 +47,6 @@ with DAG(
         task_id="run_state_machine", task_display_name="Run State Machine",
         state_machine_arn="{{ ti.xcom_pull(task_ids='deploy_state_machine') }}",
         poll_interval=5, max_poll_interval=15, deferrable=True,
+        outlets=[crawler_job_output()],
     )
     deploy >> run

@@ -4,6 +4,8 @@ Two independent branches run in parallel, each a Glue DataBrew job that cleans o
 data set into Parquet partitions followed by three Athena statements that (re)expose it as
 a table; then a summary table joins both by month (CTAS), and users are told by SNS.
 The same graph compiles to a Step Functions state machine (``sales_marketing_refresh_sfn``).
+The summary table is an Airflow Asset (``sales_marketing_revenue``): ``sales_summary_report`` runs
+after each refresh.
 
 Every deployment name is a param (editable in the trigger form); defaults come from the
 ``SFN_ETL_*`` environment variables (see ``airflow_sfn_etl_flows.settings``).
@@ -21,6 +23,7 @@ from airflow.sdk import DAG, TaskGroup
 from airflow_sfn_etl.operators.athena import AthenaQueryOperator
 from airflow_sfn_etl.operators.databrew import DataBrewStartJobOperator
 from airflow_sfn_etl.operators.sns import SnsPublishOperator
+from airflow_sfn_etl_flows.assets import sales_marketing_summary
 from airflow_sfn_etl_flows.params import sales_marketing_params
 
 SQL = Path(__file__).parent / "sql"
@@ -89,6 +92,7 @@ with DAG(
     summarize = AthenaQueryOperator(
         task_id="create_summarized_output", task_display_name="Create Summarized Output",
         query="summarize_revenue.sql", **ATHENA,
+        outlets=[sales_marketing_summary()],
     )
     notify = SnsPublishOperator(
         task_id="notify_users", task_display_name="Notify Users",

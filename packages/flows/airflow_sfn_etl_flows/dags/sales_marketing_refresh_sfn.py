@@ -4,7 +4,8 @@ The state machine is the one compiled from ``sales_marketing_refresh`` (the Airf
 twin) and committed as ``state_machines/sales_marketing_refresh.asl.json``
 (``airflow-sfn-etl build-state-machines``). This DAG deploys it (create or update, with an execution
 role holding the generated least-privilege policy) and runs it once per DAG run, with this
-run's params as the execution input: both engines take identical params.
+run's params as the execution input: both engines take identical params, and both update the
+summary table's Asset (``sales_marketing_revenue``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 from airflow.sdk import DAG
 
 from airflow_sfn_etl.operators.step_function import StepFunctionDeployOperator, StepFunctionRunOperator
+from airflow_sfn_etl_flows.assets import sales_marketing_summary
 from airflow_sfn_etl_flows.params import sales_marketing_params, state_machine_params
 
 DEFINITION = Path(__file__).resolve().parent.parent / "state_machines" / "sales_marketing_refresh.asl.json"
@@ -45,5 +47,6 @@ with DAG(
         task_id="run_state_machine", task_display_name="Run State Machine",
         state_machine_arn="{{ ti.xcom_pull(task_ids='deploy_state_machine') }}",
         poll_interval=5, max_poll_interval=15, deferrable=True,
+        outlets=[sales_marketing_summary()],
     )
     deploy >> run
