@@ -479,3 +479,100 @@ def test_sfn_execution_fault_fails_the_execution(aws: dict[str, Any]) -> None:
 
     assert described["status"] == "FAILED"
     assert (described["error"], described["cause"]) == ("Sandbox.InjectedFault", "injected for the test")
+
+
+# --------------------------------------------------------------------------- .sync: runs ended from outside
+# AWS: a ``.sync`` task succeeds only when its run succeeds; a run that ends any other way (stopped
+# from outside, timed out, cancelled) fails the task with States.TaskFailed, the run's description
+# as the cause.
+
+
+def _failed_with(described: dict[str, Any], state_key: str, state: str) -> dict[str, Any]:
+    assert described["status"] == "FAILED", described.get("output")
+    assert described["error"] == "States.TaskFailed"
+    cause = json.loads(described["cause"])
+    assert cause_state(cause, state_key) == state
+    return cause
+
+
+def cause_state(cause: dict[str, Any], key: str) -> Any:
+    value: Any = cause
+    for part in key.split("."):
+        value = value[part]
+    return value
+
+
+def test_glue_sync_job_run_stopped_from_outside_fails_the_task(aws: dict[str, Any]) -> None:
+    job = glue_job(aws, "import time\nprint('working', flush=True)\ntime.sleep(120)\n")
+    execution = start(aws, deploy(aws, {"StartAt": "Run", "States": {"Run": {**sync_job_state(job), "End": True}}}))
+    run_id = until(lambda: next((r["Id"] for r in aws["glue"].get_job_runs(JobName=job)["JobRuns"]
+                                 if r["JobRunState"] == "RUNNING"), None), what="the job run to be RUNNING")
+
+    aws["glue"].batch_stop_job_run(JobName=job, JobRunIds=[run_id])
+
+    cause = _failed_with(wait_done(aws, execution), "JobRunState", "STOPPED")
+    assert cause["Id"] == run_id
+    types = [e["type"] for e in history(aws, execution)]
+    assert "TaskFailed" in types and "TaskSucceeded" not in types
+
+
+def test_glue_sync_job_run_timing_out_fails_the_task(aws: dict[str, Any], monkeypatch: Any) -> None:
+    from airflow_sfn_etl_sandbox import glue_jobs
+
+    monkeypatch.setattr(glue_jobs, "TIMEOUT_UNIT_SECONDS", 0.5)
+    job = glue_job(aws, "import time\ntime.sleep(120)\n")
+    state = sync_job_state(job, End=True)
+    state["Parameters"]["Timeout"] = 1
+    cause = _failed_with(run(aws, {"StartAt": "Run", "States": {"Run": state}}), "JobRunState", "TIMEOUT")
+    assert cause["JobName"] == job
+
+
+def test_athena_sync_query_cancelled_from_outside_fails_the_task(aws: dict[str, Any]) -> None:
+    from airflow_sfn_etl_sandbox import faults
+
+    query = f"SELECT 1 AS slow_{_uid()}"
+    faults.add_rule({"kind": "delay", "target": "athena_query", "pattern": query.split()[-1], "seconds": 60})
+    execution = start(aws, deploy(aws, {"StartAt": "Query", "States": {
+        "Query": {**athena_state(query, f"s3://{aws['bucket']}/athena/"), "End": True}}}))
+    submitted = until(lambda: next((e for e in history(aws, execution) if e["type"] == "TaskSubmitted"),
+                                   None), what="the query to be submitted")
+    query_id = json.loads(submitted["taskSubmittedEventDetails"]["output"])["QueryExecutionId"]
+
+    aws["athena"].stop_query_execution(QueryExecutionId=query_id)
+
+    cause = _failed_with(wait_done(aws, execution), "QueryExecution.Status.State", "CANCELLED")
+    assert cause["QueryExecution"]["QueryExecutionId"] == query_id
+
+
+def _brew_state(job: str) -> dict[str, Any]:
+    return {"Type": "Task", "Resource": "arn:aws:states:::databrew:startJobRun.sync",
+            "Parameters": {"Name": job}, "End": True}
+
+
+def test_databrew_sync_job_run_stopped_from_outside_fails_the_task(aws: dict[str, Any]) -> None:
+    from airflow_sfn_etl_sandbox import faults
+
+    job = databrew_job(aws)
+    faults.add_rule({"kind": "delay", "target": "databrew_job", "name": job, "seconds": 60})
+    execution = start(aws, deploy(aws, {"StartAt": "Brew", "States": {"Brew": _brew_state(job)}}))
+    run_id = until(lambda: next((r["RunId"] for r in aws["databrew"].list_job_runs(Name=job)["JobRuns"]
+                                 if r["State"] == "RUNNING"), None), what="the DataBrew run to be RUNNING")
+
+    aws["databrew"].stop_job_run(Name=job, RunId=run_id)
+
+    cause = _failed_with(wait_done(aws, execution, timeout=120), "State", "STOPPED")
+    assert cause["RunId"] == run_id
+
+
+def test_databrew_sync_job_run_timing_out_fails_the_task(aws: dict[str, Any], monkeypatch: Any) -> None:
+    from airflow_sfn_etl_sandbox import databrew, faults
+
+    monkeypatch.setattr(databrew, "TIMEOUT_UNIT_SECONDS", 0.5)
+    job = databrew_job(aws)
+    aws["databrew"].update_recipe_job(Name=job, RoleArn=GLUE_ROLE, Timeout=1, Outputs=[
+        {"Location": {"Bucket": aws["bucket"], "Key": "brewed/marketing/"}, "Format": "PARQUET", "Overwrite": True}])
+    faults.add_rule({"kind": "delay", "target": "databrew_job", "name": job, "seconds": 60})
+
+    cause = _failed_with(run(aws, {"StartAt": "Brew", "States": {"Brew": _brew_state(job)}}, timeout=120),
+                         "State", "TIMEOUT")
+    assert cause["JobName"] == job
