@@ -12,8 +12,6 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 ROLE = "arn:aws:iam::123456789012:role/sandbox-sfn"
 GLUE_ROLE = "arn:aws:iam::123456789012:role/sandbox-glue"
 FINAL = {"SUCCEEDED", "FAILED", "ABORTED", "TIMED_OUT"}
@@ -22,17 +20,6 @@ WORKSHOP = Path(__file__).resolve().parents[3] / "shared" / "data" / "workshop"
 
 def _uid() -> str:
     return uuid.uuid4().hex[:10]
-
-
-@pytest.fixture
-def aws(sandbox_env: Any) -> dict[str, Any]:
-    """boto3 clients for the sandbox and a fresh bucket for scripts, data and query results."""
-    clients = {name: sandbox_env.client(name)
-               for name in ("stepfunctions", "glue", "s3", "sns", "sqs", "athena", "databrew")}
-    bucket = f"sfn-test-{_uid()}"
-    clients["s3"].create_bucket(Bucket=bucket)
-    clients["bucket"] = bucket
-    return clients
 
 
 def deploy(aws: dict[str, Any], definition: dict[str, Any]) -> str:

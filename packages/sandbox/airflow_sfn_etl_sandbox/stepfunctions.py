@@ -107,7 +107,7 @@ def check_definition(call: Call) -> Any:
     definition = call.params.get("definition")
     if definition is None and call.operation == "UpdateStateMachine":
         return FORWARD
-    found = [d for d in diagnose(definition) if d.severity == "ERROR"]
+    found = [d for d in definition_diagnostics(definition) if d.severity == "ERROR"]
     if found:
         raise AwsError("InvalidDefinition", invalid_definition_message(found))
     return FORWARD

@@ -14,7 +14,8 @@ All patches are on moto's Step Functions interpreter (``moto.stepfunctions.parse
 - :mod:`.json_safe_output`: DescribeExecution does not fail on a timestamp in the output;
 - :mod:`.intrinsic_escapes`: ``\\'``, ``\\{``, ``\\}``, ``\\\\`` in intrinsic literals, ``States.Format``;
 - :mod:`.intrinsic_json_strings`: intrinsic functions read from the JSON string's value;
-- :mod:`.reraised_states_errors`: ``States.*`` errors out of branches, iterations and callbacks.
+- :mod:`.reraised_states_errors`: ``States.*`` errors out of branches, iterations and callbacks;
+- :mod:`.jsonata_evaluator`: JSONata expressions and workflow variables evaluate (jsonata-python).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from . import (
     intrinsic_escapes,
     intrinsic_json_strings,
     json_safe_output,
+    jsonata_evaluator,
     reraised_states_errors,
     task_services,
 )
@@ -40,6 +42,7 @@ PATCHES: tuple[ModuleType, ...] = (
     intrinsic_escapes,
     intrinsic_json_strings,
     reraised_states_errors,
+    jsonata_evaluator,
 )
 
 

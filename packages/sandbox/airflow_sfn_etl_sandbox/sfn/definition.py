@@ -40,6 +40,14 @@ FIELD_TYPES: Final[dict[str, frozenset[str]]] = {
     "Choices": frozenset({"Choice"}),
     "Default": frozenset({"Choice"}),
 }
+#: Fields of JSONPath states only (a JSONata state takes Arguments, Output, Items, Condition instead).
+JSONPATH_ONLY: Final[tuple[str, ...]] = (
+    "InputPath", "OutputPath", "ResultPath", "Parameters", "ResultSelector", "ItemsPath", "SecondsPath",
+    "TimestampPath", "ErrorPath", "CausePath", "MaxConcurrencyPath", "ToleratedFailureCountPath",
+    "ToleratedFailurePercentagePath", "TimeoutSecondsPath", "HeartbeatSecondsPath")
+#: Fields of JSONata states only.
+JSONATA_ONLY: Final[tuple[str, ...]] = ("Arguments", "Output", "Items")
+QUERY_LANGUAGES: Final[tuple[str, ...]] = ("JSONPath", "JSONata")
 #: Longest state name AWS accepts.
 MAX_STATE_NAME: Final[int] = 80
 #: The prefix of the InvalidDefinition message of CreateStateMachine / UpdateStateMachine.
@@ -85,8 +93,13 @@ def diagnose(definition: str | None) -> list[Diagnostic]:
     if not isinstance(document, dict):
         return [Diagnostic("SCHEMA_VALIDATION_FAILED", "The definition must be a JSON object.", "/")]
     found: list[Diagnostic] = []
+    language = document.get("QueryLanguage", "JSONPath")
+    if language not in QUERY_LANGUAGES:
+        found.append(Diagnostic("SCHEMA_VALIDATION_FAILED",
+                                f"The QueryLanguage must be one of {', '.join(QUERY_LANGUAGES)}", "/QueryLanguage"))
+        language = "JSONPath"
     seen_names: set[str] = set()
-    _check_scope(document, "", found, seen_names, top=True)
+    _check_scope(document, "", found, seen_names, top=True, language=language)
     return found
 
 
@@ -95,7 +108,7 @@ def _pointer(scope: str, *parts: str) -> str:
 
 
 def _check_scope(graph: dict[str, Any], scope: str, found: list[Diagnostic], seen_names: set[str], *,
-                 top: bool) -> None:
+                 top: bool, language: str) -> None:
     missing = [name for name in ("StartAt", "States") if name not in graph]
     if missing:
         found.append(Diagnostic("SCHEMA_VALIDATION_FAILED", f"These fields are required: [{', '.join(missing)}]",
@@ -120,7 +133,7 @@ def _check_scope(graph: dict[str, Any], scope: str, found: list[Diagnostic], see
         if not isinstance(state, dict):
             found.append(Diagnostic("SCHEMA_VALIDATION_FAILED", "A state must be a JSON object", where))
             continue
-        _check_state(state, where, states, found, seen_names)
+        _check_state(state, where, states, found, seen_names, language)
     if top and not any(_is_terminal(state) for state in states.values()):
         found.append(Diagnostic("MISSING_END_STATE", "Workflow has no terminal state"))
         return  # AWS reports no unreachable state then
@@ -166,8 +179,38 @@ def _reachable(start: str, states: dict[str, Any]) -> set[str]:
     return seen
 
 
+def _check_query_language(state: dict[str, Any], where: str, machine_language: str,
+                          found: list[Diagnostic]) -> None:
+    """A state's fields must be those of its query language (its own QueryLanguage or the machine's)."""
+    language = state.get("QueryLanguage", machine_language)
+    if language not in QUERY_LANGUAGES:
+        found.append(Diagnostic("SCHEMA_VALIDATION_FAILED",
+                                f"The QueryLanguage must be one of {', '.join(QUERY_LANGUAGES)}",
+                                f"{where}/QueryLanguage"))
+        return
+    if machine_language == "JSONata" and language == "JSONPath":
+        found.append(Diagnostic("SCHEMA_VALIDATION_FAILED",
+                                "A state cannot use JSONPath when the state machine's QueryLanguage is JSONata",
+                                f"{where}/QueryLanguage"))
+    others = JSONPATH_ONLY if language == "JSONata" else JSONATA_ONLY
+    for field in others:
+        if field in state:
+            found.append(Diagnostic("SCHEMA_VALIDATION_FAILED",
+                                    f"The field '{field}' is not supported with QueryLanguage {language}",
+                                    f"{where}/{field}"))
+    rules = state.get("Choices") if state.get("Type") == "Choice" else None
+    for i, rule in enumerate(rules if isinstance(rules, list) else []):
+        if not isinstance(rule, dict):
+            continue
+        wrong = "Variable" if language == "JSONata" else "Condition"
+        if wrong in rule:
+            found.append(Diagnostic("SCHEMA_VALIDATION_FAILED",
+                                    f"The field '{wrong}' is not supported with QueryLanguage {language}",
+                                    f"{where}/Choices[{i}]/{wrong}"))
+
+
 def _check_state(state: dict[str, Any], where: str, states: dict[str, Any], found: list[Diagnostic],
-                 seen_names: set[str]) -> None:
+                 seen_names: set[str], language: str) -> None:
     kind = state.get("Type")
     if kind is None:
         found.append(Diagnostic("SCHEMA_VALIDATION_FAILED", "These fields are required: [Type]", where))
@@ -177,6 +220,7 @@ def _check_state(state: dict[str, Any], where: str, states: dict[str, Any], foun
                                 f"Value is not a valid state type: {kind!r} (one of {', '.join(STATE_TYPES)})",
                                 f"{where}/Type"))
         return
+    _check_query_language(state, where, language, found)
     for field, kinds in FIELD_TYPES.items():
         if field in state and kind not in kinds:
             found.append(Diagnostic("SCHEMA_VALIDATION_FAILED", f"Field '{field}' is not supported", where))
@@ -206,7 +250,8 @@ def _check_state(state: dict[str, Any], where: str, states: dict[str, Any], foun
         else:
             for i, branch in enumerate(branches):
                 if isinstance(branch, dict):
-                    _check_scope(branch, f"{where}/Branches[{i}]", found, seen_names, top=False)
+                    _check_scope(branch, f"{where}/Branches[{i}]", found, seen_names, top=False,
+                                 language=language)
                 else:
                     found.append(Diagnostic("SCHEMA_VALIDATION_FAILED", "A branch must be a JSON object",
                                             f"{where}/Branches[{i}]"))
@@ -217,4 +262,4 @@ def _check_state(state: dict[str, Any], where: str, states: dict[str, Any], foun
             found.append(Diagnostic("SCHEMA_VALIDATION_FAILED", "These fields are required: [ItemProcessor]",
                                     where))
         else:
-            _check_scope(processor, f"{where}/{field}", found, seen_names, top=False)
+            _check_scope(processor, f"{where}/{field}", found, seen_names, top=False, language=language)
