@@ -12,6 +12,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 ROLE = "arn:aws:iam::123456789012:role/sandbox-sfn"
 GLUE_ROLE = "arn:aws:iam::123456789012:role/sandbox-glue"
 FINAL = {"SUCCEEDED", "FAILED", "ABORTED", "TIMED_OUT"}
@@ -563,3 +565,82 @@ def test_databrew_sync_job_run_timing_out_fails_the_task(aws: dict[str, Any], mo
     cause = _failed_with(run(aws, {"StartAt": "Brew", "States": {"Brew": _brew_state(job)}}, timeout=120),
                          "State", "TIMEOUT")
     assert cause["JobName"] == job
+
+
+# --------------------------------------------------------------------------- nested executions
+# AWS: startExecution answers {ExecutionArn, StartDate}; .sync answers the child's DescribeExecution
+# with Input/Output as JSON strings, .sync:2 with them parsed; a failed child fails the task with
+# States.TaskFailed; .waitForTaskToken waits for SendTaskSuccess with the child's token.
+
+
+def _parent(arn: str, resource: str, child_input: Any) -> dict[str, Any]:
+    return {"StartAt": "Child", "States": {"Child": {
+        "Type": "Task", "Resource": f"arn:aws:states:::states:{resource}",
+        "Parameters": {"StateMachineArn": arn, "Input": child_input}, "End": True}}}
+
+
+CHILD = {"StartAt": "Double", "States": {"Double": {
+    "Type": "Pass", "Parameters": {"doubled.$": "States.MathAdd($.n, $.n)"}, "End": True}}}
+
+
+def test_start_execution_request_response_answers_the_child_execution(aws: dict[str, Any]) -> None:
+    child = deploy(aws, CHILD)
+    described = run(aws, _parent(child, "startExecution", {"n": 4}))
+    assert described["status"] == "SUCCEEDED", described.get("cause")
+    out = json.loads(described["output"])
+    assert set(out) == {"ExecutionArn", "StartDate"} and isinstance(out["StartDate"], int)
+    assert wait_done(aws, out["ExecutionArn"])["status"] == "SUCCEEDED"
+
+
+@pytest.mark.parametrize(("resource", "parsed"), [("startExecution.sync", False), ("startExecution.sync:2", True)])
+def test_start_execution_sync_answers_the_child_output(aws: dict[str, Any], resource: str, parsed: bool) -> None:
+    child = deploy(aws, CHILD)
+    described = run(aws, _parent(child, resource, {"n": 21}))
+    assert described["status"] == "SUCCEEDED", described.get("cause")
+    out = json.loads(described["output"])
+    assert out["Status"] == "SUCCEEDED" and out["StateMachineArn"] == child
+    child_output = out["Output"] if parsed else json.loads(out["Output"])
+    child_input = out["Input"] if parsed else json.loads(out["Input"])
+    assert isinstance(out["Output"], dict if parsed else str)
+    assert child_output == {"doubled": 42} and child_input == {"n": 21}
+    assert json.loads(aws["stepfunctions"].describe_execution(executionArn=out["ExecutionArn"])["output"]) == \
+        {"doubled": 42}
+
+
+@pytest.mark.parametrize("resource", ["startExecution.sync", "startExecution.sync:2"])
+def test_failing_child_fails_the_sync_task_with_its_error(aws: dict[str, Any], resource: str) -> None:
+    child = deploy(aws, {"StartAt": "Broke", "States": {"Broke": {"Type": "Fail", "Error": "ChildBroke",
+                                                                  "Cause": "no rows"}}})
+    described = run(aws, _parent(child, resource, {}))
+    assert (described["status"], described["error"]) == ("FAILED", "States.TaskFailed")
+    cause = json.loads(described["cause"])
+    assert (cause["Status"], cause["Error"], cause["Cause"]) == ("FAILED", "ChildBroke", "no rows")
+
+
+def test_aborting_the_parent_stops_a_sync_child(aws: dict[str, Any]) -> None:
+    child = deploy(aws, {"StartAt": "Long", "States": {"Long": {"Type": "Wait", "Seconds": 3600, "End": True}}})
+    execution = start(aws, deploy(aws, _parent(child, "startExecution.sync", {})))
+    child_arn = until(lambda: next((e["executionArn"] for e in aws["stepfunctions"].list_executions(
+        stateMachineArn=child)["executions"] if e["status"] == "RUNNING"), None), what="the child to run")
+
+    aws["stepfunctions"].stop_execution(executionArn=execution)
+
+    assert until(lambda: aws["stepfunctions"].describe_execution(executionArn=child_arn)["status"] == "ABORTED",
+                 what="the child to be ABORTED")
+
+
+def test_wait_for_task_token_child_answers_with_send_task_success(aws: dict[str, Any]) -> None:
+    child = deploy(aws, {"StartAt": "Answer", "States": {"Answer": {
+        "Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sfn:sendTaskSuccess",
+        "Parameters": {"TaskToken.$": "$.token", "Output.$": "States.JsonToString($.payload)"}, "End": True}}})
+    described = run(aws, _parent(child, "startExecution.waitForTaskToken",
+                                 {"token.$": "$$.Task.Token", "payload": {"rows": 7}}))
+    assert described["status"] == "SUCCEEDED", described.get("cause")
+    assert json.loads(described["output"]) == {"rows": 7}
+
+
+def test_missing_child_state_machine_fails_with_the_api_error(aws: dict[str, Any]) -> None:
+    missing = "arn:aws:states:us-east-1:123456789012:stateMachine:no-such-machine"
+    described = run(aws, _parent(missing, "startExecution.sync", {}))
+    assert described["status"] == "FAILED"
+    assert described["error"] == "StepFunctions.StateMachineDoesNotExistException"

@@ -8,7 +8,8 @@ noticed) and that the patched behaviour is right. Importing this package changes
 
 All patches are on moto's Step Functions interpreter (``moto.stepfunctions.parser``):
 
-- :mod:`.task_services`: Glue ``.sync`` that works, Athena and DataBrew integrations, JSON aws-sdk results;
+- :mod:`.task_services`: Glue ``.sync`` that works, Athena and DataBrew integrations, nested executions,
+  aws-sdk calls with AWS's casing and JSON results;
 - :mod:`.aws_sdk_error_names`: aws-sdk errors named ``Glue.…``, ``Athena.…`` as on AWS;
 - :mod:`.aborted_stays_aborted`: an aborted execution is not turned into a failed one;
 - :mod:`.json_safe_output`: DescribeExecution does not fail on a timestamp in the output;
