@@ -118,7 +118,8 @@ def aborted_stays_aborted() -> dict[str, Any]:
 
 def json_safe_output() -> dict[str, Any]:
     return {"start_time": execute({"StartAt": "P", "States": {
-        "P": {"Type": "Pass", "Parameters": {"started.$": "$$.Execution.StartTime"}, "End": True}}})}
+        "P": {"Type": "Pass", "Parameters": {"started.$": "$$.Execution.StartTime"}, "End": True}}}),
+        "string": execute({"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": "abc", "End": True}}})}
 
 
 def _format(template: str, *paths: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -154,9 +155,24 @@ def reraised_states_errors() -> dict[str, Any]:
     return {"parallel": parallel, "map": mapped}
 
 
+def jsonata_evaluator() -> dict[str, Any]:
+    def jsonata_pass(output: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
+        return execute({"QueryLanguage": "JSONata", "StartAt": "P", "States": {
+            "P": {"Type": "Pass", "Output": output, "End": True}}}, payload)
+
+    variable = execute({"StartAt": "A", "States": {
+        "A": {"Type": "Pass", "Assign": {"v.$": "$.path"}, "Next": "B"},
+        "B": {"Type": "Pass", "Parameters": {"got.$": "$v"}, "End": True}}}, {"path": 'C:\\temp\\new "x"'})
+    return {"sum": jsonata_pass("{% $states.input.x + 1 %}", {"x": 2}),
+            "variable": variable,
+            "hash": jsonata_pass("{% $hash('abc', 'SHA-256') %}"),
+            "error": jsonata_pass("{% $states.input.x + 'a' %}", {"x": 2})}
+
+
 PROBES: dict[str, Callable[[], dict[str, Any]]] = {
     probe.__name__: probe for probe in (task_services, aws_sdk_error_names, aborted_stays_aborted, json_safe_output,
-                                        intrinsic_escapes, intrinsic_json_strings, reraised_states_errors)
+                                        intrinsic_escapes, intrinsic_json_strings, reraised_states_errors,
+                                        jsonata_evaluator)
 }
 
 

@@ -250,6 +250,16 @@ def test_unknown_operation_fails_the_run_naming_step_and_operation(brew, s3):
     assert list_keys(s3, out) == []
 
 
+def test_misspelt_step_parameter_fails_the_run_naming_step_and_parameter(brew, s3):
+    steps = [step("RENAME", sourceColumn="Date", targetColumn="date"),
+             step("RENAME", sourceColum="Events", targetColumn="events")]
+    job, _, out = setup_job(brew, s3, csv_name="marketing_data.csv", steps=steps)
+    run = wait_run(brew, job, brew.start_job_run(Name=job)["RunId"])
+    assert run["State"] == "FAILED"
+    assert "Recipe step 2 (RENAME): unknown parameter 'sourceColum'" in run["ErrorMessage"]
+    assert list_keys(s3, out) == []
+
+
 def test_missing_column_fails_the_run(brew, s3):
     steps = [step("RENAME", sourceColumn="No Such Column", targetColumn="x")]
     job, _, _ = setup_job(brew, s3, csv_name="marketing_data.csv", steps=steps)

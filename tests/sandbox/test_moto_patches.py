@@ -24,7 +24,7 @@ from airflow_sfn_etl_sandbox import moto_patches
 
 PROBES = Path(__file__).with_name("moto_probes.py")
 ALL_PATCHES = ["task_services", "aws_sdk_error_names", "aborted_stays_aborted", "json_safe_output",
-               "intrinsic_escapes", "intrinsic_json_strings", "reraised_states_errors"]
+               "intrinsic_escapes", "intrinsic_json_strings", "reraised_states_errors", "jsonata_evaluator"]
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z$")
 
 
@@ -122,6 +122,9 @@ def test_json_safe_output(probe):
     started = output(patched["start_time"])["started"]
     start_date = datetime.datetime.fromisoformat(patched["start_time"]["startDate"])
     assert started == start_date.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    # A string result is the JSON text "abc" (quotes included) on AWS; moto answers it bare.
+    assert unpatched["string"]["output"] == "abc"
+    assert patched["string"]["output"] == '"abc"'
 
 
 def test_intrinsic_escapes(probe):
@@ -146,3 +149,17 @@ def test_reraised_states_errors(probe):
         assert unpatched[kind]["status"] == "FAILED" and unpatched[kind]["error"] == "States.Runtime"
         assert "Custom Error Names MUST NOT begin with the prefix 'States.'" in unpatched[kind]["cause"]
         assert output(patched[kind])["caught"]["Error"] == "States.Timeout"
+
+
+def test_jsonata_evaluator(probe):
+    unpatched, patched = probe("jsonata_evaluator")
+    for kind in ("sum", "variable"):
+        assert unpatched[kind]["status"] == "FAILED" and unpatched[kind]["error"] == "States.Runtime"
+        assert "'NoneType' object is not callable" in unpatched[kind]["cause"]
+    assert output(patched["sum"]) == 3
+    assert output(patched["variable"]) == {"got": 'C:\\temp\\new "x"'}
+    # SHA-256("abc"): the FIPS 180-2 test vector.
+    assert output(patched["hash"]) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    assert patched["error"]["status"] == "FAILED"
+    assert patched["error"]["error"] == "States.QueryEvaluationError"
+    assert "$states.input.x + 'a'" in patched["error"]["cause"]

@@ -24,17 +24,6 @@ def _uid() -> str:
     return uuid.uuid4().hex[:10]
 
 
-@pytest.fixture
-def aws(sandbox_env: Any) -> dict[str, Any]:
-    """boto3 clients for the sandbox and a fresh bucket for scripts, data and query results."""
-    clients = {name: sandbox_env.client(name)
-               for name in ("stepfunctions", "glue", "s3", "sns", "sqs", "athena", "databrew")}
-    bucket = f"sfn-test-{_uid()}"
-    clients["s3"].create_bucket(Bucket=bucket)
-    clients["bucket"] = bucket
-    return clients
-
-
 def deploy(aws: dict[str, Any], definition: dict[str, Any]) -> str:
     """Create a state machine with a unique name; returns its ARN."""
     return aws["stepfunctions"].create_state_machine(
@@ -479,3 +468,179 @@ def test_sfn_execution_fault_fails_the_execution(aws: dict[str, Any]) -> None:
 
     assert described["status"] == "FAILED"
     assert (described["error"], described["cause"]) == ("Sandbox.InjectedFault", "injected for the test")
+
+
+# --------------------------------------------------------------------------- .sync: runs ended from outside
+# AWS: a ``.sync`` task succeeds only when its run succeeds; a run that ends any other way (stopped
+# from outside, timed out, cancelled) fails the task with States.TaskFailed, the run's description
+# as the cause.
+
+
+def _failed_with(described: dict[str, Any], state_key: str, state: str) -> dict[str, Any]:
+    assert described["status"] == "FAILED", described.get("output")
+    assert described["error"] == "States.TaskFailed"
+    cause = json.loads(described["cause"])
+    assert cause_state(cause, state_key) == state
+    return cause
+
+
+def cause_state(cause: dict[str, Any], key: str) -> Any:
+    value: Any = cause
+    for part in key.split("."):
+        value = value[part]
+    return value
+
+
+def test_glue_sync_job_run_stopped_from_outside_fails_the_task(aws: dict[str, Any]) -> None:
+    job = glue_job(aws, "import time\nprint('working', flush=True)\ntime.sleep(120)\n")
+    execution = start(aws, deploy(aws, {"StartAt": "Run", "States": {"Run": {**sync_job_state(job), "End": True}}}))
+    run_id = until(lambda: next((r["Id"] for r in aws["glue"].get_job_runs(JobName=job)["JobRuns"]
+                                 if r["JobRunState"] == "RUNNING"), None), what="the job run to be RUNNING")
+
+    aws["glue"].batch_stop_job_run(JobName=job, JobRunIds=[run_id])
+
+    cause = _failed_with(wait_done(aws, execution), "JobRunState", "STOPPED")
+    assert cause["Id"] == run_id
+    types = [e["type"] for e in history(aws, execution)]
+    assert "TaskFailed" in types and "TaskSucceeded" not in types
+
+
+def test_glue_sync_job_run_timing_out_fails_the_task(aws: dict[str, Any], monkeypatch: Any) -> None:
+    from airflow_sfn_etl_sandbox import glue_jobs
+
+    monkeypatch.setattr(glue_jobs, "TIMEOUT_UNIT_SECONDS", 0.5)
+    job = glue_job(aws, "import time\ntime.sleep(120)\n")
+    state = sync_job_state(job, End=True)
+    state["Parameters"]["Timeout"] = 1
+    cause = _failed_with(run(aws, {"StartAt": "Run", "States": {"Run": state}}), "JobRunState", "TIMEOUT")
+    assert cause["JobName"] == job
+
+
+def test_athena_sync_query_cancelled_from_outside_fails_the_task(aws: dict[str, Any]) -> None:
+    from airflow_sfn_etl_sandbox import faults
+
+    query = f"SELECT 1 AS slow_{_uid()}"
+    faults.add_rule({"kind": "delay", "target": "athena_query", "pattern": query.split()[-1], "seconds": 60})
+    execution = start(aws, deploy(aws, {"StartAt": "Query", "States": {
+        "Query": {**athena_state(query, f"s3://{aws['bucket']}/athena/"), "End": True}}}))
+    submitted = until(lambda: next((e for e in history(aws, execution) if e["type"] == "TaskSubmitted"),
+                                   None), what="the query to be submitted")
+    query_id = json.loads(submitted["taskSubmittedEventDetails"]["output"])["QueryExecutionId"]
+
+    aws["athena"].stop_query_execution(QueryExecutionId=query_id)
+
+    cause = _failed_with(wait_done(aws, execution), "QueryExecution.Status.State", "CANCELLED")
+    assert cause["QueryExecution"]["QueryExecutionId"] == query_id
+
+
+def _brew_state(job: str) -> dict[str, Any]:
+    return {"Type": "Task", "Resource": "arn:aws:states:::databrew:startJobRun.sync",
+            "Parameters": {"Name": job}, "End": True}
+
+
+def test_databrew_sync_job_run_stopped_from_outside_fails_the_task(aws: dict[str, Any]) -> None:
+    from airflow_sfn_etl_sandbox import faults
+
+    job = databrew_job(aws)
+    faults.add_rule({"kind": "delay", "target": "databrew_job", "name": job, "seconds": 60})
+    execution = start(aws, deploy(aws, {"StartAt": "Brew", "States": {"Brew": _brew_state(job)}}))
+    run_id = until(lambda: next((r["RunId"] for r in aws["databrew"].list_job_runs(Name=job)["JobRuns"]
+                                 if r["State"] == "RUNNING"), None), what="the DataBrew run to be RUNNING")
+
+    aws["databrew"].stop_job_run(Name=job, RunId=run_id)
+
+    cause = _failed_with(wait_done(aws, execution, timeout=120), "State", "STOPPED")
+    assert cause["RunId"] == run_id
+
+
+def test_databrew_sync_job_run_timing_out_fails_the_task(aws: dict[str, Any], monkeypatch: Any) -> None:
+    from airflow_sfn_etl_sandbox import databrew, faults
+
+    monkeypatch.setattr(databrew, "TIMEOUT_UNIT_SECONDS", 0.5)
+    job = databrew_job(aws)
+    aws["databrew"].update_recipe_job(Name=job, RoleArn=GLUE_ROLE, Timeout=1, Outputs=[
+        {"Location": {"Bucket": aws["bucket"], "Key": "brewed/marketing/"}, "Format": "PARQUET", "Overwrite": True}])
+    faults.add_rule({"kind": "delay", "target": "databrew_job", "name": job, "seconds": 60})
+
+    cause = _failed_with(run(aws, {"StartAt": "Brew", "States": {"Brew": _brew_state(job)}}, timeout=120),
+                         "State", "TIMEOUT")
+    assert cause["JobName"] == job
+
+
+# --------------------------------------------------------------------------- nested executions
+# AWS: startExecution answers {ExecutionArn, StartDate}; .sync answers the child's DescribeExecution
+# with Input/Output as JSON strings, .sync:2 with them parsed; a failed child fails the task with
+# States.TaskFailed; .waitForTaskToken waits for SendTaskSuccess with the child's token.
+
+
+def _parent(arn: str, resource: str, child_input: Any) -> dict[str, Any]:
+    return {"StartAt": "Child", "States": {"Child": {
+        "Type": "Task", "Resource": f"arn:aws:states:::states:{resource}",
+        "Parameters": {"StateMachineArn": arn, "Input": child_input}, "End": True}}}
+
+
+CHILD = {"StartAt": "Double", "States": {"Double": {
+    "Type": "Pass", "Parameters": {"doubled.$": "States.MathAdd($.n, $.n)"}, "End": True}}}
+
+
+def test_start_execution_request_response_answers_the_child_execution(aws: dict[str, Any]) -> None:
+    child = deploy(aws, CHILD)
+    described = run(aws, _parent(child, "startExecution", {"n": 4}))
+    assert described["status"] == "SUCCEEDED", described.get("cause")
+    out = json.loads(described["output"])
+    assert set(out) == {"ExecutionArn", "StartDate"} and isinstance(out["StartDate"], int)
+    assert wait_done(aws, out["ExecutionArn"])["status"] == "SUCCEEDED"
+
+
+@pytest.mark.parametrize(("resource", "parsed"), [("startExecution.sync", False), ("startExecution.sync:2", True)])
+def test_start_execution_sync_answers_the_child_output(aws: dict[str, Any], resource: str, parsed: bool) -> None:
+    child = deploy(aws, CHILD)
+    described = run(aws, _parent(child, resource, {"n": 21}))
+    assert described["status"] == "SUCCEEDED", described.get("cause")
+    out = json.loads(described["output"])
+    assert out["Status"] == "SUCCEEDED" and out["StateMachineArn"] == child
+    child_output = out["Output"] if parsed else json.loads(out["Output"])
+    child_input = out["Input"] if parsed else json.loads(out["Input"])
+    assert isinstance(out["Output"], dict if parsed else str)
+    assert child_output == {"doubled": 42} and child_input == {"n": 21}
+    assert json.loads(aws["stepfunctions"].describe_execution(executionArn=out["ExecutionArn"])["output"]) == \
+        {"doubled": 42}
+
+
+@pytest.mark.parametrize("resource", ["startExecution.sync", "startExecution.sync:2"])
+def test_failing_child_fails_the_sync_task_with_its_error(aws: dict[str, Any], resource: str) -> None:
+    child = deploy(aws, {"StartAt": "Broke", "States": {"Broke": {"Type": "Fail", "Error": "ChildBroke",
+                                                                  "Cause": "no rows"}}})
+    described = run(aws, _parent(child, resource, {}))
+    assert (described["status"], described["error"]) == ("FAILED", "States.TaskFailed")
+    cause = json.loads(described["cause"])
+    assert (cause["Status"], cause["Error"], cause["Cause"]) == ("FAILED", "ChildBroke", "no rows")
+
+
+def test_aborting_the_parent_stops_a_sync_child(aws: dict[str, Any]) -> None:
+    child = deploy(aws, {"StartAt": "Long", "States": {"Long": {"Type": "Wait", "Seconds": 3600, "End": True}}})
+    execution = start(aws, deploy(aws, _parent(child, "startExecution.sync", {})))
+    child_arn = until(lambda: next((e["executionArn"] for e in aws["stepfunctions"].list_executions(
+        stateMachineArn=child)["executions"] if e["status"] == "RUNNING"), None), what="the child to run")
+
+    aws["stepfunctions"].stop_execution(executionArn=execution)
+
+    assert until(lambda: aws["stepfunctions"].describe_execution(executionArn=child_arn)["status"] == "ABORTED",
+                 what="the child to be ABORTED")
+
+
+def test_wait_for_task_token_child_answers_with_send_task_success(aws: dict[str, Any]) -> None:
+    child = deploy(aws, {"StartAt": "Answer", "States": {"Answer": {
+        "Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sfn:sendTaskSuccess",
+        "Parameters": {"TaskToken.$": "$.token", "Output.$": "States.JsonToString($.payload)"}, "End": True}}})
+    described = run(aws, _parent(child, "startExecution.waitForTaskToken",
+                                 {"token.$": "$$.Task.Token", "payload": {"rows": 7}}))
+    assert described["status"] == "SUCCEEDED", described.get("cause")
+    assert json.loads(described["output"]) == {"rows": 7}
+
+
+def test_missing_child_state_machine_fails_with_the_api_error(aws: dict[str, Any]) -> None:
+    missing = "arn:aws:states:us-east-1:123456789012:stateMachine:no-such-machine"
+    described = run(aws, _parent(missing, "startExecution.sync", {}))
+    assert described["status"] == "FAILED"
+    assert described["error"] == "StepFunctions.StateMachineDoesNotExistException"

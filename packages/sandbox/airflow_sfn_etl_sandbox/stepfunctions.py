@@ -8,6 +8,10 @@ layer gets wrong:
   in ``:None``. A ``fail`` fault rule for target ``sfn_execution`` and the state machine's name
   fails the new execution with error ``Sandbox.InjectedFault`` (``delay`` rules do not apply
   to executions: their tasks' runs take the service faults).
+- ``CreateStateMachine`` / ``UpdateStateMachine``: the definition is checked as AWS checks it
+  (:mod:`.sfn.definition`: transition targets, reachability, a terminal state, field rules); a
+  bad one fails with ``InvalidDefinition`` listing every problem, in AWS's message format.
+- ``ValidateStateMachineDefinition`` (absent in moto): the same checks, answered as diagnostics.
 - ``StopExecution``: records ``error``/``cause`` (moto drops them), stops the running
   ``.sync`` task's AWS run, waits until the execution is ABORTED so that a DescribeExecution
   right after says so, and answers ``stopDate`` (moto leaves it out).
@@ -24,11 +28,13 @@ import uuid
 from typing import Any
 
 from moto.stepfunctions.parser.api import ExecutionFailedEventDetails
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.responses import get_backend
 
 from . import faults
-from .aws import Call
+from .aws import AwsError, Call
 from .routes import FORWARD, route
+from .sfn.definition import Diagnostic, diagnose, invalid_definition_message
 
 LOG = logging.getLogger(__name__)
 
@@ -74,6 +80,55 @@ def _inject_failure(execution: Any, message: str) -> None:
         LOG.warning("could not inject a failure into %s: it never started", execution.exec_arn)
         return
     env.set_error(ExecutionFailedEventDetails(error=INJECTED_ERROR, cause=message))
+
+
+def _parse_problem(definition: str) -> Diagnostic | None:
+    """What moto's ASL parser rejects in a definition the static checks passed, or None."""
+    try:
+        AmazonStateLanguageParser.parse(definition)
+    except Exception as err:  # the parser raises ASLParserException and plain errors alike
+        return Diagnostic("SCHEMA_VALIDATION_FAILED", f"{type(err).__name__}: {err}")
+    return None
+
+
+def definition_diagnostics(definition: str | None) -> list[Diagnostic]:
+    """The static checks' diagnostics, then (when there are none) what moto's parser rejects."""
+    found = diagnose(definition)
+    if not found and definition is not None:
+        problem = _parse_problem(definition)
+        if problem is not None:
+            found.append(problem)
+    return found
+
+
+@route("stepfunctions", "CreateStateMachine", "UpdateStateMachine")
+def check_definition(call: Call) -> Any:
+    """Reject a definition AWS would reject, with ``InvalidDefinition`` in AWS's message format."""
+    definition = call.params.get("definition")
+    if definition is None and call.operation == "UpdateStateMachine":
+        return FORWARD
+    found = [d for d in definition_diagnostics(definition) if d.severity == "ERROR"]
+    if found:
+        raise AwsError("InvalidDefinition", invalid_definition_message(found))
+    return FORWARD
+
+
+@route("stepfunctions", "ValidateStateMachineDefinition")
+def validate_state_machine_definition(call: Call) -> Any:
+    """Answer the definition's diagnostics: ``result`` FAIL when there is an ERROR, else OK.
+
+    ``severity`` WARNING asks for warnings too (the checks here make errors only); ``maxResults``
+    (default 100) caps the list, ``truncated`` says when it did.
+    """
+    found = definition_diagnostics(call.params.get("definition"))
+    if call.params.get("severity", "ERROR") == "ERROR":
+        found = [d for d in found if d.severity == "ERROR"]
+    limit = int(call.params.get("maxResults") or 100)
+    return {
+        "result": "FAIL" if any(d.severity == "ERROR" for d in found) else "OK",
+        "diagnostics": [d.as_api() for d in found[:limit]],
+        "truncated": len(found) > limit,
+    }
 
 
 @route("stepfunctions", "StartExecution")

@@ -8,13 +8,15 @@ noticed) and that the patched behaviour is right. Importing this package changes
 
 All patches are on moto's Step Functions interpreter (``moto.stepfunctions.parser``):
 
-- :mod:`.task_services`: Glue ``.sync`` that works, Athena and DataBrew integrations, JSON aws-sdk results;
+- :mod:`.task_services`: Glue ``.sync`` that works, Athena and DataBrew integrations, nested executions,
+  aws-sdk calls with AWS's casing and JSON results;
 - :mod:`.aws_sdk_error_names`: aws-sdk errors named ``Glue.…``, ``Athena.…`` as on AWS;
 - :mod:`.aborted_stays_aborted`: an aborted execution is not turned into a failed one;
 - :mod:`.json_safe_output`: DescribeExecution does not fail on a timestamp in the output;
 - :mod:`.intrinsic_escapes`: ``\\'``, ``\\{``, ``\\}``, ``\\\\`` in intrinsic literals, ``States.Format``;
 - :mod:`.intrinsic_json_strings`: intrinsic functions read from the JSON string's value;
-- :mod:`.reraised_states_errors`: ``States.*`` errors out of branches, iterations and callbacks.
+- :mod:`.reraised_states_errors`: ``States.*`` errors out of branches, iterations and callbacks;
+- :mod:`.jsonata_evaluator`: JSONata expressions and workflow variables evaluate (jsonata-python).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from . import (
     intrinsic_escapes,
     intrinsic_json_strings,
     json_safe_output,
+    jsonata_evaluator,
     reraised_states_errors,
     task_services,
 )
@@ -40,6 +43,7 @@ PATCHES: tuple[ModuleType, ...] = (
     intrinsic_escapes,
     intrinsic_json_strings,
     reraised_states_errors,
+    jsonata_evaluator,
 )
 
 

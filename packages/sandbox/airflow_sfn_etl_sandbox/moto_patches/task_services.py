@@ -10,13 +10,15 @@ a Task state with ``state_task_service_factory.state_task_service_for(service_na
   ``'NoneType' object has no attribute 'interrupt_all'``;
 - ``athena`` and ``databrew`` are in ``_UNSUPPORTED_SERVICE_NAMES`` and get
   ``StateTaskServiceUnsupported``: a request-response call passes through, there is no ``.sync``;
+- ``states`` (``StateTaskServiceSfn``, nested executions) fails every call with ``States.Runtime``
+  ``'StateMachineArn'``;
 - ``aws-sdk`` (``StateTaskServiceAwsSdk``) leaves boto3's ``datetime`` objects in the task result
   (e.g. getCrawler's ``CreationTime``), where AWS gives ISO-8601 strings; DescribeExecution then
   fails with "Object of type datetime is not JSON serializable".
 
 What the patch changes: the factory, in its module and in ``state_task_factory`` (which imports
 it by name), answers the sandbox's classes (:mod:`..sfn`) for ``glue``, ``athena``, ``databrew``
-and ``aws-sdk``: ``.sync`` polls the run until it ends, fails the task with
+``states`` and ``aws-sdk``: ``.sync`` polls the run until it ends, fails the task with
 ``States.TaskFailed`` when the run fails and stops the run when the execution stops waiting for
 it; aws-sdk results carry ISO-8601 timestamps. Every other service keeps moto's class.
 
@@ -37,6 +39,7 @@ from ..sfn.athena import SandboxAthenaService
 from ..sfn.aws_sdk import SandboxAwsSdkService
 from ..sfn.databrew import SandboxDataBrewService
 from ..sfn.glue import SandboxGlueService
+from ..sfn.states import SandboxSfnService
 from .support import SFN_PARSER, MotoChanged, moto_attr, once
 
 _SERVICE = f"{SFN_PARSER}.asl.component.state.exec.state_task"
@@ -47,6 +50,7 @@ SANDBOX_SERVICES: dict[str, type] = {
     "glue": SandboxGlueService,
     "athena": SandboxAthenaService,
     "databrew": SandboxDataBrewService,
+    "states": SandboxSfnService,
 }
 
 

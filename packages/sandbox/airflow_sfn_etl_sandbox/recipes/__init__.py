@@ -1,8 +1,9 @@
 """DataBrew recipe steps applied to an Arrow table, under DataBrew's operation and parameter names.
 
 :func:`apply_recipe` runs a recipe's ``Steps`` in order; an operation the sandbox does not
-implement, a missing column or a step with ``ConditionExpressions`` raises :class:`RecipeError`
-naming the step number and the operation, which fails the job run.
+implement, a parameter the operation does not take (a misspelt ``sourceColum``), a missing column
+or a step with ``ConditionExpressions`` raises :class:`RecipeError` naming the step number, the
+operation and the parameter, which fails the job run.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 import pyarrow as pa
 
 from . import columns, dates, text, types  # noqa: F401  (register their operations)
-from .base import OPERATIONS, RecipeError
+from .base import OPERATIONS, PARAMETERS, RecipeError
 
 __all__ = ["OPERATIONS", "RecipeError", "apply_recipe", "supported_operations"]
 
@@ -35,6 +36,11 @@ def apply_recipe(table: pa.Table, steps: list[dict[str, Any]]) -> pa.Table:
         if fn is None:
             raise RecipeError(f"Recipe step {number}: unsupported operation {operation!r}; the sandbox "
                               f"implements {', '.join(supported_operations())}")
+        unknown = sorted(set(params) - PARAMETERS[operation])
+        if unknown:
+            raise RecipeError(f"Recipe step {number} ({operation}): unknown parameter "
+                              f"{', '.join(repr(name) for name in unknown)}; {operation} takes "
+                              f"{', '.join(sorted(PARAMETERS[operation]))}")
         try:
             table = fn(table, params)
         except RecipeError as exc:

@@ -3,24 +3,28 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import pyarrow as pa
 
 Operation = Callable[[pa.Table, dict[str, str]], pa.Table]
 OPERATIONS: dict[str, Operation] = {}
+#: The parameter names each operation takes (DataBrew's names); any other fails the step.
+PARAMETERS: dict[str, frozenset[str]] = {}
 
 
 class RecipeError(ValueError):
     """A recipe step that cannot be applied; the message says which step and why."""
 
 
-def operation(*names: str) -> Callable[[Operation], Operation]:
-    """Register a function as the implementation of DataBrew operations ``names``."""
+def operation(*names: str, parameters: Iterable[str]) -> Callable[[Operation], Operation]:
+    """Register a function as the implementation of DataBrew operations ``names``, taking ``parameters``."""
+    accepted = frozenset(parameters)
 
     def register(fn: Operation) -> Operation:
         for name in names:
             OPERATIONS[name] = fn
+            PARAMETERS[name] = accepted
         return fn
 
     return register

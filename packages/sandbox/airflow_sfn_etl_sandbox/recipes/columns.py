@@ -7,7 +7,7 @@ import pyarrow as pa
 from .base import RecipeError, column, operation, require, source_columns
 
 
-@operation("RENAME")
+@operation("RENAME", parameters=("sourceColumn", "targetColumn"))
 def rename(table: pa.Table, params: dict[str, str]) -> pa.Table:
     source, target = require(params, "sourceColumn"), require(params, "targetColumn")
     column(table, source)
@@ -16,7 +16,7 @@ def rename(table: pa.Table, params: dict[str, str]) -> pa.Table:
     return table.rename_columns([target if n == source else n for n in table.column_names])
 
 
-@operation("DELETE")
+@operation("DELETE", parameters=("sourceColumns", "sourceColumn"))
 def delete(table: pa.Table, params: dict[str, str]) -> pa.Table:
     names = source_columns(params)
     for name in names:
@@ -24,7 +24,7 @@ def delete(table: pa.Table, params: dict[str, str]) -> pa.Table:
     return table.drop_columns(names)
 
 
-@operation("DUPLICATE")
+@operation("DUPLICATE", parameters=("sourceColumn", "targetColumn"))
 def duplicate(table: pa.Table, params: dict[str, str]) -> pa.Table:
     source, target = require(params, "sourceColumn"), require(params, "targetColumn")
     if target in table.column_names:
@@ -39,11 +39,11 @@ def _move(table: pa.Table, params: dict[str, str], to_start: bool) -> pa.Table:
     return table.select([source, *rest] if to_start else [*rest, source])
 
 
-@operation("MOVE_TO_START")
+@operation("MOVE_TO_START", parameters=("sourceColumn",))
 def move_to_start(table: pa.Table, params: dict[str, str]) -> pa.Table:
     return _move(table, params, to_start=True)
 
 
-@operation("MOVE_TO_END")
+@operation("MOVE_TO_END", parameters=("sourceColumn",))
 def move_to_end(table: pa.Table, params: dict[str, str]) -> pa.Table:
     return _move(table, params, to_start=False)

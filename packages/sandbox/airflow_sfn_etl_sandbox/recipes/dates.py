@@ -80,4 +80,5 @@ def _date_function(part: str) -> Operation:
 
 
 for _part in PARTS:
-    operation(_part.upper())(_date_function(_part))
+    operation(_part.upper(), parameters=("sourceColumn", "value", "targetColumn", "dateTimeFormat"))(
+        _date_function(_part))

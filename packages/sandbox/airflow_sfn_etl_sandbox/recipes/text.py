@@ -34,15 +34,17 @@ def _to_target(fn: TextFunction) -> Operation:
     return apply
 
 
-operation("LOWER_CASE")(_in_place(pc.utf8_lower))
-operation("UPPER_CASE")(_in_place(pc.utf8_upper))
-operation("CAPITAL_CASE")(_in_place(pc.utf8_title))
-operation("LOWER")(_to_target(pc.utf8_lower))
-operation("UPPER")(_to_target(pc.utf8_upper))
-operation("TRIM")(_to_target(pc.utf8_trim_whitespace))
+IN_PLACE = ("sourceColumns", "sourceColumn")
+TO_TARGET = ("sourceColumn", "value", "targetColumn")
+operation("LOWER_CASE", parameters=IN_PLACE)(_in_place(pc.utf8_lower))
+operation("UPPER_CASE", parameters=IN_PLACE)(_in_place(pc.utf8_upper))
+operation("CAPITAL_CASE", parameters=IN_PLACE)(_in_place(pc.utf8_title))
+operation("LOWER", parameters=TO_TARGET)(_to_target(pc.utf8_lower))
+operation("UPPER", parameters=TO_TARGET)(_to_target(pc.utf8_upper))
+operation("TRIM", parameters=TO_TARGET)(_to_target(pc.utf8_trim_whitespace))
 
 
-@operation("REPLACE_TEXT")
+@operation("REPLACE_TEXT", parameters=("sourceColumn", "pattern", "value"))
 def replace_text(table: pa.Table, params: dict[str, str]) -> pa.Table:
     """Replace every match of regex ``pattern`` in ``sourceColumn`` with ``value``."""
     name = require(params, "sourceColumn")
@@ -51,13 +53,13 @@ def replace_text(table: pa.Table, params: dict[str, str]) -> pa.Table:
     return replace(table, name, pc.replace_substring_regex(values, pattern, params.get("value", "")))
 
 
-@operation("FILL_WITH_EMPTY")
+@operation("FILL_WITH_EMPTY", parameters=("sourceColumn",))
 def fill_with_empty(table: pa.Table, params: dict[str, str]) -> pa.Table:
     name = require(params, "sourceColumn")
     return replace(table, name, pc.fill_null(_as_text(column(table, name)), ""))
 
 
-@operation("FILL_WITH_CUSTOM")
+@operation("FILL_WITH_CUSTOM", parameters=("sourceColumn", "value"))
 def fill_with_custom(table: pa.Table, params: dict[str, str]) -> pa.Table:
     name = require(params, "sourceColumn")
     values = column(table, name)

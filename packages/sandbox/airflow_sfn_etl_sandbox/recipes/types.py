@@ -86,7 +86,7 @@ def convert(values: pa.ChunkedArray, data_type: str) -> pa.ChunkedArray:
                       "float, double, decimal, string, boolean, date, timestamp")
 
 
-@operation("CHANGE_DATA_TYPE")
+@operation("CHANGE_DATA_TYPE", parameters=("sourceColumn", "columnDataType"))
 def change_data_type(table: pa.Table, params: dict[str, str]) -> pa.Table:
     source = require(params, "sourceColumn")
     return replace(table, source, convert(column(table, source), require(params, "columnDataType")))
@@ -100,7 +100,7 @@ def _shorthand(kind: str) -> Operation:
     return apply
 
 
-operation("TO_BOOLEAN_COLUMN")(_shorthand("boolean"))
-operation("TO_DOUBLE_COLUMN")(_shorthand("double"))
-operation("TO_NUMBER_COLUMN")(_shorthand("double"))
-operation("TO_STRING_COLUMN")(_shorthand("string"))
+operation("TO_BOOLEAN_COLUMN", parameters=("sourceColumn",))(_shorthand("boolean"))
+operation("TO_DOUBLE_COLUMN", parameters=("sourceColumn",))(_shorthand("double"))
+operation("TO_NUMBER_COLUMN", parameters=("sourceColumn",))(_shorthand("double"))
+operation("TO_STRING_COLUMN", parameters=("sourceColumn",))(_shorthand("string"))

@@ -10,10 +10,15 @@ from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
 
 
 @cache
+def service_model(service: str) -> Any:
+    """botocore's model of ``service`` (e.g. ``stepfunctions``)."""
+    return botocore.session.get_session().get_service_model(service)
+
+
+@cache
 def input_members(service: str, operation: str) -> frozenset[str]:
     """The request parameter names of a botocore ``operation`` (e.g. ``StartQueryExecution``)."""
-    model = botocore.session.get_session().get_service_model(service)
-    shape = model.operation_model(operation).input_shape
+    shape = service_model(service).operation_model(operation).input_shape
     return frozenset(shape.members) if shape is not None else frozenset()
 
 

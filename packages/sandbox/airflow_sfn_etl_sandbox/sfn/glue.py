@@ -15,9 +15,10 @@ from .sync import SyncRun, SyncTaskMixin
 class SandboxGlueService(SyncTaskMixin, StateTaskServiceGlue):
     """Glue StartJobRun; ``.sync`` polls GetJobRun and answers the job run, as AWS does.
 
-    FAILED, TIMEOUT and ERROR fail the task with ``States.TaskFailed`` (cause: the job run as
-    JSON, with ``ErrorMessage``); SUCCEEDED and STOPPED end it (AWS treats a run stopped from
-    outside as ended). An aborted execution stops the run with BatchStopJobRun.
+    Only SUCCEEDED ends the task successfully: FAILED, TIMEOUT, ERROR and STOPPED (a run stopped
+    from outside the execution) fail it with ``States.TaskFailed`` (cause: the job run as JSON,
+    with ``JobRunState`` and ``ErrorMessage``). An aborted execution stops the run with
+    BatchStopJobRun.
     """
 
     ERROR_PREFIX: ClassVar[str] = "Glue"
@@ -39,7 +40,7 @@ class SandboxGlueService(SyncTaskMixin, StateTaskServiceGlue):
             label=f"Glue job run {job_name}/{run_id}",
             describe=describe,
             state_of=lambda run: run["JobRunState"],
-            succeeded=frozenset({"SUCCEEDED", "STOPPED"}),
-            failed=frozenset({"FAILED", "TIMEOUT", "ERROR"}),
+            succeeded=frozenset({"SUCCEEDED"}),
+            failed=frozenset({"FAILED", "TIMEOUT", "ERROR", "STOPPED"}),
             stop=lambda: client.batch_stop_job_run(JobName=job_name, JobRunIds=[run_id]),
         )
