@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 
 import pytest
 
@@ -42,3 +43,90 @@ def test_lazy_simple_text_rows_with_fewer_or_more_fields_are_kept(env):
     expected = _serde_rows(raw, 3, 0, delimiter="|", quoting=csv.QUOTE_NONE)
     assert env.query("SELECT id, name, city FROM pipes ORDER BY id")[1:] == expected
     assert env.query("SELECT count(*) FROM pipes")[1:] == [[str(len(expected))]]
+
+
+# --------------------------------------------------------------------------- S3 headers: the layer vs moto alone
+
+#: Headers that differ between any two responses (time of answer, request id).
+VOLATILE = {"date", "x-amzn-requestid", "x-amz-request-id", "x-amz-id-2"}
+
+
+@pytest.fixture
+def moto_alone(sandbox_env):
+    """moto's own server (no sandbox layer) on the same in-process state: the reference answers."""
+    import threading
+
+    import boto3
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+    from werkzeug.serving import make_server
+
+    from airflow_sfn_etl_sandbox.server import QuietRequestHandler, free_port
+
+    port = free_port()
+    server = make_server("127.0.0.1", port, DomainDispatcherApplication(create_backend_app), threaded=True,
+                         request_handler=QuietRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield boto3.client("s3", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1")
+    finally:
+        server.shutdown()
+        thread.join()
+
+
+def _headers(response: dict) -> dict[str, str]:
+    return {k: v for k, v in response["ResponseMetadata"]["HTTPHeaders"].items() if k not in VOLATILE}
+
+
+def test_s3_headers_match_moto_alone(sandbox_env, moto_alone):
+    s3 = sandbox_env.client("s3")
+    bucket = f"fid-hdr-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    body = b"0123456789" * 100
+    for i in range(5):
+        s3.put_object(Bucket=bucket, Key=f"k/{i}.bin", Body=body[: 100 * (i + 1)], ContentType="application/x-test",
+                      Metadata={"origin": "fidelity"})
+    calls = [
+        ("head_object", {"Bucket": bucket, "Key": "k/4.bin"}),
+        ("get_object", {"Bucket": bucket, "Key": "k/4.bin"}),
+        ("get_object", {"Bucket": bucket, "Key": "k/4.bin", "Range": "bytes=10-99"}),
+        ("list_objects_v2", {"Bucket": bucket, "Prefix": "k/", "MaxKeys": 2}),
+    ]
+    for op, kwargs in calls:
+        ours, theirs = getattr(s3, op)(**kwargs), getattr(moto_alone, op)(**kwargs)
+        assert _headers(ours) == _headers(theirs), op
+    assert s3.head_object(Bucket=bucket, Key="k/4.bin")["ContentLength"] == len(body[:500])
+    pages = []
+    for client in (s3, moto_alone):
+        keys, token = [], None
+        while True:
+            extra = {"ContinuationToken": token} if token else {}
+            page = client.list_objects_v2(Bucket=bucket, Prefix="k/", MaxKeys=2, **extra)
+            assert _headers(page)  # every page's headers are compared below with the other server's
+            keys.append(([(o["Key"], o["Size"], o["ETag"]) for o in page["Contents"]], _headers(page)))
+            token = page.get("NextContinuationToken")
+            if not token:
+                break
+        pages.append(keys)
+    assert pages[0] == pages[1]
+    assert [k for page, _ in pages[0] for k, _, _ in page] == [f"k/{i}.bin" for i in range(5)]
+
+
+def test_stock_s3_key_sensor_check_fn_sees_the_object_size(sandbox_env):
+    from airflow.providers.amazon.aws.sensors.s3 import S3KeySensor
+
+    s3 = sandbox_env.client("s3")
+    bucket = f"fid-sensor-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    body = b"id,amount\n1,10\n"
+    s3.put_object(Bucket=bucket, Key="in/data.csv", Body=body)
+    seen: list[list[dict]] = []
+
+    def check(files: list[dict]) -> bool:
+        seen.append(files)
+        return files[0]["Size"] > 0
+
+    sensor = S3KeySensor(task_id="wait", bucket_name=bucket, bucket_key="in/data.csv", check_fn=check,
+                         aws_conn_id="aws_default")
+    assert sensor.poke({}) is True
+    assert [f["Size"] for f in seen[0]] == [len(body)]
