@@ -11,9 +11,14 @@ import pytest
 from tests.sandbox.test_athena import Env
 
 
+class FidelityEnv(Env):
+    def query_with(self, sql: str, values: list[str]) -> list[list[str | None]]:
+        return self.rows(self.run(sql, ExecutionParameters=values)["QueryExecutionId"])
+
+
 @pytest.fixture
-def env(sandbox_env) -> Env:
-    return Env(sandbox_env)
+def env(sandbox_env) -> FidelityEnv:
+    return FidelityEnv(sandbox_env)
 
 
 RAGGED = b"id,name,city\n1,ann,oslo\n2,bob\n3,cid,rome,extra,more\n4\n5,eve,\"lima, pe\"\n"
@@ -130,3 +135,31 @@ def test_stock_s3_key_sensor_check_fn_sees_the_object_size(sandbox_env):
                          aws_conn_id="aws_default")
     assert sensor.poke({}) is True
     assert [f["Size"] for f in seen[0]] == [len(body)]
+
+
+# --------------------------------------------------------------------------- ExecutionParameters
+
+
+@pytest.mark.parametrize(
+    ("sql", "values", "expected"),
+    [
+        ("SELECT 1 WHERE 1 = ?", [], 1),
+        ("SELECT 1 WHERE 1 = ?", ["1", "2"], 1),
+        ("SELECT 1 WHERE 1 = 1", ["1"], 0),
+        ("SELECT 1 WHERE 1 = ? AND 2 = ? -- why?\n", ["1"], 2),
+    ],
+)
+def test_execution_parameters_must_match_the_placeholders(env, sql, values, expected):
+    kwargs = {"ExecutionParameters": values} if values else {}
+    ex = env.run(sql, expect="FAILED", **kwargs)
+    # Trino's check of EXECUTE ... USING (QueryPreparer.validateParameters)
+    assert ex["Status"]["StateChangeReason"] == (
+        f"INVALID_PARAMETER_USAGE: line 1:1: Incorrect number of parameters: expected {expected} "
+        f"but found {len(values)}"
+    )
+
+
+def test_execution_parameters_bind_in_order_outside_strings_and_comments(env):
+    rows = env.query_with("SELECT 'a?' AS s, x FROM (VALUES 1, 2, 3) t(x) /* ? */ WHERE x BETWEEN ? AND ? ORDER BY x",
+                          ["2", "3"])
+    assert rows == [["s", "x"], ["a?", "2"], ["a?", "3"]]
