@@ -163,3 +163,54 @@ def test_execution_parameters_bind_in_order_outside_strings_and_comments(env):
     rows = env.query_with("SELECT 'a?' AS s, x FROM (VALUES 1, 2, 3) t(x) /* ? */ WHERE x BETWEEN ? AND ? ORDER BY x",
                           ["2", "3"])
     assert rows == [["s", "x"], ["a?", "2"], ["a?", "3"]]
+
+
+# --------------------------------------------------------------------------- Trino typing
+
+
+def _orders(env) -> None:
+    env.s3.put_object(Bucket=env.data, Key="orders/o.csv", Body=b"1|7|a\n2|12|b\n")
+    env.run(f"CREATE EXTERNAL TABLE orders (id int, amount bigint, code string) ROW FORMAT DELIMITED "
+            f"FIELDS TERMINATED BY '|' LOCATION 's3://{env.data}/orders/'")
+
+
+def test_double_colon_cast_is_a_syntax_error(env):
+    _orders(env)
+    ex = env.run("SELECT amount::int FROM orders", expect="FAILED")
+    # Trino's parser: the token it stops at, 1-based column of its first character
+    assert ex["Status"]["StateChangeReason"].startswith("line 1:14: mismatched input '::'.")
+    assert ex["Status"]["AthenaError"]["ErrorType"] == 1002  # SYNTAX_ERROR
+
+
+@pytest.mark.parametrize(
+    ("sql", "reason"),
+    [
+        ("SELECT '1' = 1", "line 1:12: Cannot apply operator: varchar(1) = integer"),
+        ("SELECT id FROM orders WHERE amount = '12'", "line 1:36: Cannot apply operator: bigint = varchar(2)"),
+        ("SELECT id FROM orders WHERE code <> 1", "line 1:34: Cannot apply operator: varchar = integer"),
+        ("SELECT id FROM orders o WHERE o.id > '1'", "line 1:36: Cannot apply operator: integer < varchar(1)"),
+        ("SELECT id FROM orders WHERE id IN (SELECT id FROM orders WHERE 2.5 >= code)",
+         "line 1:68: Cannot apply operator: decimal(2,1) <= varchar"),
+        ("WITH c AS (SELECT code AS k FROM orders) SELECT k FROM c WHERE CAST(k AS integer) = 'x'",
+         "line 1:83: Cannot apply operator: integer = varchar(1)"),
+    ],
+)
+def test_string_number_comparison_fails_as_trino(env, sql, reason):
+    _orders(env)
+    ex = env.run(sql, expect="FAILED")
+    assert ex["Status"]["StateChangeReason"] == f"TYPE_MISMATCH: {reason}"
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        ("SELECT id FROM orders WHERE amount = 12", [["2"]]),
+        ("SELECT id FROM orders WHERE code = 'a'", [["1"]]),
+        ("SELECT id FROM orders WHERE CAST(code AS varchar) = 'b' AND CAST(amount AS varchar) = '12'", [["2"]]),
+        # a derived column of another type is that type, not the table column's
+        ("SELECT code FROM (SELECT CAST(amount AS varchar) AS code FROM orders) s WHERE code = '7'", [["7"]]),
+    ],
+)
+def test_comparisons_of_one_kind_still_run(env, sql, expected):
+    _orders(env)
+    assert env.query(sql)[1:] == expected

@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 import re
 
-import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ParseError, TokenError
 
-from . import ddl, query
+from . import ddl, query, typecheck
 from .context import Context, Result
 from .errors import QueryError
 
@@ -70,8 +70,11 @@ def execute(sql: str, ctx: Context) -> Result:
         m = pattern.match(text)
         if m:
             return handler(m, ctx)
+    dialect = Dialect.get_or_raise("athena")
     try:
-        statements = [s for s in sqlglot.parse(text, read="athena") if s is not None]
+        tokens = dialect.tokenize(text)
+        typecheck.reject_double_colon(tokens)
+        statements = [s for s in dialect.parser().parse(tokens, text) if s is not None]
     except (ParseError, TokenError) as err:
         raise _syntax_error(err, text) from err
     if len(statements) != 1:
@@ -82,6 +85,7 @@ def execute(sql: str, ctx: Context) -> Result:
         if kind in ("DATABASE", "SCHEMA"):
             return ddl.create_database(stmt, ctx)
         if kind == "TABLE" and stmt.expression is not None:
+            typecheck.check_comparisons(stmt.expression, ctx, tokens)
             return query.ctas(stmt, ctx)
         if kind == "TABLE":
             return ddl.create_external_table(stmt, ctx)
@@ -91,6 +95,7 @@ def execute(sql: str, ctx: Context) -> Result:
     if isinstance(stmt, exp.Describe):
         return ddl.describe(stmt, ctx)
     if isinstance(stmt, exp.Query):
+        typecheck.check_comparisons(stmt, ctx, tokens)
         return query.select(stmt, ctx)
     if isinstance(stmt, (exp.Insert, exp.Update, exp.Delete, exp.Merge)):
         raise QueryError(

@@ -1,0 +1,179 @@
+"""Trino's rules that DuckDB would not enforce, checked before a statement runs.
+
+DuckDB accepts syntax and implicit casts that Trino rejects; run as they are, such queries would
+answer where Athena fails. Two are checked here:
+
+- the ``::`` cast (PostgreSQL/DuckDB syntax): Trino's parser stops at it, a syntax error;
+- a comparison between a string and a number (``'1' = 1``, ``amount = '5'`` on an integer column):
+  Trino has no implicit cast between them and fails with ``TYPE_MISMATCH: Cannot apply operator``.
+
+The type of a comparison's operand is known here only for literals, CASTs and columns read straight
+from a catalog table (through sqlglot's scope resolution); any other operand is left to DuckDB.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
+from sqlglot.optimizer.qualify import qualify
+from sqlglot.optimizer.scope import Scope, traverse_scope
+from sqlglot.schema import MappingSchema
+from sqlglot.tokens import Token, TokenType
+
+from . import catalog
+from .context import Context
+from .errors import QueryError
+
+#: Trino's comparison operators as ``OperatorNotFoundException`` names them (``<>`` is EQUAL,
+#: ``>`` is LESS_THAN, ``>=`` LESS_THAN_OR_EQUAL).
+_OPERATORS: dict[type[exp.Expr], str] = {
+    exp.EQ: "=",
+    exp.NEQ: "=",
+    exp.GT: "<",
+    exp.LT: "<",
+    exp.GTE: "<=",
+    exp.LTE: "<=",
+}
+_OPERATOR_TOKENS = {TokenType.EQ, TokenType.NEQ, TokenType.GT, TokenType.LT, TokenType.GTE, TokenType.LTE}
+_NUMERIC = ("tinyint", "smallint", "integer", "bigint", "real", "double", "decimal")
+_STRING = ("varchar", "char")
+_HIVE_TO_TRINO = {"string": "varchar", "int": "integer", "float": "real"}
+
+
+def reject_double_colon(tokens: list[Token]) -> None:
+    """Trino has no ``x::type`` cast: fail where its parser does."""
+    for token in tokens:
+        if token.token_type == TokenType.DCOLON:
+            col = token.col - (token.end - token.start)
+            raise QueryError(
+                f"line {token.line}:{col}: mismatched input '::'. Expecting: <expression> "
+                "(Trino has no '::' cast; use CAST(value AS type))",
+                "SYNTAX_ERROR",
+            )
+
+
+def _trino_name(hive_type: str) -> str:
+    text = hive_type.strip().lower()
+    base = text.split("(", 1)[0].strip()
+    return _HIVE_TO_TRINO.get(base, base) + text[len(base) :]
+
+
+def _family(trino_type: str | None) -> str | None:
+    if trino_type is None:
+        return None
+    base = trino_type.split("(", 1)[0]
+    if base in _NUMERIC:
+        return "number"
+    if base in _STRING:
+        return "string"
+    return None
+
+
+def _literal_type(node: exp.Literal) -> str:
+    text = node.this
+    if node.is_string:
+        return f"varchar({len(text)})"
+    if "e" in text.lower():
+        return "double"
+    if "." in text:
+        whole, _, frac = text.partition(".")
+        digits = len(whole.lstrip("0")) + len(frac)
+        return f"decimal({max(digits, 1)},{len(frac)})"
+    return "integer" if -(2**31) <= int(text) < 2**31 else "bigint"
+
+
+class _Types:
+    """Operand types in one statement: catalog column types by (database, table), looked up once."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.tables: dict[tuple[str, str], dict[str, str] | None] = {}
+
+    def columns(self, table: exp.Table) -> dict[str, str] | None:
+        key = ((table.db or self.ctx.database).lower(), table.name.lower())
+        if key not in self.tables:
+            self.tables[key] = catalog.column_types(self.ctx.region, *key)
+        return self.tables[key]
+
+    def of(self, node: exp.Expr, scope: Scope) -> str | None:
+        if isinstance(node, exp.Paren):
+            return self.of(node.this, scope)
+        if isinstance(node, exp.Literal):
+            return _literal_type(node)
+        if isinstance(node, exp.Neg) and isinstance(node.this, exp.Literal) and not node.this.is_string:
+            return _literal_type(node.this)
+        if isinstance(node, (exp.Cast, exp.TryCast)):
+            return node.to.sql("trino").lower()
+        if isinstance(node, exp.Column) and node.table:
+            source = scope.sources.get(node.table)
+            if isinstance(source, exp.Table):
+                cols = self.columns(source)
+                hive = (cols or {}).get(node.name.lower())
+                return _trino_name(hive) if hive else None
+        return None
+
+
+def _schema(query: exp.Expr, types: _Types) -> dict[str, dict[str, dict[str, str]]]:
+    ctes = {cte.alias_or_name.lower() for cte in query.find_all(exp.CTE)}
+    out: dict[str, dict[str, dict[str, str]]] = {}
+    for table in query.find_all(exp.Table):
+        if not isinstance(table.this, exp.Identifier) or (not table.db and table.name.lower() in ctes):
+            continue
+        cols = types.columns(table)
+        if cols:
+            out.setdefault((table.db or types.ctx.database).lower(), {})[table.name.lower()] = cols
+    return out
+
+
+def _operator_position(node: exp.Expr, tokens: list[Token]) -> str:
+    """``line L:C: `` of the comparison's operator (where Trino reports the mismatch)."""
+    ends = [n.meta["end"] for n in node.left.walk() if "end" in n.meta] if node.left is not None else []
+    if not ends:
+        return ""
+    after = max(ends)
+    for token in tokens:
+        if token.start > after and token.token_type in _OPERATOR_TOKENS:
+            return f"line {token.line}:{token.col - (token.end - token.start)}: "
+    return ""
+
+
+def check_comparisons(query: exp.Expr, ctx: Context, tokens: list[Token]) -> None:
+    """Fail a comparison between a string and a number, as Trino's analyzer does."""
+    if not any(isinstance(n, tuple(_OPERATORS)) for n in query.walk()):
+        return
+    types = _Types(ctx)
+    try:
+        schema = MappingSchema(_schema(query, types), dialect="athena")
+        qualified = qualify(
+            query.copy(),
+            schema=schema,
+            db=ctx.database,
+            dialect="athena",
+            validate_qualify_columns=False,
+            quote_identifiers=False,
+            identify=False,
+        )
+        scopes = list(traverse_scope(qualified))
+    except (SqlglotError, KeyError, ValueError, AttributeError):
+        return  # a query sqlglot cannot resolve: DuckDB binds it (and reports what is wrong)
+    for scope in scopes:
+        for node in scope.expression.find_all(*_OPERATORS):
+            if _enclosing_scope_expression(node) is not scope.expression:
+                continue
+            left, right = types.of(node.left, scope), types.of(node.right, scope)
+            families = {_family(left), _family(right)}
+            if families == {"string", "number"}:
+                raise QueryError(
+                    f"TYPE_MISMATCH: {_operator_position(node, tokens)}Cannot apply operator: "
+                    f"{left} {_OPERATORS[type(node)]} {right}",
+                    "TYPE_MISMATCH",
+                )
+
+
+def _enclosing_scope_expression(node: exp.Expr) -> Any:
+    parent = node.parent
+    while parent is not None and not isinstance(parent, (exp.Select, exp.SetOperation)):
+        parent = parent.parent
+    return parent
