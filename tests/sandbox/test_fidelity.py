@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
+import json
 import uuid
 
 import pytest
@@ -12,6 +14,9 @@ from tests.sandbox.test_athena import Env
 
 
 class FidelityEnv(Env):
+    def query_in(self, database: str, sql: str) -> list[list[str | None]]:
+        return self.rows(self.run(sql, QueryExecutionContext={"Database": database})["QueryExecutionId"])
+
     def query_with(self, sql: str, values: list[str]) -> list[list[str | None]]:
         return self.rows(self.run(sql, ExecutionParameters=values)["QueryExecutionId"])
 
@@ -214,3 +219,95 @@ def test_string_number_comparison_fails_as_trino(env, sql, reason):
 def test_comparisons_of_one_kind_still_run(env, sql, expected):
     _orders(env)
     assert env.query(sql)[1:] == expected
+
+
+# --------------------------------------------------------------------------- views, partition projection
+
+ORDERS = b"1|7|a\n2|12|b\n3|30|c\n"
+
+
+def _orders_rows() -> list[tuple[int, int, str]]:
+    return [(int(i), int(a), c) for i, a, c in (line.split("|") for line in ORDERS.decode().splitlines())]
+
+
+def _orders_table(env) -> None:
+    env.s3.put_object(Bucket=env.data, Key="vorders/o.csv", Body=ORDERS)
+    env.run(f"CREATE EXTERNAL TABLE orders (id int, amount bigint, code string) ROW FORMAT DELIMITED "
+            f"FIELDS TERMINATED BY '|' LOCATION 's3://{env.data}/vorders/'")
+
+
+def test_create_select_replace_and_drop_view(env):
+    _orders_table(env)
+    body = "SELECT id, amount * 2 AS doubled FROM orders WHERE amount > 10"
+    ex = env.run(f"CREATE VIEW big AS {body}")
+    assert ex["StatementType"] == "DDL"
+    table = env.glue.get_table(DatabaseName=env.db, Name="big")["Table"]
+    assert table["TableType"] == "VIRTUAL_VIEW"
+    text = table["ViewOriginalText"]
+    assert text.startswith("/* Presto View: ") and text.endswith(" */")
+    stored = json.loads(base64.b64decode(text[len("/* Presto View: "):-len(" */")]))
+    assert stored["originalSql"] == body
+    assert stored["schema"] == env.db
+    assert stored["columns"] == [{"name": "id", "type": "integer"}, {"name": "doubled", "type": "bigint"}]
+    assert [(c["Name"], c["Type"]) for c in table["StorageDescriptor"]["Columns"]] == [("id", "int"),
+                                                                                      ("doubled", "bigint")]
+
+    expected = [[str(i), str(2 * a)] for i, a, _ in _orders_rows() if a > 10]
+    assert env.query("SELECT id, doubled FROM big ORDER BY id")[1:] == expected
+    # a view over the view, read from another database by its qualified name
+    env.run("CREATE VIEW biggest AS SELECT max(doubled) AS top FROM big")
+    other = f"{env.db}_other"
+    env.run(f"CREATE DATABASE {other}")
+    rows = env.query_in(other, f"SELECT top FROM {env.db}.biggest")
+    assert rows[1:] == [[str(max(2 * a for _, a, _ in _orders_rows() if a > 10))]]
+
+    ex = env.run(f"CREATE VIEW big AS {body}", expect="FAILED")
+    assert "View already exists: 'awsdatacatalog." in ex["Status"]["StateChangeReason"]
+    env.run("CREATE OR REPLACE VIEW big AS SELECT code FROM orders WHERE id = 1")
+    assert env.query("SELECT * FROM big")[1:] == [[c for i, _, c in _orders_rows() if i == 1]]
+
+    env.run("DROP VIEW biggest")
+    env.run("DROP VIEW big")
+    assert [t["Name"] for t in env.glue.get_tables(DatabaseName=env.db)["TableList"]] == ["orders"]
+
+
+def test_drop_view_does_not_drop_a_table_nor_drop_table_a_view(env):
+    _orders_table(env)
+    env.run("CREATE VIEW v AS SELECT id FROM orders")
+    q = f"awsdatacatalog.{env.db}"
+    ex = env.run("DROP VIEW orders", expect="FAILED")
+    assert ex["Status"]["StateChangeReason"] == (
+        f"TABLE_NOT_FOUND: line 1:11: View '{q}.orders' does not exist, but a table with that name exists. "
+        f"Did you mean DROP TABLE {q}.orders?")
+    ex = env.run("DROP TABLE v", expect="FAILED")
+    assert ex["Status"]["StateChangeReason"] == (
+        f"TABLE_NOT_FOUND: line 1:12: Table '{q}.v' does not exist, but a view with that name exists. "
+        f"Did you mean DROP VIEW {q}.v?")
+    env.run("DROP VIEW IF EXISTS orders")
+    env.run("DROP TABLE IF EXISTS v")
+    names = sorted(t["Name"] for t in env.glue.get_tables(DatabaseName=env.db)["TableList"])
+    assert names == ["orders", "v"]
+    assert env.query("SELECT count(*) FROM orders")[1:] == [[str(len(_orders_rows()))]]
+
+
+def test_unreadable_views_and_projected_tables_fail_naming_the_feature(env):
+    env.glue.create_table(DatabaseName=env.db, TableInput={
+        "Name": "spark_view", "TableType": "VIRTUAL_VIEW", "ViewOriginalText": "SELECT 1 AS x",
+        "ViewExpandedText": "SELECT 1 AS x", "StorageDescriptor": {"Columns": [{"Name": "x", "Type": "int"}]}})
+    ex = env.run("SELECT * FROM spark_view", expect="FAILED")
+    assert "without Presto view text" in ex["Status"]["StateChangeReason"]
+    assert "not emulated by the sandbox" in ex["Status"]["StateChangeReason"]
+
+    env.glue.create_table(DatabaseName=env.db, TableInput={
+        "Name": "projected", "TableType": "EXTERNAL_TABLE",
+        "Parameters": {"projection.enabled": "true", "projection.dt.type": "date",
+                       "projection.dt.range": "2024-01-01,NOW", "projection.dt.format": "yyyy-MM-dd",
+                       "classification": "parquet"},
+        "PartitionKeys": [{"Name": "dt", "Type": "string"}],
+        "StorageDescriptor": {"Columns": [{"Name": "x", "Type": "int"}], "Location": f"s3://{env.data}/proj/",
+                              "SerdeInfo": {"SerializationLibrary":
+                                            "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"}}})
+    ex = env.run("SELECT count(*) FROM projected", expect="FAILED")
+    reason = ex["Status"]["StateChangeReason"]
+    assert reason.startswith("NOT_SUPPORTED: ")
+    assert "Partition projection (table property projection.enabled) is not emulated by the sandbox" in reason

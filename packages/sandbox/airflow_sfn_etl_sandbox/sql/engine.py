@@ -9,7 +9,7 @@ from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ParseError, TokenError
 
-from . import ddl, query, typecheck
+from . import ddl, query, typecheck, views
 from .context import Context, Result
 from .errors import QueryError
 
@@ -28,6 +28,8 @@ def statement_kind(sql: str) -> tuple[str, str]:
         return "DML", text.split()[0]
     if re.match(r"(SHOW|DESCRIBE|DESC|EXPLAIN)\b", text):
         return "UTILITY", "_".join(text.split()[:2])
+    if re.match(r"CREATE\s+(OR\s+REPLACE\s+)?VIEW\b", text):
+        return "DDL", "CREATE_VIEW"
     if re.match(r"CREATE\s+TABLE\b.*\bAS\b", text, re.S):
         return "DDL", "CREATE_TABLE_AS_SELECT"
     words = re.findall(r"[A-Z]+", text)[:3]
@@ -89,6 +91,9 @@ def execute(sql: str, ctx: Context) -> Result:
             return query.ctas(stmt, ctx)
         if kind == "TABLE":
             return ddl.create_external_table(stmt, ctx)
+        if kind == "VIEW" and stmt.expression is not None:
+            typecheck.check_comparisons(stmt.expression, ctx, tokens)
+            return views.create_view(stmt, text, ctx)
         raise QueryError(f"line 1:1: CREATE {kind} is not supported by the sandbox", "NOT_SUPPORTED")
     if isinstance(stmt, exp.Drop):
         return ddl.drop(stmt, ctx)

@@ -54,7 +54,7 @@ def reject_double_colon(tokens: list[Token]) -> None:
             )
 
 
-def _trino_name(hive_type: str) -> str:
+def trino_name(hive_type: str) -> str:
     text = hive_type.strip().lower()
     base = text.split("(", 1)[0].strip()
     return _HIVE_TO_TRINO.get(base, base) + text[len(base) :]
@@ -111,7 +111,7 @@ class _Types:
             if isinstance(source, exp.Table):
                 cols = self.columns(source)
                 hive = (cols or {}).get(node.name.lower())
-                return _trino_name(hive) if hive else None
+                return trino_name(hive) if hive else None
         return None
 
 
