@@ -6,6 +6,7 @@ import base64
 import csv
 import io
 import json
+import time
 import uuid
 
 import pytest
@@ -311,3 +312,66 @@ def test_unreadable_views_and_projected_tables_fail_naming_the_feature(env):
     reason = ex["Status"]["StateChangeReason"]
     assert reason.startswith("NOT_SUPPORTED: ")
     assert "Partition projection (table property projection.enabled) is not emulated by the sandbox" in reason
+
+
+# --------------------------------------------------------------------------- crawler
+
+
+def _crawl(sandbox_env, path: str) -> tuple[dict, str, str]:
+    glue = sandbox_env.client("glue")
+    name, database = f"crawler_{uuid.uuid4().hex[:8]}", f"db_{uuid.uuid4().hex[:8]}"
+    glue.create_database(DatabaseInput={"Name": database})
+    glue.create_crawler(Name=name, Role="arn:aws:iam::123456789012:role/crawler", DatabaseName=database,
+                        Targets={"S3Targets": [{"Path": path}]})
+    glue.start_crawler(Name=name)
+    for _ in range(400):
+        crawler = glue.get_crawler(Name=name)["Crawler"]
+        if crawler["State"] == "READY" and "LastCrawl" in crawler:
+            return crawler, name, database
+        time.sleep(0.05)
+    raise AssertionError(f"crawler {name} did not finish")
+
+
+def test_crawler_strips_a_utf8_bom_from_the_first_column(env, sandbox_env):
+    raw = "\ufeffid,name,score\n1,ann,2.5\n2,bob,3.0\n".encode()
+    env.s3.put_object(Bucket=env.data, Key="bom/people.csv", Body=raw)
+    crawler, _, database = _crawl(sandbox_env, f"s3://{env.data}/bom/")
+    assert crawler["LastCrawl"]["Status"] == "SUCCEEDED"
+    columns = env.glue.get_table(DatabaseName=database, Name="bom")["Table"]["StorageDescriptor"]["Columns"]
+    header = next(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert [c["Name"] for c in columns] == header
+    rows = env.query_in(database, "SELECT id, name FROM bom ORDER BY id")
+    assert rows == [["id", "name"], ["1", "ann"], ["2", "bob"]]
+
+
+def test_crawler_merges_columns_by_name_across_files(env, sandbox_env, tmp_path):
+    import duckdb
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    first = pa.table({"id": pa.array([1, 2], pa.int64()), "name": ["ann", "bob"], "score": [1.5, 2.5]})
+    second = pa.table({"score": [9.0], "name": ["cid"], "id": pa.array([3], pa.int64())})
+    env.put_parquet("byname/a.parquet", first)
+    env.put_parquet("byname/b.parquet", second)
+    crawler, _, database = _crawl(sandbox_env, f"s3://{env.data}/byname/")
+    assert crawler["LastCrawl"]["Status"] == "SUCCEEDED"
+    columns = env.glue.get_table(DatabaseName=database, Name="byname")["Table"]["StorageDescriptor"]["Columns"]
+    assert [(c["Name"], c["Type"]) for c in columns] == [("id", "bigint"), ("name", "string"), ("score", "double")]
+    for name, table in (("a", first), ("b", second)):
+        pq.write_table(table, tmp_path / f"{name}.parquet")
+    files = [str(tmp_path / "a.parquet"), str(tmp_path / "b.parquet")]
+    raw = duckdb.sql(f"SELECT id, name, score FROM read_parquet({files}, union_by_name = true) ORDER BY id")
+    expected = [[str(i), n, str(s)] for i, n, s in raw.fetchall()]
+    assert env.query_in(database, "SELECT id, name, score FROM byname ORDER BY id")[1:] == expected
+
+
+def test_crawler_skips_an_unclassifiable_file_next_to_good_ones(env, sandbox_env):
+    env.s3.put_object(Bucket=env.data, Key="mixed/good.csv", Body=b"id,v\n1,10\n2,20\n")
+    env.s3.put_object(Bucket=env.data, Key="mixed/blob.bin", Body=bytes(range(256)))
+    crawler, name, database = _crawl(sandbox_env, f"s3://{env.data}/mixed/")
+    assert crawler["LastCrawl"]["Status"] == "SUCCEEDED"
+    table = env.glue.get_table(DatabaseName=database, Name="mixed")["Table"]
+    assert [c["Name"] for c in table["StorageDescriptor"]["Columns"]] == ["id", "v"]
+    events = sandbox_env.client("logs").get_log_events(logGroupName="/aws-glue/crawlers", logStreamName=name)
+    assert any(f"s3://{env.data}/mixed/blob.bin" in e["message"] and "Skipping" in e["message"]
+               for e in events["events"])
