@@ -199,6 +199,11 @@ def test_double_colon_cast_is_a_syntax_error(env):
          "line 1:68: Cannot apply operator: decimal(2,1) <= varchar"),
         ("WITH c AS (SELECT code AS k FROM orders) SELECT k FROM c WHERE CAST(k AS integer) = 'x'",
          "line 1:83: Cannot apply operator: integer = varchar(1)"),
+        ("SELECT id FROM orders WHERE id IN (1, '2')",
+         "line 1:39: IN value and list items must be the same type or coercible to a common type. Cannot find "
+         "common type between integer and varchar(1), all types (without duplicates): [integer, varchar(1)]"),
+        ("SELECT id FROM orders WHERE amount BETWEEN '1' AND '9'",
+         "line 1:29: Cannot check if bigint is BETWEEN varchar(1) and varchar(1)"),
     ],
 )
 def test_string_number_comparison_fails_as_trino(env, sql, reason):
@@ -212,6 +217,7 @@ def test_string_number_comparison_fails_as_trino(env, sql, reason):
     [
         ("SELECT id FROM orders WHERE amount = 12", [["2"]]),
         ("SELECT id FROM orders WHERE code = 'a'", [["1"]]),
+        ("SELECT id FROM orders WHERE code IN ('a', 'b') AND amount BETWEEN 1 AND 10", [["1"]]),
         ("SELECT id FROM orders WHERE CAST(code AS varchar) = 'b' AND CAST(amount AS varchar) = '12'", [["2"]]),
         # a derived column of another type is that type, not the table column's
         ("SELECT code FROM (SELECT CAST(amount AS varchar) AS code FROM orders) s WHERE code = '7'", [["7"]]),

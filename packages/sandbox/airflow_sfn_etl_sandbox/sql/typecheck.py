@@ -4,8 +4,9 @@ DuckDB accepts syntax and implicit casts that Trino rejects; run as they are, su
 answer where Athena fails. Two are checked here:
 
 - the ``::`` cast (PostgreSQL/DuckDB syntax): Trino's parser stops at it, a syntax error;
-- a comparison between a string and a number (``'1' = 1``, ``amount = '5'`` on an integer column):
-  Trino has no implicit cast between them and fails with ``TYPE_MISMATCH: Cannot apply operator``.
+- a comparison between a string and a number (``'1' = 1``, ``amount = '5'`` on an integer column,
+  ``x IN ('1', 2)``, ``x BETWEEN '1' AND '5'``): Trino has no implicit cast between them and fails
+  with ``TYPE_MISMATCH``.
 
 The type of a comparison's operand is known here only for literals, CASTs and columns read straight
 from a catalog table (through sqlglot's scope resolution); any other operand is left to DuckDB.
@@ -127,6 +128,48 @@ def _schema(query: exp.Expr, types: _Types) -> dict[str, dict[str, dict[str, str
     return out
 
 
+def _start(node: exp.Expr) -> str:
+    """``line L:C: `` where the expression's text starts (empty when unknown)."""
+    metas = [n.meta for n in node.walk() if "start" in n.meta and "line" in n.meta]
+    if not metas:
+        return ""
+    first = min(metas, key=lambda m: m["start"])
+    return f"line {first['line']}:{first['col'] - (first['end'] - first['start'])}: "
+
+
+def _mismatch(message: str) -> QueryError:
+    return QueryError(f"TYPE_MISMATCH: {message}", "TYPE_MISMATCH")
+
+
+def _check_in(node: exp.In, types: _Types, scope: Scope) -> None:
+    items = node.expressions
+    if not items:
+        return  # IN (subquery)
+    seen: list[str] = []
+    family: str | None = None
+    for item in [node.this, *items]:
+        found = types.of(item, scope)
+        kind = _family(found)
+        if found is not None and found not in seen:
+            seen.append(found)
+        if kind is None:
+            continue
+        if family is not None and kind != family and {kind, family} == {"string", "number"}:
+            first = next(t for t in seen if _family(t) == family)
+            raise _mismatch(
+                f"{_start(item)}IN value and list items must be the same type or coercible to a common type. "
+                f"Cannot find common type between {first} and {found}, all types (without duplicates): "
+                f"[{', '.join(seen)}]"
+            )
+        family = family or kind
+
+
+def _check_between(node: exp.Between, types: _Types, scope: Scope) -> None:
+    value, low, high = (types.of(node.args.get(k), scope) for k in ("this", "low", "high"))
+    if {_family(value), _family(low), _family(high)} >= {"string", "number"}:
+        raise _mismatch(f"{_start(node)}Cannot check if {value} is BETWEEN {low} and {high}")
+
+
 def _operator_position(node: exp.Expr, tokens: list[Token]) -> str:
     """``line L:C: `` of the comparison's operator (where Trino reports the mismatch)."""
     ends = [n.meta["end"] for n in node.left.walk() if "end" in n.meta] if node.left is not None else []
@@ -141,7 +184,8 @@ def _operator_position(node: exp.Expr, tokens: list[Token]) -> str:
 
 def check_comparisons(query: exp.Expr, ctx: Context, tokens: list[Token]) -> None:
     """Fail a comparison between a string and a number, as Trino's analyzer does."""
-    if not any(isinstance(n, tuple(_OPERATORS)) for n in query.walk()):
+    checked = (*_OPERATORS, exp.In, exp.Between)
+    if not any(isinstance(n, checked) for n in query.walk()):
         return
     types = _Types(ctx)
     try:
@@ -159,16 +203,20 @@ def check_comparisons(query: exp.Expr, ctx: Context, tokens: list[Token]) -> Non
     except (SqlglotError, KeyError, ValueError, AttributeError):
         return  # a query sqlglot cannot resolve: DuckDB binds it (and reports what is wrong)
     for scope in scopes:
-        for node in scope.expression.find_all(*_OPERATORS):
+        for node in scope.expression.find_all(*checked):
             if _enclosing_scope_expression(node) is not scope.expression:
+                continue
+            if isinstance(node, exp.In):
+                _check_in(node, types, scope)
+                continue
+            if isinstance(node, exp.Between):
+                _check_between(node, types, scope)
                 continue
             left, right = types.of(node.left, scope), types.of(node.right, scope)
             families = {_family(left), _family(right)}
             if families == {"string", "number"}:
-                raise QueryError(
-                    f"TYPE_MISMATCH: {_operator_position(node, tokens)}Cannot apply operator: "
-                    f"{left} {_OPERATORS[type(node)]} {right}",
-                    "TYPE_MISMATCH",
+                raise _mismatch(
+                    f"{_operator_position(node, tokens)}Cannot apply operator: {left} {_OPERATORS[type(node)]} {right}"
                 )
 
 
