@@ -204,6 +204,9 @@ def test_double_colon_cast_is_a_syntax_error(env):
          "common type between integer and varchar(1), all types (without duplicates): [integer, varchar(1)]"),
         ("SELECT id FROM orders WHERE amount BETWEEN '1' AND '9'",
          "line 1:29: Cannot check if bigint is BETWEEN varchar(1) and varchar(1)"),
+        ("SELECT id FROM orders WHERE CAST(code AS date) = '2024-01-02'",
+         "line 1:48: Cannot apply operator: date = varchar(10)"),
+        ("SELECT id FROM orders WHERE code = true", "line 1:34: Cannot apply operator: varchar = boolean"),
     ],
 )
 def test_string_number_comparison_fails_as_trino(env, sql, reason):
@@ -218,6 +221,7 @@ def test_string_number_comparison_fails_as_trino(env, sql, reason):
         ("SELECT id FROM orders WHERE amount = 12", [["2"]]),
         ("SELECT id FROM orders WHERE code = 'a'", [["1"]]),
         ("SELECT id FROM orders WHERE code IN ('a', 'b') AND amount BETWEEN 1 AND 10", [["1"]]),
+        ("SELECT id FROM orders WHERE DATE '2024-01-02' < TIMESTAMP '2024-01-03 00:00:00' AND id = 1", [["1"]]),
         ("SELECT id FROM orders WHERE CAST(code AS varchar) = 'b' AND CAST(amount AS varchar) = '12'", [["2"]]),
         # a derived column of another type is that type, not the table column's
         ("SELECT code FROM (SELECT CAST(amount AS varchar) AS code FROM orders) s WHERE code = '7'", [["7"]]),

@@ -4,9 +4,10 @@ DuckDB accepts syntax and implicit casts that Trino rejects; run as they are, su
 answer where Athena fails. Two are checked here:
 
 - the ``::`` cast (PostgreSQL/DuckDB syntax): Trino's parser stops at it, a syntax error;
-- a comparison between a string and a number (``'1' = 1``, ``amount = '5'`` on an integer column,
-  ``x IN ('1', 2)``, ``x BETWEEN '1' AND '5'``): Trino has no implicit cast between them and fails
-  with ``TYPE_MISMATCH``.
+- a comparison between values of kinds Trino does not convert into one another: a string and a
+  number (``'1' = 1``, ``amount = '5'`` on an integer column, ``x IN ('1', 2)``,
+  ``x BETWEEN '1' AND '5'``), a date or timestamp and a string (``d = '2024-01-01'``: Trino wants
+  ``DATE '2024-01-01'``), a boolean and anything else. Trino fails with ``TYPE_MISMATCH``.
 
 The type of a comparison's operand is known here only for literals, CASTs and columns read straight
 from a catalog table (through sqlglot's scope resolution); any other operand is left to DuckDB.
@@ -40,7 +41,9 @@ _OPERATORS: dict[type[exp.Expr], str] = {
 _OPERATOR_TOKENS = {TokenType.EQ, TokenType.NEQ, TokenType.GT, TokenType.LT, TokenType.GTE, TokenType.LTE}
 _NUMERIC = ("tinyint", "smallint", "integer", "bigint", "real", "double", "decimal")
 _STRING = ("varchar", "char")
-_HIVE_TO_TRINO = {"string": "varchar", "int": "integer", "float": "real"}
+_HIVE_TO_TRINO = {"string": "varchar", "int": "integer", "float": "real", "timestamp": "timestamp(3)"}
+#: Kinds of values Trino compares with one another (a date is coerced to a timestamp).
+_COMPATIBLE = ({"date", "timestamp"},)
 
 
 def reject_double_colon(tokens: list[Token]) -> None:
@@ -69,7 +72,14 @@ def _family(trino_type: str | None) -> str | None:
         return "number"
     if base in _STRING:
         return "string"
+    if base in ("date", "timestamp", "boolean"):
+        return base
     return None
+
+
+def _incompatible(*families: str | None) -> bool:
+    known = {f for f in families if f is not None}
+    return len(known) > 1 and not any(known <= ok for ok in _COMPATIBLE)
 
 
 def _literal_type(node: exp.Literal) -> str:
@@ -103,6 +113,8 @@ class _Types:
             return self.of(node.this, scope)
         if isinstance(node, exp.Literal):
             return _literal_type(node)
+        if isinstance(node, exp.Boolean):
+            return "boolean"
         if isinstance(node, exp.Neg) and isinstance(node.this, exp.Literal) and not node.this.is_string:
             return _literal_type(node.this)
         if isinstance(node, (exp.Cast, exp.TryCast)):
@@ -154,7 +166,7 @@ def _check_in(node: exp.In, types: _Types, scope: Scope) -> None:
             seen.append(found)
         if kind is None:
             continue
-        if family is not None and kind != family and {kind, family} == {"string", "number"}:
+        if family is not None and _incompatible(kind, family):
             first = next(t for t in seen if _family(t) == family)
             raise _mismatch(
                 f"{_start(item)}IN value and list items must be the same type or coercible to a common type. "
@@ -166,7 +178,7 @@ def _check_in(node: exp.In, types: _Types, scope: Scope) -> None:
 
 def _check_between(node: exp.Between, types: _Types, scope: Scope) -> None:
     value, low, high = (types.of(node.args.get(k), scope) for k in ("this", "low", "high"))
-    if {_family(value), _family(low), _family(high)} >= {"string", "number"}:
+    if _incompatible(_family(value), _family(low), _family(high)):
         raise _mismatch(f"{_start(node)}Cannot check if {value} is BETWEEN {low} and {high}")
 
 
@@ -213,8 +225,7 @@ def check_comparisons(query: exp.Expr, ctx: Context, tokens: list[Token]) -> Non
                 _check_between(node, types, scope)
                 continue
             left, right = types.of(node.left, scope), types.of(node.right, scope)
-            families = {_family(left), _family(right)}
-            if families == {"string", "number"}:
+            if _incompatible(_family(left), _family(right)):
                 raise _mismatch(
                     f"{_operator_position(node, tokens)}Cannot apply operator: {left} {_OPERATORS[type(node)]} {right}"
                 )
