@@ -385,3 +385,26 @@ def test_crawler_skips_an_unclassifiable_file_next_to_good_ones(env, sandbox_env
     events = sandbox_env.client("logs").get_log_events(logGroupName="/aws-glue/crawlers", logStreamName=name)
     assert any(f"s3://{env.data}/mixed/blob.bin" in e["message"] and "Skipping" in e["message"]
                for e in events["events"])
+
+
+# --------------------------------------------------------------------------- statements the sandbox does not run
+
+
+@pytest.mark.parametrize(
+    ("sql", "reason"),
+    [
+        ("UNLOAD (SELECT 1) TO 's3://b/u/' WITH (format = 'PARQUET')", "NOT_SUPPORTED: UNLOAD is not emulated"),
+        ("PREPARE p FROM SELECT 1", "NOT_SUPPORTED: PREPARE is not emulated"),
+        ("EXPLAIN SELECT 1", "NOT_SUPPORTED: EXPLAIN is not emulated"),
+        ("SHOW CREATE TABLE orders", "NOT_SUPPORTED: SHOW CREATE TABLE is not emulated"),
+        ("ALTER TABLE orders ADD COLUMNS (z int)", "NOT_SUPPORTED: ALTER TABLE ADD COLUMNS is not emulated"),
+        ("INSERT INTO orders VALUES (9, 9, 'z')", "NOT_SUPPORTED: INSERT is not emulated"),
+        ("SELECT table_name FROM information_schema.tables", "NOT_SUPPORTED: line 1:24: information_schema is not"),
+        ('SELECT "$path" FROM orders', 'NOT_SUPPORTED: line 1:8: Hidden column "$path" is not emulated'),
+    ],
+)
+def test_statements_the_sandbox_does_not_run_fail_saying_so(env, sql, reason):
+    _orders(env)
+    ex = env.run(sql, expect="FAILED")
+    assert ex["Status"]["StateChangeReason"].startswith(reason)
+    assert "not emulated by the sandbox" in ex["Status"]["StateChangeReason"]

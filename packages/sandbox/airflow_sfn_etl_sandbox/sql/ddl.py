@@ -81,7 +81,7 @@ def create_external_table(stmt: exp.Create, ctx: Context) -> Result:
                 "or CREATE TABLE ... AS SELECT)",
                 "NOT_SUPPORTED",
             )
-        raise coded("NOT_SUPPORTED", "Iceberg tables are not supported by the sandbox", meta)
+        raise coded("NOT_SUPPORTED", "Iceberg tables are not emulated by the sandbox", meta)
     if not isinstance(stmt.this, exp.Schema) or not stmt.this.expressions:
         raise coded("SYNTAX_ERROR", "CREATE EXTERNAL TABLE needs a column list", meta)
     columns = [(c.name.lower(), _hive_type(c)) for c in stmt.this.expressions if isinstance(c, exp.ColumnDef)]
@@ -126,7 +126,7 @@ def create_external_table(stmt: exp.Create, ctx: Context) -> Result:
                 kind = _lit(fmt).upper()
                 kind = {"JSONFILE": "JSON", "PARQUETFILE": "PARQUET"}.get(kind, kind)
                 if kind not in _FORMATS:
-                    raise coded("NOT_SUPPORTED", f"Unsupported STORED AS format: {kind}", meta)
+                    raise coded("NOT_SUPPORTED", f"STORED AS {kind} is not emulated by the sandbox", meta)
                 chosen = _FORMATS[kind]
                 formats["input"], formats["output"] = chosen["input"], chosen["output"]
                 if not explicit_serde:
@@ -226,7 +226,7 @@ def drop(stmt: exp.Drop, ctx: Context) -> Result:
         catalog.drop_database(ctx.region, name, if_exists, bool(stmt.args.get("cascade")))
         return Result("DDL", "DROP_DATABASE")
     if kind not in ("TABLE", "VIEW"):
-        raise coded("NOT_SUPPORTED", f"DROP {kind} is not supported by the sandbox")
+        raise coded("NOT_SUPPORTED", f"DROP {kind} is not emulated by the sandbox")
     for t in tables:
         db, name, meta = _table_ref(t, ctx)
         if db == "default":

@@ -16,6 +16,14 @@ from .errors import QueryError
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
 _COMMENTS = re.compile(r"^\s*(?:--[^\n]*\n|/\*.*?\*/)\s*", re.S)
+#: Athena statements the sandbox does not run, by how they start: they fail saying so (not as a syntax error).
+_NOT_EMULATED = re.compile(
+    r"(?P<what>UNLOAD|PREPARE|EXECUTE|DEALLOCATE\s+PREPARE|EXPLAIN(?:\s+ANALYZE)?|VACUUM|OPTIMIZE"
+    r"|SHOW\s+(?:CREATE\s+(?:TABLE|VIEW)|VIEWS|TBLPROPERTIES|FUNCTIONS|STATS)"
+    r"|ALTER\s+(?:DATABASE|SCHEMA|VIEW)"
+    r"|ALTER\s+TABLE\s+\S+\s+(?:ADD\s+COLUMNS|REPLACE\s+COLUMNS|CHANGE|RENAME|SET\s+\w+|PARTITION))\b",
+    re.I | re.S,
+)
 _EXPECTING = "'ALTER', 'CREATE', 'DESCRIBE', 'DROP', 'MSCK', 'SELECT', 'SHOW', 'VALUES', 'WITH', <query>"
 
 
@@ -64,6 +72,13 @@ def execute(sql: str, ctx: Context) -> Result:
     text = _strip(sql).rstrip().rstrip(";").rstrip()
     if not text:
         raise QueryError("line 1:1: mismatched input '<EOF>'. Expecting: " + _EXPECTING, "SYNTAX_ERROR")
+    unsupported = _NOT_EMULATED.match(text)
+    if unsupported:
+        what = " ".join(unsupported.group("what").upper().split())
+        if what.startswith("ALTER TABLE "):
+            words = what.split()
+            what = " ".join(["ALTER TABLE", *words[3:]])
+        raise QueryError(f"NOT_SUPPORTED: {what} is not emulated by the sandbox", "NOT_SUPPORTED")
     for pattern, handler in (
         (ddl.MSCK_RE, ddl.msck_repair),
         (ddl.SHOW_RE, ddl.show),
@@ -94,7 +109,7 @@ def execute(sql: str, ctx: Context) -> Result:
         if kind == "VIEW" and stmt.expression is not None:
             typecheck.check_comparisons(stmt.expression, ctx, tokens)
             return views.create_view(stmt, text, ctx)
-        raise QueryError(f"line 1:1: CREATE {kind} is not supported by the sandbox", "NOT_SUPPORTED")
+        raise QueryError(f"NOT_SUPPORTED: CREATE {kind} is not emulated by the sandbox", "NOT_SUPPORTED")
     if isinstance(stmt, exp.Drop):
         return ddl.drop(stmt, ctx)
     if isinstance(stmt, exp.Describe):
@@ -104,7 +119,7 @@ def execute(sql: str, ctx: Context) -> Result:
         return query.select(stmt, ctx)
     if isinstance(stmt, (exp.Insert, exp.Update, exp.Delete, exp.Merge)):
         raise QueryError(
-            f"NOT_SUPPORTED: {type(stmt).__name__.upper()} is not supported by the sandbox", "NOT_SUPPORTED"
+            f"NOT_SUPPORTED: {type(stmt).__name__.upper()} is not emulated by the sandbox", "NOT_SUPPORTED"
         )
     first = text.split()[0]
     raise QueryError(f"line 1:1: mismatched input '{first}'. Expecting: {_EXPECTING}", "SYNTAX_ERROR")

@@ -293,10 +293,10 @@ def ctas(stmt: exp.Create, ctx: Context) -> Result:
     fmt = (props.get("format") or "PARQUET").upper()
     if fmt not in ("PARQUET", "TEXTFILE"):
         raise coded(
-            "NOT_SUPPORTED", f"The sandbox writes CTAS tables as PARQUET or TEXTFILE, not {fmt}", meta
+            "NOT_SUPPORTED", f"CTAS format {fmt} is not emulated by the sandbox (PARQUET and TEXTFILE are)", meta
         )
     if str(props.get("table_type", "HIVE")).upper() == "ICEBERG":
-        raise coded("NOT_SUPPORTED", "Iceberg tables are not supported by the sandbox", meta)
+        raise coded("NOT_SUPPORTED", "Iceberg tables are not emulated by the sandbox", meta)
     location = props.get("external_location") or props.get("location") or ""
     if not location:
         if not ctx.output_location:

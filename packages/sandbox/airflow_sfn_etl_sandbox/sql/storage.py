@@ -274,7 +274,7 @@ def _decode(table: TableInfo, f: S3File) -> pa.Table:
             t = pajson.read_json(io.BytesIO(data))
         else:
             raise coded(
-                "NOT_SUPPORTED", f"The sandbox cannot read {fmt.upper()} data (table {table.qualified})"
+                "NOT_SUPPORTED", f"Reading {fmt.upper()} data is not emulated by the sandbox (table {table.qualified})"
             )
     except QueryError:
         raise
