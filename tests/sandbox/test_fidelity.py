@@ -207,6 +207,10 @@ def test_double_colon_cast_is_a_syntax_error(env):
         ("SELECT id FROM orders WHERE CAST(code AS date) = '2024-01-02'",
          "line 1:48: Cannot apply operator: date = varchar(10)"),
         ("SELECT id FROM orders WHERE code = true", "line 1:34: Cannot apply operator: varchar = boolean"),
+        ("SELECT 1 AS a UNION SELECT '1'", "line 1:15: column 1 in UNION query has incompatible types: integer, "
+         "varchar(1)"),
+        ("SELECT id, code FROM orders EXCEPT SELECT id, amount FROM orders",
+         "line 1:29: column 2 in EXCEPT query has incompatible types: varchar, bigint"),
     ],
 )
 def test_string_number_comparison_fails_as_trino(env, sql, reason):
@@ -222,6 +226,8 @@ def test_string_number_comparison_fails_as_trino(env, sql, reason):
         ("SELECT id FROM orders WHERE code = 'a'", [["1"]]),
         ("SELECT id FROM orders WHERE code IN ('a', 'b') AND amount BETWEEN 1 AND 10", [["1"]]),
         ("SELECT id FROM orders WHERE DATE '2024-01-02' < TIMESTAMP '2024-01-03 00:00:00' AND id = 1", [["1"]]),
+        ("SELECT id FROM orders WHERE id = 1 UNION ALL SELECT amount FROM orders WHERE id = 2 ORDER BY 1",
+         [["1"], ["12"]]),
         ("SELECT id FROM orders WHERE CAST(code AS varchar) = 'b' AND CAST(amount AS varchar) = '12'", [["2"]]),
         # a derived column of another type is that type, not the table column's
         ("SELECT code FROM (SELECT CAST(amount AS varchar) AS code FROM orders) s WHERE code = '7'", [["7"]]),

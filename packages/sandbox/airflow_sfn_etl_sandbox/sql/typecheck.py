@@ -7,7 +7,8 @@ answer where Athena fails. Two are checked here:
 - a comparison between values of kinds Trino does not convert into one another: a string and a
   number (``'1' = 1``, ``amount = '5'`` on an integer column, ``x IN ('1', 2)``,
   ``x BETWEEN '1' AND '5'``), a date or timestamp and a string (``d = '2024-01-01'``: Trino wants
-  ``DATE '2024-01-01'``), a boolean and anything else. Trino fails with ``TYPE_MISMATCH``.
+  ``DATE '2024-01-01'``), a boolean and anything else; the same between the columns of the two sides
+  of a ``UNION``, ``EXCEPT`` or ``INTERSECT``. Trino fails with ``TYPE_MISMATCH``.
 
 The type of a comparison's operand is known here only for literals, CASTs and columns read straight
 from a catalog table (through sqlglot's scope resolution); any other operand is left to DuckDB.
@@ -182,22 +183,57 @@ def _check_between(node: exp.Between, types: _Types, scope: Scope) -> None:
         raise _mismatch(f"{_start(node)}Cannot check if {value} is BETWEEN {low} and {high}")
 
 
-def _operator_position(node: exp.Expr, tokens: list[Token]) -> str:
-    """``line L:C: `` of the comparison's operator (where Trino reports the mismatch)."""
-    ends = [n.meta["end"] for n in node.left.walk() if "end" in n.meta] if node.left is not None else []
+_SET_OPERATIONS = {exp.Union: "UNION", exp.Except: "EXCEPT", exp.Intersect: "INTERSECT"}
+_SET_TOKENS = {TokenType.UNION, TokenType.EXCEPT, TokenType.INTERSECT}
+
+
+def _output_types(scope: Scope, types: _Types) -> list[str | None] | None:
+    """The types of a query's output columns where known (None for a ``*`` or an unknown shape)."""
+    query = scope.expression
+    if isinstance(query, exp.SetOperation) and len(scope.set_operation_scopes) == 2:
+        return _output_types(scope.set_operation_scopes[0], types)
+    if not isinstance(query, exp.Select) or any(i.is_star for i in query.expressions):
+        return None
+    return [types.of(i.this if isinstance(i, exp.Alias) else i, scope) for i in query.expressions]
+
+
+def _check_set_operation(scope: Scope, types: _Types, tokens: list[Token]) -> None:
+    query = scope.expression
+    name = next((n for cls, n in _SET_OPERATIONS.items() if isinstance(query, cls)), None)
+    if name is None or len(scope.set_operation_scopes) != 2:
+        return
+    left, right = (_output_types(s, types) for s in scope.set_operation_scopes)
+    if left is None or right is None or len(left) != len(right):
+        return
+    for i, (a, b) in enumerate(zip(left, right, strict=True), start=1):
+        if _incompatible(_family(a), _family(b)):
+            raise _mismatch(
+                f"{_token_after(query.left, tokens, _SET_TOKENS)}column {i} in {name} query has incompatible "
+                f"types: {a}, {b}"
+            )
+
+
+def _token_after(node: exp.Expr | None, tokens: list[Token], kinds: set[TokenType]) -> str:
+    """``line L:C: `` of the first token of one of ``kinds`` after ``node``'s text."""
+    ends = [n.meta["end"] for n in node.walk() if "end" in n.meta] if node is not None else []
     if not ends:
         return ""
     after = max(ends)
     for token in tokens:
-        if token.start > after and token.token_type in _OPERATOR_TOKENS:
+        if token.start > after and token.token_type in kinds:
             return f"line {token.line}:{token.col - (token.end - token.start)}: "
     return ""
+
+
+def _operator_position(node: exp.Expr, tokens: list[Token]) -> str:
+    """``line L:C: `` of the comparison's operator (where Trino reports the mismatch)."""
+    return _token_after(node.left, tokens, _OPERATOR_TOKENS)
 
 
 def check_comparisons(query: exp.Expr, ctx: Context, tokens: list[Token]) -> None:
     """Fail a comparison between a string and a number, as Trino's analyzer does."""
     checked = (*_OPERATORS, exp.In, exp.Between)
-    if not any(isinstance(n, checked) for n in query.walk()):
+    if not any(isinstance(n, (*checked, exp.SetOperation)) for n in query.walk()):
         return
     types = _Types(ctx)
     try:
@@ -215,6 +251,7 @@ def check_comparisons(query: exp.Expr, ctx: Context, tokens: list[Token]) -> Non
     except (SqlglotError, KeyError, ValueError, AttributeError):
         return  # a query sqlglot cannot resolve: DuckDB binds it (and reports what is wrong)
     for scope in scopes:
+        _check_set_operation(scope, types, tokens)
         for node in scope.expression.find_all(*checked):
             if _enclosing_scope_expression(node) is not scope.expression:
                 continue
