@@ -108,7 +108,7 @@ def execute(sql: str, ctx: Context) -> Result:
             return ddl.create_external_table(stmt, ctx)
         if kind == "VIEW" and stmt.expression is not None:
             typecheck.check_comparisons(stmt.expression, ctx, tokens)
-            return views.create_view(stmt, text, ctx)
+            return views.create_view(stmt, text, ctx, query.run_query)
         raise QueryError(f"NOT_SUPPORTED: CREATE {kind} is not emulated by the sandbox", "NOT_SUPPORTED")
     if isinstance(stmt, exp.Drop):
         return ddl.drop(stmt, ctx)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from sqlglot import exp
@@ -20,6 +21,12 @@ from sqlglot.errors import ParseError, TokenError
 from . import catalog
 from .context import Context, Result
 from .errors import coded
+from .translate import name_unnamed_columns
+from .typecheck import trino_name
+from .types import duckdb_to_hive
+
+#: Runs a SELECT: (Arrow result, [(name, DuckDB type)], bytes scanned), as :func:`.query.run_query`.
+RunQuery = Callable[[exp.Expr, Context], tuple[Any, list[tuple[str, str]], int]]
 
 PRESTO_PREFIX, PRESTO_SUFFIX = "/* Presto View: ", " */"
 VIRTUAL_VIEW = "VIRTUAL_VIEW"
@@ -106,13 +113,9 @@ def expand(query: exp.Expr, ctx: Context, depth: int = 0) -> None:
         table.replace(exp.Subquery(this=inner, alias=alias.copy()))
 
 
-def create_view(stmt: exp.Create, text: str, ctx: Context) -> Result:
-    """``CREATE [OR REPLACE] VIEW v AS <query>``: the view's columns are those the query answers."""
-    from .query import run_query
-    from .translate import name_unnamed_columns
-    from .typecheck import trino_name
-    from .types import duckdb_to_hive
-
+def create_view(stmt: exp.Create, text: str, ctx: Context, run_query: RunQuery) -> Result:
+    """``CREATE [OR REPLACE] VIEW v AS <query>``: the view's columns are those the query answers
+    (``run_query`` runs it with ``LIMIT 0``)."""
     target = stmt.this.this if isinstance(stmt.this, exp.Schema) else stmt.this
     db = (target.db or ctx.database).lower()
     name = target.name.lower()
