@@ -190,13 +190,17 @@ def test_empty_target_fails_the_crawl(glue, bucket):
     assert "No data found" in crawler["LastCrawl"]["ErrorMessage"]
 
 
-def test_unreadable_data_fails_the_crawl(glue, s3, bucket):
+def test_unreadable_data_is_skipped_and_logged(sandbox_env, glue, s3, bucket):
+    """Glue skips an object no classifier recognises: the crawl succeeds, without a table for it."""
     s3.put_object(Bucket=bucket, Key="bad/x.parquet", Body=b"this is not parquet at all")
     name, database = make_crawler(glue, f"s3://{bucket}/bad/")
     crawler = crawl(glue, name)
-    assert crawler["LastCrawl"]["Status"] == "FAILED"
-    assert "Parquet" in crawler["LastCrawl"]["ErrorMessage"]
+    assert crawler["LastCrawl"]["Status"] == "SUCCEEDED"
+    assert "ErrorMessage" not in crawler["LastCrawl"]
     assert glue.get_tables(DatabaseName=database)["TableList"] == []
+    events = sandbox_env.client("logs").get_log_events(logGroupName="/aws-glue/crawlers", logStreamName=name)
+    skipped = [e["message"] for e in events["events"] if f"s3://{bucket}/bad/x.parquet" in e["message"]]
+    assert len(skipped) == 1 and "Parquet" in skipped[0]
 
 
 def test_stop_crawler_cancels_the_crawl(sandbox_env, glue, s3, bucket):

@@ -51,8 +51,12 @@ class SandboxApp:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
         status, headers, data = self.handle(environ, body)
+        length = next((v for k, v in headers.items() if k.lower() == "content-length"), None)
         headers = {k: v for k, v in headers.items() if k.lower() not in ("content-length", "transfer-encoding")}
-        headers["Content-Length"] = str(len(data))
+        if environ.get("REQUEST_METHOD") == "HEAD" and length is not None:
+            headers["Content-Length"] = length  # HEAD has no body: the length is the resource's (S3 HeadObject)
+        else:
+            headers["Content-Length"] = str(len(data))
         start_response(f"{status} {_REASONS.get(status, 'OK')}", list(headers.items()))
         return [data]
 

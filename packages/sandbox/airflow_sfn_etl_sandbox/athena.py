@@ -161,11 +161,27 @@ def _get(call: Call, exec_id: str | None = None) -> Execution:
     return ex
 
 
+#: String literals, quoted names and comments: a ``?`` in them is no placeholder.
+_QUOTED = re.compile(r"('(?:[^']|'')*'|\"[^\"]*\"|--[^\n]*|/\*.*?\*/)", re.S)
+
+
 def _bind_parameters(query: str, values: list[str]) -> str:
-    """Substitute ``?`` placeholders (outside quotes) with ExecutionParameters, in order."""
+    """Substitute ``?`` placeholders (outside quotes and comments) with ExecutionParameters, in order.
+
+    As Trino checks an ``EXECUTE ... USING``, the number of values must be the number of placeholders.
+    """
+    parts = _QUOTED.split(query)
+    expected = sum(part.count("?") for part in parts[::2])
+    if expected != len(values):
+        from .sql import QueryError
+
+        raise QueryError(
+            f"INVALID_PARAMETER_USAGE: line 1:1: Incorrect number of parameters: expected {expected} "
+            f"but found {len(values)}",
+            "INVALID_PARAMETER_USAGE",
+        )
     if not values:
         return query
-    parts = re.split(r"('(?:[^']|'')*'|\"[^\"]*\")", query)
     it = iter(values)
     out = []
     for i, part in enumerate(parts):

@@ -110,7 +110,7 @@ def _sample_text(key: str, data: bytes) -> tuple[str, bool]:
     if b"\x00" in head:
         raise UnreadableData(f"{key}: binary data that no built-in classifier recognises")
     try:
-        text = head.decode("utf-8")
+        text = head.decode("utf-8-sig")  # a byte order mark is no part of the first column's name
     except UnicodeDecodeError:
         text = head.decode("latin-1")
     if truncated and "\n" in text:
@@ -281,18 +281,14 @@ def classify(key: str, data: bytes) -> FileSchema:
 
 
 def merge_schemas(schemas: list[FileSchema]) -> FileSchema:
-    """One table schema from the schemas of its files (columns by position, types widened)."""
+    """One table schema from the schemas of its files: columns by name (in the order first seen), types
+    widened. Files that list the same columns in another order give the same columns, not mixed ones."""
     first = schemas[0]
-    names = [n for n, _ in first.columns]
-    types: list[str | None] = [t for _, t in first.columns]
-    for other in schemas[1:]:
-        for i, (name, typ) in enumerate(other.columns):
-            if i < len(names):
-                types[i] = merge_type(types[i], typ)
-            else:
-                names.append(name)
-                types.append(typ)
-    merged = FileSchema(first.classification, [(n, t or "string") for n, t in zip(names, types, strict=True)],
+    types: dict[str, str | None] = {}
+    for schema in schemas:
+        for name, typ in schema.columns:
+            types[name] = merge_type(types[name], typ) if name in types else typ
+    merged = FileSchema(first.classification, [(n, t or "string") for n, t in types.items()],
                         header=any(s.header for s in schemas), delimiter=first.delimiter,
                         quoted=any(s.quoted for s in schemas), compression=first.compression)
     merged.record_count = sum(s.record_count for s in schemas)

@@ -17,7 +17,7 @@ STOPPING_SECONDS = 0.2
 
 def run_crawl(crawl: Crawl) -> None:
     crawler = crawl.definition
-    plans = plan_tables(crawler)
+    plans = plan_tables(crawler, crawl.log)
     crawl.checkpoint()
     crawl.log(f"INFO : Classification complete, writing results to database {crawler.database_name}")
     write_catalog(crawl.region, crawler, plans, crawl.changes, crawl.log)

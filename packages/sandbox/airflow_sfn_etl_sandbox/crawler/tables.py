@@ -5,7 +5,8 @@ schemas merged (:func:`..schema.merge_schemas`). A folder of files is a table na
 folder; ``key=value`` folders are partitions; sub-folders whose files all have a compatible
 schema (same format and column names) are partitions of one table, otherwise each sub-folder is
 crawled as its own table. ``_``/``.`` files, ``$folder$`` markers and ``.crc``/``.metadata``
-files are skipped, as are objects matching a target's ``Exclusions``. Only ``S3Targets`` are
+files are skipped, as are objects matching a target's ``Exclusions``. An object no built-in
+classifier recognises is skipped too, with a log line, as Glue skips it. Only ``S3Targets`` are
 emulated. Problems raise :class:`..runs.RunFailed` (the crawl's ``ErrorMessage``).
 """
 
@@ -15,7 +16,8 @@ import fnmatch
 import hashlib
 import re
 from collections import OrderedDict
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from .. import state
@@ -59,8 +61,27 @@ def _skip(key: str) -> bool:
             or base.endswith((".crc", ".metadata")))
 
 
-def plan_tables(crawler: Any) -> list[TablePlan]:
-    """Read the crawler's S3 targets and decide which tables they hold."""
+@dataclass
+class _Classifier:
+    """Each object's schema, classified once per crawl; None for an object no classifier recognises."""
+
+    log: Callable[..., None]
+    seen: dict[tuple[str, str], FileSchema | None] = field(default_factory=dict)
+
+    def __call__(self, bucket: str, key: str) -> FileSchema | None:
+        if (bucket, key) not in self.seen:
+            try:
+                found: FileSchema | None = classify(f"s3://{bucket}/{key}", state.s3_get(bucket, key))
+            except UnreadableData as exc:
+                self.log(f"WARN : Skipping s3://{bucket}/{key}: no built-in classifier recognises it ({exc})")
+                found = None
+            self.seen[bucket, key] = found
+        return self.seen[bucket, key]
+
+
+def plan_tables(crawler: Any, log: Callable[..., None] | None = None) -> list[TablePlan]:
+    """Read the crawler's S3 targets and decide which tables they hold (``log`` takes the crawl's log lines)."""
+    classifier = _Classifier(log or (lambda *lines: None))
     targets = crawler.targets or {}
     for kind in _UNSUPPORTED_TARGETS:
         if targets.get(kind):
@@ -81,7 +102,8 @@ def plan_tables(crawler: Any) -> list[TablePlan]:
             raise RunFailed(f"Error crawling S3 target {path}: {err.message} ({err.code})") from err
         exclusions = list(target.get("Exclusions") or [])
         if prefix and not prefix.endswith("/") and prefix in keys:
-            plans.append(_plan_one_file(bucket, prefix))
+            one = _plan_one_file(classifier, bucket, prefix)
+            plans.extend([one] if one is not None else [])
             continue
         root = prefix if not prefix or prefix.endswith("/") else prefix + "/"
         rels = [k[len(root):] for k in keys if k.startswith(root) and not _skip(k)]
@@ -89,7 +111,7 @@ def plan_tables(crawler: Any) -> list[TablePlan]:
         if not rels:
             raise RunFailed(f"No data found under S3 target {path}: the folder is empty or every "
                              "object is excluded, so the crawler created no table")
-        plans.extend(_group(bucket, root, rels))
+        plans.extend(_group(classifier, bucket, root, rels))
     seen: dict[str, int] = {}
     for plan in plans:
         plan.name = f"{(crawler.table_prefix or '').lower()}{plan.name}"
@@ -99,15 +121,10 @@ def plan_tables(crawler: Any) -> list[TablePlan]:
     return plans
 
 
-def _classify_key(bucket: str, key: str) -> FileSchema:
-    try:
-        return classify(f"s3://{bucket}/{key}", state.s3_get(bucket, key))
-    except UnreadableData as exc:
-        raise RunFailed(f"Unable to classify data: {exc}") from exc
-
-
-def _plan_one_file(bucket: str, key: str) -> TablePlan:
-    schema = _classify_key(bucket, key)
+def _plan_one_file(classify_key: _Classifier, bucket: str, key: str) -> TablePlan | None:
+    schema = classify_key(bucket, key)
+    if schema is None:
+        return None
     name = re.sub(r"[^a-z0-9_]", "_", key.rsplit("/", 1)[-1].lower())
     return TablePlan(name, bucket, key, schema, [], {}, 1)
 
@@ -116,7 +133,12 @@ def _schema_signature(schema: FileSchema) -> tuple[str, tuple[str, ...]]:
     return schema.classification, tuple(n for n, _ in schema.columns)
 
 
-def _group(bucket: str, root: str, rels: list[str]) -> list[TablePlan]:
+def _merged(classify_key: _Classifier, bucket: str, keys: list[str]) -> FileSchema | None:
+    schemas = [s for s in (classify_key(bucket, k) for k in keys) if s is not None]
+    return merge_schemas(schemas) if schemas else None
+
+
+def _group(classify_key: _Classifier, bucket: str, root: str, rels: list[str]) -> list[TablePlan]:
     """Tables under ``root`` from the relative keys below it.
 
     Files directly in ``root`` and ``key=value`` folders make one table at ``root``. Other
@@ -132,22 +154,25 @@ def _group(bucket: str, root: str, rels: list[str]) -> list[TablePlan]:
         else:
             own.append(rel)
     if not plain:
-        return [_table(bucket, root, own)]
-    schemas = {d: merge_schemas([_classify_key(bucket, f"{root}{d}/{r}") for r in files])
-               for d, files in plain.items()}
-    signatures = {_schema_signature(s) for s in schemas.values()}
-    if own:
-        own_schema = merge_schemas([_classify_key(bucket, root + r) for r in own])
+        return _table(classify_key, bucket, root, own)
+    schemas = {d: _merged(classify_key, bucket, [f"{root}{d}/{r}" for r in files]) for d, files in plain.items()}
+    signatures = {_schema_signature(s) for s in schemas.values() if s is not None}
+    own_schema = _merged(classify_key, bucket, [root + r for r in own]) if own else None
+    if own_schema is not None:
         signatures.add(_schema_signature(own_schema))
-    if len(signatures) == 1 and not own:
-        return [_table(bucket, root, rels)]
-    plans = [_table(bucket, root, own)] if own else []
+    if len(signatures) <= 1 and own_schema is None:
+        return _table(classify_key, bucket, root, rels)
+    plans = _table(classify_key, bucket, root, own) if own else []
     for folder, files in plain.items():
-        plans.extend(_group(bucket, f"{root}{folder}/", files))
+        plans.extend(_group(classify_key, bucket, f"{root}{folder}/", files))
     return plans
 
 
-def _table(bucket: str, root: str, rels: list[str]) -> TablePlan:
+def _table(classify_key: _Classifier, bucket: str, root: str, rels: list[str]) -> list[TablePlan]:
+    """The table at ``root`` (no table when none of its objects could be classified)."""
+    rels = [r for r in rels if classify_key(bucket, root + r) is not None]
+    if not rels:
+        return []
     depth = min(r.count("/") for r in rels)
     first_dirs = min(rels, key=lambda r: r.count("/")).split("/")[:depth]
     keys = [seg.split("=", 1)[0].lower() if "=" in seg else f"partition_{i}"
@@ -159,9 +184,11 @@ def _table(bucket: str, root: str, rels: list[str]) -> TablePlan:
         values = tuple(s.split("=", 1)[1] if "=" in s else s for s in segs)
         if depth:
             partitions.setdefault(values, root + "/".join(segs) + "/")
-        schemas.append(_classify_key(bucket, root + rel))
+        found = classify_key(bucket, root + rel)
+        assert found is not None  # unclassifiable objects were left out above
+        schemas.append(found)
     schema = merge_schemas(schemas)
     schema.columns = [(n, t) for n, t in schema.columns if n not in keys]
-    return TablePlan(_table_name(root, bucket), bucket, root, schema, keys, partitions, len(rels))
+    return [TablePlan(_table_name(root, bucket), bucket, root, schema, keys, partitions, len(rels))]
 
 

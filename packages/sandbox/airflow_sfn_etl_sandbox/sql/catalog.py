@@ -162,6 +162,26 @@ def get_table(region: str, database: str, table: str, meta: dict[str, int] | Non
     return info
 
 
+def table_dict(region: str, database: str, table: str) -> dict[str, Any] | None:
+    """The Glue table as GetTable answers it; None when the database or table is missing."""
+    with LOCK:
+        db = backend(region).databases.get(database)
+        fake = db.tables.get(table) if db is not None else None
+        return None if fake is None else fake.as_dict()
+
+
+def column_types(region: str, database: str, table: str) -> dict[str, str] | None:
+    """A table's columns and partition keys with their Hive types (no partitions read); None when missing."""
+    with LOCK:
+        db = backend(region).databases.get(database)
+        fake = db.tables.get(table) if db is not None else None
+        if fake is None:
+            return None
+        data = fake.as_dict()
+    cols = ((data.get("StorageDescriptor") or {}).get("Columns") or []) + (data.get("PartitionKeys") or [])
+    return {c["Name"].lower(): c.get("Type", "string") for c in cols}
+
+
 def table_exists(region: str, database: str, table: str) -> bool:
     with LOCK:
         db = backend(region).databases.get(database)

@@ -10,7 +10,7 @@ from urllib.parse import unquote
 from sqlglot import exp
 
 from ..state import split_s3_uri
-from . import catalog, storage
+from . import catalog, storage, views
 from .catalog import PARQUET_FORMATS, TEXT_FORMATS, Partition
 from .context import Context, Result
 from .errors import QueryError, coded
@@ -81,7 +81,7 @@ def create_external_table(stmt: exp.Create, ctx: Context) -> Result:
                 "or CREATE TABLE ... AS SELECT)",
                 "NOT_SUPPORTED",
             )
-        raise coded("NOT_SUPPORTED", "Iceberg tables are not supported by the sandbox", meta)
+        raise coded("NOT_SUPPORTED", "Iceberg tables are not emulated by the sandbox", meta)
     if not isinstance(stmt.this, exp.Schema) or not stmt.this.expressions:
         raise coded("SYNTAX_ERROR", "CREATE EXTERNAL TABLE needs a column list", meta)
     columns = [(c.name.lower(), _hive_type(c)) for c in stmt.this.expressions if isinstance(c, exp.ColumnDef)]
@@ -126,7 +126,7 @@ def create_external_table(stmt: exp.Create, ctx: Context) -> Result:
                 kind = _lit(fmt).upper()
                 kind = {"JSONFILE": "JSON", "PARQUETFILE": "PARQUET"}.get(kind, kind)
                 if kind not in _FORMATS:
-                    raise coded("NOT_SUPPORTED", f"Unsupported STORED AS format: {kind}", meta)
+                    raise coded("NOT_SUPPORTED", f"STORED AS {kind} is not emulated by the sandbox", meta)
                 chosen = _FORMATS[kind]
                 formats["input"], formats["output"] = chosen["input"], chosen["output"]
                 if not explicit_serde:
@@ -226,7 +226,7 @@ def drop(stmt: exp.Drop, ctx: Context) -> Result:
         catalog.drop_database(ctx.region, name, if_exists, bool(stmt.args.get("cascade")))
         return Result("DDL", "DROP_DATABASE")
     if kind not in ("TABLE", "VIEW"):
-        raise coded("NOT_SUPPORTED", f"DROP {kind} is not supported by the sandbox")
+        raise coded("NOT_SUPPORTED", f"DROP {kind} is not emulated by the sandbox")
     for t in tables:
         db, name, meta = _table_ref(t, ctx)
         if db == "default":
@@ -235,12 +235,27 @@ def drop(stmt: exp.Drop, ctx: Context) -> Result:
             if if_exists:
                 continue
             raise coded("SCHEMA_NOT_FOUND", f"Schema '{db}' does not exist", meta)
-        if not catalog.table_exists(ctx.region, db, name):
+        found = catalog.table_dict(ctx.region, db, name)
+        if found is None:
             if if_exists:
                 continue
+            if kind == "VIEW":
+                raise coded("TABLE_NOT_FOUND", f"View '{views.qualified(db, name)}' does not exist", meta)
             raise catalog.table_missing(db, name, meta)
+        is_view = (found.get("TableType") or "").upper() == views.VIRTUAL_VIEW
+        if is_view != (kind == "VIEW"):  # as Trino: DROP VIEW drops views only, DROP TABLE tables only
+            if if_exists:
+                continue
+            this, other = ("View", "table") if kind == "VIEW" else ("Table", "view")
+            q = views.qualified(db, name)
+            raise coded(
+                "TABLE_NOT_FOUND",
+                f"{this} '{q}' does not exist, but a {other} with that name exists. "
+                f"Did you mean DROP {other.upper()} {q}?",
+                meta,
+            )
         catalog.drop_table(ctx.region, db, name)  # external table: the data stays in S3
-    return Result("DDL", "DROP_TABLE")
+    return Result("DDL", "DROP_VIEW" if kind == "VIEW" else "DROP_TABLE")
 
 
 MSCK_RE = re.compile(rf"^\s*MSCK\s+REPAIR\s+TABLE\s+({_NAME})\s*;?\s*$", re.I | re.S)

@@ -5,17 +5,25 @@ from __future__ import annotations
 import logging
 import re
 
-import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ParseError, TokenError
 
-from . import ddl, query
+from . import ddl, query, typecheck, views
 from .context import Context, Result
 from .errors import QueryError
 
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
 _COMMENTS = re.compile(r"^\s*(?:--[^\n]*\n|/\*.*?\*/)\s*", re.S)
+#: Athena statements the sandbox does not run, by how they start: they fail saying so (not as a syntax error).
+_NOT_EMULATED = re.compile(
+    r"(?P<what>UNLOAD|PREPARE|EXECUTE|DEALLOCATE\s+PREPARE|EXPLAIN(?:\s+ANALYZE)?|VACUUM|OPTIMIZE"
+    r"|SHOW\s+(?:CREATE\s+(?:TABLE|VIEW)|VIEWS|TBLPROPERTIES|FUNCTIONS|STATS)"
+    r"|ALTER\s+(?:DATABASE|SCHEMA|VIEW)"
+    r"|ALTER\s+TABLE\s+\S+\s+(?:ADD\s+COLUMNS|REPLACE\s+COLUMNS|CHANGE|RENAME|SET\s+\w+|PARTITION))\b",
+    re.I | re.S,
+)
 _EXPECTING = "'ALTER', 'CREATE', 'DESCRIBE', 'DROP', 'MSCK', 'SELECT', 'SHOW', 'VALUES', 'WITH', <query>"
 
 
@@ -28,6 +36,8 @@ def statement_kind(sql: str) -> tuple[str, str]:
         return "DML", text.split()[0]
     if re.match(r"(SHOW|DESCRIBE|DESC|EXPLAIN)\b", text):
         return "UTILITY", "_".join(text.split()[:2])
+    if re.match(r"CREATE\s+(OR\s+REPLACE\s+)?VIEW\b", text):
+        return "DDL", "CREATE_VIEW"
     if re.match(r"CREATE\s+TABLE\b.*\bAS\b", text, re.S):
         return "DDL", "CREATE_TABLE_AS_SELECT"
     words = re.findall(r"[A-Z]+", text)[:3]
@@ -62,6 +72,13 @@ def execute(sql: str, ctx: Context) -> Result:
     text = _strip(sql).rstrip().rstrip(";").rstrip()
     if not text:
         raise QueryError("line 1:1: mismatched input '<EOF>'. Expecting: " + _EXPECTING, "SYNTAX_ERROR")
+    unsupported = _NOT_EMULATED.match(text)
+    if unsupported:
+        what = " ".join(unsupported.group("what").upper().split())
+        if what.startswith("ALTER TABLE "):
+            words = what.split()
+            what = " ".join(["ALTER TABLE", *words[3:]])
+        raise QueryError(f"NOT_SUPPORTED: {what} is not emulated by the sandbox", "NOT_SUPPORTED")
     for pattern, handler in (
         (ddl.MSCK_RE, ddl.msck_repair),
         (ddl.SHOW_RE, ddl.show),
@@ -70,8 +87,11 @@ def execute(sql: str, ctx: Context) -> Result:
         m = pattern.match(text)
         if m:
             return handler(m, ctx)
+    dialect = Dialect.get_or_raise("athena")
     try:
-        statements = [s for s in sqlglot.parse(text, read="athena") if s is not None]
+        tokens = dialect.tokenize(text)
+        typecheck.reject_double_colon(tokens)
+        statements = [s for s in dialect.parser().parse(tokens, text) if s is not None]
     except (ParseError, TokenError) as err:
         raise _syntax_error(err, text) from err
     if len(statements) != 1:
@@ -82,19 +102,24 @@ def execute(sql: str, ctx: Context) -> Result:
         if kind in ("DATABASE", "SCHEMA"):
             return ddl.create_database(stmt, ctx)
         if kind == "TABLE" and stmt.expression is not None:
+            typecheck.check_comparisons(stmt.expression, ctx, tokens)
             return query.ctas(stmt, ctx)
         if kind == "TABLE":
             return ddl.create_external_table(stmt, ctx)
-        raise QueryError(f"line 1:1: CREATE {kind} is not supported by the sandbox", "NOT_SUPPORTED")
+        if kind == "VIEW" and stmt.expression is not None:
+            typecheck.check_comparisons(stmt.expression, ctx, tokens)
+            return views.create_view(stmt, text, ctx, query.run_query)
+        raise QueryError(f"NOT_SUPPORTED: CREATE {kind} is not emulated by the sandbox", "NOT_SUPPORTED")
     if isinstance(stmt, exp.Drop):
         return ddl.drop(stmt, ctx)
     if isinstance(stmt, exp.Describe):
         return ddl.describe(stmt, ctx)
     if isinstance(stmt, exp.Query):
+        typecheck.check_comparisons(stmt, ctx, tokens)
         return query.select(stmt, ctx)
     if isinstance(stmt, (exp.Insert, exp.Update, exp.Delete, exp.Merge)):
         raise QueryError(
-            f"NOT_SUPPORTED: {type(stmt).__name__.upper()} is not supported by the sandbox", "NOT_SUPPORTED"
+            f"NOT_SUPPORTED: {type(stmt).__name__.upper()} is not emulated by the sandbox", "NOT_SUPPORTED"
         )
     first = text.split()[0]
     raise QueryError(f"line 1:1: mismatched input '{first}'. Expecting: {_EXPECTING}", "SYNTAX_ERROR")

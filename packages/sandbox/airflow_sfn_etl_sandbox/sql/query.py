@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from sqlglot import exp
 
-from . import catalog, storage
+from . import catalog, storage, views
 from .catalog import PARQUET_FORMATS, TEXT_FORMATS, Partition
 from .context import Context, Result
 from .errors import SYSTEM, QueryError, coded
@@ -111,6 +111,14 @@ def _register(
     """Register ``ref`` as a view; (bytes scanned, whether it reads spilled Parquet files)."""
     meta = dict(ref.meta)
     table = catalog.get_table(ctx.region, ref.database, ref.name, meta)
+    views.require_not_view(table.table_type, table.database, table.name, meta)
+    if table.parameters.get("projection.enabled", "").strip().lower() == "true":
+        raise coded(
+            "NOT_SUPPORTED",
+            f"Partition projection (table property projection.enabled) is not emulated by the sandbox: "
+            f"table '{views.qualified(table.database, table.name)}' would read no partitions",
+            meta,
+        )
     data, scanned = storage.cached(table)
     ctx.check_cancelled()
     if isinstance(data, storage.Spill):
@@ -199,6 +207,7 @@ def run_query(query: exp.Expr, ctx: Context) -> tuple[pa.Table, list[tuple[str, 
     """Run a SELECT (already parsed); returns (Arrow result, [(name, DuckDB type)], bytes scanned)."""
     query = query.copy()
     name_unnamed_columns(query)
+    views.expand(query, ctx)
     refs = bind_tables(query, ctx)
     sql = to_duckdb(query)
     con = _connect(ctx)
@@ -284,10 +293,10 @@ def ctas(stmt: exp.Create, ctx: Context) -> Result:
     fmt = (props.get("format") or "PARQUET").upper()
     if fmt not in ("PARQUET", "TEXTFILE"):
         raise coded(
-            "NOT_SUPPORTED", f"The sandbox writes CTAS tables as PARQUET or TEXTFILE, not {fmt}", meta
+            "NOT_SUPPORTED", f"CTAS format {fmt} is not emulated by the sandbox (PARQUET and TEXTFILE are)", meta
         )
     if str(props.get("table_type", "HIVE")).upper() == "ICEBERG":
-        raise coded("NOT_SUPPORTED", "Iceberg tables are not supported by the sandbox", meta)
+        raise coded("NOT_SUPPORTED", "Iceberg tables are not emulated by the sandbox", meta)
     location = props.get("external_location") or props.get("location") or ""
     if not location:
         if not ctx.output_location:

@@ -8,6 +8,7 @@ the cache for the partitions they register.
 from __future__ import annotations
 
 import bisect
+import csv
 import gzip
 import hashlib
 import io
@@ -167,7 +168,57 @@ def clear_cache(spill: bool = False) -> None:
                 shutil.rmtree(root, ignore_errors=True)
 
 
-def _text_options(table: TableInfo) -> tuple[pacsv.ReadOptions, pacsv.ParseOptions, pacsv.ConvertOptions]:
+def _read_ragged(data: bytes, table: TableInfo) -> pa.Table:
+    """A text file whose rows have differing field counts, read as Hive's SerDes read it.
+
+    LazySimpleSerDe and OpenCSVSerde keep every row: fields past the table's columns are ignored
+    and missing trailing fields are NULL. Blank lines are skipped, as the fast reader skips them.
+    """
+    read, parse, convert = _text_options(table)
+    params = table.serde_params
+    text = data.decode("utf-8", errors="replace")
+    if table.data_format == "csv":
+        quote = parse.quote_char or None
+        reader = csv.reader(
+            io.StringIO(text, newline=""),
+            delimiter=parse.delimiter,
+            quotechar=quote or '"',
+            quoting=csv.QUOTE_MINIMAL if quote else csv.QUOTE_NONE,
+            escapechar=parse.escape_char or None,
+            doublequote=True,
+        )
+        null = None
+    else:
+        reader = csv.reader(
+            io.StringIO(text, newline=""),
+            delimiter=parse.delimiter,
+            quoting=csv.QUOTE_NONE,
+            escapechar=parse.escape_char or None,
+        )
+        null = params.get("serialization.null.format", "\\N")
+    pkeys = {k for k, _ in table.partition_keys}
+    width = len([c for c, _ in table.columns if c not in pkeys])
+    columns: list[list[str | None]] = [[] for _ in range(width)]
+    for n, fields in enumerate(reader):
+        if n < read.skip_rows or not fields:
+            continue
+        for i in range(width):
+            value = fields[i] if i < len(fields) else None
+            columns[i].append(None if value is not None and value == null else value)
+    return pa.table([pa.array(c, pa.string()) for c in columns], names=[f"f{i}" for i in range(width)])
+
+
+def _text_options(
+    table: TableInfo, ragged: list[int] | None = None
+) -> tuple[pacsv.ReadOptions, pacsv.ParseOptions, pacsv.ConvertOptions]:
+    """How pyarrow reads the table's text files; a row whose field count differs from the first row's
+    is counted in ``ragged`` (and left out), so the caller reads that file again with :func:`_read_ragged`."""
+
+    def _ragged(row: Any) -> str:
+        if ragged is not None:
+            ragged.append(1)
+        return "skip"
+
     params = {**table.serde_params}
     skip = int(table.parameters.get("skip.header.line.count", "0") or 0)
     ncols = len(table.columns) + 64
@@ -181,7 +232,7 @@ def _text_options(table: TableInfo) -> tuple[pacsv.ReadOptions, pacsv.ParseOptio
             quote_char=quote or False,
             escape_char=escape or False,
             newlines_in_values=True,
-            invalid_row_handler=lambda row: "skip",
+            invalid_row_handler=_ragged,
         )
         convert = pacsv.ConvertOptions(column_types=types, strings_can_be_null=False, null_values=[])
     else:
@@ -190,7 +241,7 @@ def _text_options(table: TableInfo) -> tuple[pacsv.ReadOptions, pacsv.ParseOptio
             sep = "\x01" if sep.isdigit() else sep[0]
         escape_delim = params.get("escape.delim") or False
         parse = pacsv.ParseOptions(
-            delimiter=sep, quote_char=False, escape_char=escape_delim, invalid_row_handler=lambda row: "skip"
+            delimiter=sep, quote_char=False, escape_char=escape_delim, invalid_row_handler=_ragged
         )
         convert = pacsv.ConvertOptions(
             column_types=types,
@@ -213,14 +264,17 @@ def _decode(table: TableInfo, f: S3File) -> pa.Table:
         elif fmt in ("text", "csv"):
             if not data.strip():
                 return pa.table({})
-            t = pacsv.read_csv(io.BytesIO(data), *_text_options(table))
+            ragged: list[int] = []
+            t = pacsv.read_csv(io.BytesIO(data), *_text_options(table, ragged))
+            if ragged:
+                t = _read_ragged(data, table)
         elif fmt == "json":
             if not data.strip():
                 return pa.table({})
             t = pajson.read_json(io.BytesIO(data))
         else:
             raise coded(
-                "NOT_SUPPORTED", f"The sandbox cannot read {fmt.upper()} data (table {table.qualified})"
+                "NOT_SUPPORTED", f"Reading {fmt.upper()} data is not emulated by the sandbox (table {table.qualified})"
             )
     except QueryError:
         raise

@@ -17,6 +17,10 @@ class TableRef:
     meta: tuple[tuple[str, int], ...]
 
 
+#: Athena's hidden columns of a Hive table.
+HIDDEN_COLUMNS = frozenset({"$path", "$file_size", "$file_modified_time", "$partition"})
+
+
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -50,13 +54,19 @@ def bind_tables(query: exp.Expr, ctx: Context) -> list[TableRef]:
         if not isinstance(table.this, exp.Identifier):
             raise coded(
                 "NOT_SUPPORTED",
-                f"Table functions are not supported: {table.sql('trino')}",
+                f"Table functions are not emulated by the sandbox: {table.sql('trino')}",
                 table.meta or None,
             )
         name = table.name.lower()
         if not table.db and name in ctes:
             continue
         db = (table.db or ctx.database).lower()
+        if db == "information_schema":
+            raise coded(
+                "NOT_SUPPORTED",
+                "information_schema is not emulated by the sandbox",
+                (table.args.get("db") or table.this).meta or None,
+            )
         key = (db, name)
         if key not in refs:
             refs[key] = TableRef(db, name, f"__athena_t{len(refs)}", tuple(sorted(table.this.meta.items())))
@@ -66,6 +76,12 @@ def bind_tables(query: exp.Expr, ctx: Context) -> list[TableRef]:
         table.set("this", exp.to_identifier(refs[key].view))
         table.set("alias", exp.TableAlias(this=exp.to_identifier(alias)))
     for column in query.find_all(exp.Column):
+        if column.name.lower() in HIDDEN_COLUMNS:
+            raise coded(
+                "NOT_SUPPORTED",
+                f'Hidden column "{column.name}" is not emulated by the sandbox',
+                column.this.meta or None,
+            )
         if column.args.get("db") is not None:  # db.table.column -> table.column
             column.set("catalog", None)
             column.set("db", None)
