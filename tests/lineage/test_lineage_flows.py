@@ -173,12 +173,13 @@ def test_sales_marketing_refresh_sfn_emits_the_union_of_its_tasks(flows, names, 
     assert asset_events(summary_uri(flows, names), run) == [("sales_marketing_refresh_sfn", "run_state_machine")]
 
 
-def expected_crawler_lineage(flows, names) -> dict[str, tuple[set, set]]:
-    """{task_id: (inputs, outputs)} of glue_crawler_job, from the crawler and job provisioning gives."""
+def expected_crawler_lineage(flows, names, run_key: str) -> dict[str, tuple[set, set]]:
+    """{task_id: (inputs, outputs)} of glue_crawler_job, from the crawler and job provisioning gives; the job
+    writes under ``<output prefix><run_key>/`` (the DAG run's id, or the execution's name on Step Functions)."""
     c = flows["crawl"]
     table = (names["glue"], f"table/{c.glue_database}/{c.table_prefix}in0")  # the crawler's prefix + folder name
     crawled = (f"s3://{c.bucket}", c.input_prefix.strip("/"))
-    written = (f"s3://{c.bucket}", c.output_prefix.strip("/"))
+    written = (f"s3://{c.bucket}", f"{c.output_prefix}{run_key}")
     return {"wait_for_crawler": ({crawled}, {table}), "run_final_glue_job": ({table}, {written})}
 
 
@@ -186,7 +187,7 @@ def test_glue_crawler_job_emits_crawled_table_and_job_output(flows, names, run_w
     c = flows["crawl"]
     run = run_with_lineage("glue_crawler_job", {"wait_time": 1})
     assert run.state == "success", run.tasks
-    for task_id, (inputs, outputs) in expected_crawler_lineage(flows, names).items():
+    for task_id, (inputs, outputs) in expected_crawler_lineage(flows, names, run.run_id).items():
         event = run.complete(f"glue_crawler_job.{task_id}")
         assert (ids(event["inputs"]), ids(event["outputs"])) == (inputs, outputs), task_id
     # The crawler task started the crawl without waiting: its targets are known, its tables may not be yet.
@@ -203,15 +204,19 @@ def test_glue_crawler_job_emits_crawled_table_and_job_output(flows, names, run_w
     assert (job_run["source"], job_run["jobName"]) == ("awsglue", c.job)
     state = glue.get_job_run(JobName=c.job, RunId=job_run["externalQueryId"])["JobRun"]["JobRunState"]
     assert state == "SUCCEEDED"
-    output_uri = "/".join(next(iter(expected_crawler_lineage(flows, names)["run_final_glue_job"][1])))
+    # The job's outlet is the folder of every run's output.
+    output_uri = f"s3://{c.bucket}/{c.output_prefix.strip('/')}"
     assert asset_events(output_uri, run) == [("glue_crawler_job", "run_final_glue_job")]
 
 
 def test_glue_crawler_job_sfn_emits_the_union_of_its_tasks(flows, names, run_with_lineage):
     run = run_with_lineage("glue_crawler_job_sfn", {"wait_time": 1})
     assert run.state == "success", run.tasks
-    expected = expected_crawler_lineage(flows, names)
     event = run.complete("glue_crawler_job_sfn.run_state_machine")
+    sfn = flows["session"].client("stepfunctions", endpoint_url=flows["endpoint_url"])
+    [machine] = [m for m in sfn.list_state_machines()["stateMachines"] if m["name"] == "glue-crawler-job"]
+    [execution] = sfn.list_executions(stateMachineArn=machine["stateMachineArn"])["executions"]
+    expected = expected_crawler_lineage(flows, names, execution["name"])
     assert ids(event["inputs"]) == set().union(*(inputs for inputs, _ in expected.values()))
     assert ids(event["outputs"]) == set().union(*(outputs for _, outputs in expected.values()))
     assert event["run"]["facets"]["externalQuery"]["source"] == "awsstepfunctions"
