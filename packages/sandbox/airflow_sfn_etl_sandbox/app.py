@@ -51,10 +51,11 @@ class SandboxApp:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
         status, headers, data = self.handle(environ, body)
-        length = next((v for k, v in headers.items() if k.lower() == "content-length"), None)
+        resource_length = next((v for k, v in headers.items() if k.lower() == "content-length"), None)
         headers = {k: v for k, v in headers.items() if k.lower() not in ("content-length", "transfer-encoding")}
-        if environ.get("REQUEST_METHOD") == "HEAD" and length is not None:
-            headers["Content-Length"] = length  # HEAD has no body: the length is the resource's (S3 HeadObject)
+        if environ.get("REQUEST_METHOD") == "HEAD" and resource_length is not None:
+            # HEAD has no body: the length is the resource's (S3 HeadObject)
+            headers["Content-Length"] = resource_length
         else:
             headers["Content-Length"] = str(len(data))
         start_response(f"{status} {_REASONS.get(status, 'OK')}", list(headers.items()))

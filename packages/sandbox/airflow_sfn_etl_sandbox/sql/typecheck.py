@@ -109,7 +109,7 @@ class _Types:
             self.tables[key] = catalog.column_types(self.ctx.region, *key)
         return self.tables[key]
 
-    def of(self, node: exp.Expr, scope: Scope) -> str | None:
+    def of(self, node: exp.Expr | None, scope: Scope) -> str | None:
         if isinstance(node, exp.Paren):
             return self.of(node.this, scope)
         if isinstance(node, exp.Literal):
@@ -208,8 +208,8 @@ def _check_set_operation(scope: Scope, types: _Types, tokens: list[Token]) -> No
     for i, (a, b) in enumerate(zip(left, right, strict=True), start=1):
         if _incompatible(_family(a), _family(b)):
             raise _mismatch(
-                f"{_token_after(query.left, tokens, _SET_TOKENS)}column {i} in {name} query has incompatible "
-                f"types: {a}, {b}"
+                f"{_token_after(query.args.get('this'), tokens, _SET_TOKENS)}column {i} in {name} query has "
+                f"incompatible types: {a}, {b}"
             )
 
 
@@ -227,7 +227,7 @@ def _token_after(node: exp.Expr | None, tokens: list[Token], kinds: set[TokenTyp
 
 def _operator_position(node: exp.Expr, tokens: list[Token]) -> str:
     """``line L:C: `` of the comparison's operator (where Trino reports the mismatch)."""
-    return _token_after(node.left, tokens, _OPERATOR_TOKENS)
+    return _token_after(node.args.get("this"), tokens, _OPERATOR_TOKENS)
 
 
 def check_comparisons(query: exp.Expr, ctx: Context, tokens: list[Token]) -> None:
@@ -237,7 +237,7 @@ def check_comparisons(query: exp.Expr, ctx: Context, tokens: list[Token]) -> Non
         return
     types = _Types(ctx)
     try:
-        schema = MappingSchema(_schema(query, types), dialect="athena")
+        schema = MappingSchema(dict(_schema(query, types)), dialect="athena")
         qualified = qualify(
             query.copy(),
             schema=schema,
@@ -252,6 +252,7 @@ def check_comparisons(query: exp.Expr, ctx: Context, tokens: list[Token]) -> Non
         return  # a query sqlglot cannot resolve: DuckDB binds it (and reports what is wrong)
     for scope in scopes:
         _check_set_operation(scope, types, tokens)
+        node: Any
         for node in scope.expression.find_all(*checked):
             if _enclosing_scope_expression(node) is not scope.expression:
                 continue
