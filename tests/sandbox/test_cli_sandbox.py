@@ -86,3 +86,11 @@ def test_cli_starts_prints_settings_and_keeps_state(tmp_path):
         assert _client("glue", endpoint).get_database(Name="kept_db")["Database"]["Name"] == "kept_db"
     finally:
         _stop(proc)
+
+
+def test_ctrl_c_right_after_the_banner_stops_cleanly(tmp_path):
+    """A Ctrl-C that lands as soon as the banner is out (before the CLI waits) still saves, stops and exits 0."""
+    for attempt in range(3):
+        proc, _, _ = _start(tmp_path / f"data{attempt}")
+        out = _stop(proc)
+        assert out.rstrip().endswith("AWS sandbox stopped."), out

@@ -74,27 +74,31 @@ def run(args: argparse.Namespace) -> int:
         print(f"airflow-sfn-etl sandbox: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 1
     autosave = None
-    restored = 0
-    if args.data_dir:
-        from airflow_sfn_etl_sandbox import persist
-
-        restored = len(persist.restore(args.data_dir))
-        autosave = persist.Autosave(args.data_dir, args.save_interval).start()
-    _print_banner(sb, restored, started)
-    # Load the SQL engine now, off the start-up path, so the first Athena query does not wait for it.
-    threading.Thread(
-        target=importlib.import_module,
-        args=("airflow_sfn_etl_sandbox.sql",),
-        name="sandbox-preload",
-        daemon=True,
-    ).start()
 
     def on_term(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_term)
+    # Everything after the start is inside the try: a Ctrl-C or SIGTERM that lands before the wait
+    # (right after the banner, say) still stops the autosave and the server, and the process exits.
     try:
+        restored = 0
+        if args.data_dir:
+            from airflow_sfn_etl_sandbox import persist
+
+            restored = len(persist.restore(args.data_dir))
+            autosave = persist.Autosave(args.data_dir, args.save_interval).start()
+        # Load the SQL engine now, off the start-up path, so the first Athena query does not wait for it.
+        threading.Thread(
+            target=importlib.import_module,
+            args=("airflow_sfn_etl_sandbox.sql",),
+            name="sandbox-preload",
+            daemon=True,
+        ).start()
+        _print_banner(sb, restored, started)
         sb.wait()
+    except KeyboardInterrupt:
+        pass
     finally:
         if autosave is not None:
             report = autosave.stop()
