@@ -72,6 +72,7 @@ def test_sales_marketing_refresh_computes_the_summary(flows, dagbag):
                                   "Month": "2016-12"}
 
 
+@pytest.mark.spark  # the crawler flow's job is a Glue Spark job: make test-heavy
 @pytest.mark.slow
 def test_glue_crawler_job_writes_typed_parquet(flows, dagbag):
     c = flows["crawl"]

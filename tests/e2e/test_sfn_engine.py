@@ -112,6 +112,7 @@ def test_sales_marketing_refresh_sfn_computes_the_summary(flows, dagbag, capfd):
     print(f"\nsales_marketing_refresh_sfn on the sandbox: {seconds:.1f}s")
 
 
+@pytest.mark.spark  # the crawler flow's job is a Glue Spark job: make test-heavy
 @pytest.mark.slow
 def test_glue_crawler_job_sfn_writes_typed_parquet(flows, dagbag):
     c = flows["crawl"]

@@ -56,6 +56,7 @@ FAKE_SECRET = "fake-Secret-Value-9f8e7d6c5b4a"
 FAKE_TOKEN = "fake-Session-Token-1a2b3c4d5e6f"
 
 
+@pytest.mark.spark  # the crawler flow's job is a Glue Spark job: make test-heavy
 @pytest.mark.slow
 def test_no_credentials_in_task_logs_or_xcom(flows, dagbag, monkeypatch, capfd):
     import os

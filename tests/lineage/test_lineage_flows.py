@@ -183,6 +183,7 @@ def expected_crawler_lineage(flows, names, run_key: str) -> dict[str, tuple[set,
     return {"wait_for_crawler": ({crawled}, {table}), "run_final_glue_job": ({table}, {written})}
 
 
+@pytest.mark.spark  # the crawler flow's job is a Glue Spark job: make test-heavy
 def test_glue_crawler_job_emits_crawled_table_and_job_output(flows, names, run_with_lineage):
     c = flows["crawl"]
     run = run_with_lineage("glue_crawler_job", {"wait_time": 1})
@@ -209,6 +210,7 @@ def test_glue_crawler_job_emits_crawled_table_and_job_output(flows, names, run_w
     assert asset_events(output_uri, run) == [("glue_crawler_job", "run_final_glue_job")]
 
 
+@pytest.mark.spark  # the crawler flow's job is a Glue Spark job: make test-heavy
 def test_glue_crawler_job_sfn_emits_the_union_of_its_tasks(flows, names, run_with_lineage):
     run = run_with_lineage("glue_crawler_job_sfn", {"wait_time": 1})
     assert run.state == "success", run.tasks
