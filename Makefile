@@ -37,10 +37,10 @@ java-check:
 # local PySpark (marker spark) and the wheels built and installed in a fresh virtualenv (install).
 # They run on a worker each (--dist loadfile keeps one JVM for the Spark file). .ci/run runs both.
 test: $(STAMP) browser-deps asl-validator-deps java-check
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -q -m "not spark and not install"
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -q --durations=15 -m "not spark and not install"
 
 test-heavy: $(STAMP) java-check
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile -q -m "spark or install"
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile -q --durations=15 -m "spark or install"
 
 test-browser: $(STAMP) browser-deps
 	$(BIN)/python -m pytest -q -m browser tests/deploy/test_browser.py
