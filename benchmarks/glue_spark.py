@@ -132,7 +132,8 @@ def measure(sb: Any, factors: tuple[int, ...], repeats: int) -> Section:
         f"First sandbox run (cold: starts the sandbox's Spark JVM, then the job): {cold:.1f} s; "
         f"raw PySpark's first run including SparkSession start-up: {raw_cold:.1f} s.",
         "Sandbox job: StartJobRun of the reference flow's se2_job0_pyspark.py (glueetl) to SUCCEEDED, "
-        "polled every 0.1 s, on the warm JVM: a driver process per run attaching to the host's SparkContext, "
+        "polled every 0.1 s, on the warm JVM: a driver process per run (started ahead of it, with PySpark and "
+        "awsglue imported) attaching to the host's SparkContext, "
         "the catalog read through the Glue API, S3 objects copied in and Parquet parts put back.",
         "Raw PySpark: a SparkSession in the benchmark process (local[2]) reading the same CSV from local disk, "
         "the same casts and the same drop of all-null columns (one aggregation, as DropNullFields), Parquet to "
