@@ -8,6 +8,7 @@ AWS and Hive document.
 from __future__ import annotations
 
 import io
+from decimal import Decimal
 
 import duckdb
 import pyarrow as pa
@@ -48,7 +49,7 @@ STORED AS PARQUET LOCATION 's3://{bucket}/events/'"""
 
 def test_insert_values_and_select_into_a_parquet_table(env, tmp_path):
     first = pa.table({"id": pa.array([1], pa.int32()), "amount": pa.array([10], pa.int64()), "name": ["a"],
-                      "price": pa.array([1], pa.decimal128(10, 2))})
+                      "price": pa.array([Decimal("1.00")], pa.decimal128(10, 2))})
     env.put_parquet("events/part-0.parquet", first)
     env.run(PARQUET_DDL.format(db=env.db, bucket=env.data))
     ex = env.run("INSERT INTO events VALUES (2, 20, 'b', 2.50), (3, 30, NULL, NULL)")

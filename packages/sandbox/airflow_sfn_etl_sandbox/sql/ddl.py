@@ -586,6 +586,8 @@ def show_create_table(match: re.Match[str], ctx: Context) -> Result:
         serde_params.pop("serialization.format", None)
     else:
         lines += ["ROW FORMAT SERDE ", f"  '{_escape(lib)}' "]
+        if serde_params.get("serialization.format") == "1":  # Hive leaves out the default
+            del serde_params["serialization.format"]
     if serde_params:
         lines.append("WITH SERDEPROPERTIES ( ")
         items = [f"  '{_escape(k)}'='{_escape(v)}'" for k, v in sorted(serde_params.items())]
