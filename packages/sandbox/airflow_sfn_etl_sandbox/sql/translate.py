@@ -170,8 +170,8 @@ def _datetime_formats(query: exp.Expr) -> None:
             )
         strftime = exp.Literal.string(joda_to_strftime(fmt.this))
         node.replace(exp.Anonymous(this="STRFTIME", expressions=[value, strftime]))
-    for node in list(query.find_all(exp.TimeToStr)):
-        fmt = node.args.get("format")
+    for to_str in list(query.find_all(exp.TimeToStr)):
+        fmt = to_str.args.get("format")
         if not (isinstance(fmt, exp.Literal) and fmt.is_string):
             raise coded(
                 "NOT_SUPPORTED", "date_format with a format that is not a literal is not emulated by the sandbox"
