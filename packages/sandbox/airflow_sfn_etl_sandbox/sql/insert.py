@@ -196,6 +196,7 @@ def _write(
     stamp = time.strftime("%Y%m%d_%H%M%S", time.gmtime())
     files: list[str] = []
     partitions: list[Partition] = []
+    pending: list[tuple[str, bytes]] = []
     for values, part in groups:
         if part.num_rows == 0:
             continue
@@ -219,6 +220,8 @@ def _write(
                 raise coded(
                     "NOT_SUPPORTED", f"Writing text with {compression} compression is not emulated by the sandbox", meta
                 )
+        pending.append((name, data))
+    for name, data in pending:  # written once every file is encoded: a failure leaves nothing behind
         storage.write_object(name, data)
         files.append(name)
     return files, partitions
