@@ -11,6 +11,7 @@ Run faults (``target="athena_query"``) match the query text.
 from __future__ import annotations
 
 import base64
+import copy
 import re
 import sys
 import threading
@@ -69,6 +70,10 @@ class Execution:
     scanned: int = 0
     result: Result | None = None
     ctx: Context | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        """What a snapshot keeps: the execution without its running context."""
+        return {**self.__dict__, "ctx": None}
 
     @property
     def output_file(self) -> str:
@@ -144,6 +149,35 @@ def reset() -> None:
     storage = sys.modules.get(f"{__package__}.sql.storage")
     if storage is not None:
         storage.clear_cache(spill=True)
+
+
+#: The reason of a query that was still running when the sandbox saved its state and stopped.
+STOPPED_REASON = "GENERIC_INTERNAL_ERROR: The sandbox stopped while the query was running"
+
+
+def export_state() -> dict[str, Any]:
+    """Every execution and client request token, for a snapshot (:mod:`.persist`).
+
+    A query still queued or running is recorded as FAILED with :data:`STOPPED_REASON`: a restored
+    sandbox cannot carry on with it.
+    """
+    with _lock:
+        executions = {}
+        for ex in _executions.values():
+            saved = copy.copy(ex)
+            if saved.state not in DONE:
+                saved.state, saved.reason = FAILED, STOPPED_REASON
+                saved.error_type, saved.error_category = "GENERIC_INTERNAL_ERROR", 1
+                saved.completed = time.time()
+            executions[saved.id] = saved
+        return {"executions": executions, "tokens": dict(_tokens)}
+
+
+def import_state(saved: dict[str, Any]) -> None:
+    """Take back what :func:`export_state` saved (a sandbox restarted with its data dir)."""
+    with _lock:
+        _executions.update(saved.get("executions") or {})
+        _tokens.update(saved.get("tokens") or {})
 
 
 def _athena_backend(call: Call) -> Any:

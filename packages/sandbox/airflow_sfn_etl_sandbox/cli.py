@@ -1,7 +1,8 @@
 """``airflow-sfn-etl sandbox`` (or ``airflow-sfn-etl-sandbox``): run the local AWS sandbox until Ctrl-C.
 
-With ``--data-dir``, moto's state (S3 objects, Glue catalog, workgroups, topics, ...) is saved
-there every ``--save-interval`` seconds and on shutdown, and restored at start.
+With ``--data-dir``, moto's state (S3 objects, Glue catalog, workgroups, topics, ...) and the
+sandbox's run histories (Athena query executions, crawls, Glue and DataBrew job runs; see
+:mod:`.persist`) are saved there every ``--save-interval`` seconds and on shutdown, and restored at start.
 """
 
 from __future__ import annotations

@@ -3,13 +3,20 @@
 Each (service, account, region) backend is pickled on its own, so one that cannot be pickled
 (e.g. while it holds a lock or a running thread) is skipped and reported instead of losing the
 rest. S3 objects pickle with their bytes (moto's ``FakeKey`` supports it).
+
+The sandbox's own records are saved beside them, under ``sandbox/<module>`` labels: Athena query
+executions (their results are S3 objects), crawls, Glue and DataBrew job runs. Each service module
+that keeps such records has ``export_state()`` / ``import_state(saved)``; what is still running
+when a snapshot is taken is saved as failed, since a restarted sandbox cannot carry on with it.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import pickle
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -19,6 +26,9 @@ log = logging.getLogger(__name__)
 #: The services the flows use; their moto backends are saved and restored.
 SERVICES = ("s3", "glue", "athena", "sns", "sqs", "iam", "stepfunctions", "databrew", "logs", "events", "sts")
 STATE_FILE = "moto-state.pickle"
+#: The sandbox modules whose own records (query executions, runs) are saved with moto's state.
+SANDBOX_MODULES = ("athena", "crawler", "glue_jobs", "databrew")
+_SANDBOX_LABEL = "sandbox/"
 
 
 _LOCK_TYPES = (type(threading.Lock()), type(threading.RLock()))
@@ -66,6 +76,16 @@ def snapshot(data_dir: str | os.PathLike[str]) -> dict[str, list[str]]:
                     report["saved"].append(label)
                 except Exception as exc:
                     report["skipped"].append(f"{label}: {type(exc).__name__}: {exc}")
+    for name in SANDBOX_MODULES:
+        label = _SANDBOX_LABEL + name
+        module = sys.modules.get(f"{__package__}.{name}")
+        if module is None:  # not loaded: this process has no records of it
+            continue
+        try:
+            saved[label] = _dumps(module.export_state())
+            report["saved"].append(label)
+        except Exception as exc:
+            report["skipped"].append(f"{label}: {type(exc).__name__}: {exc}")
     target = Path(data_dir) / "state"
     target.mkdir(parents=True, exist_ok=True)
     tmp = target / (STATE_FILE + ".tmp")
@@ -84,10 +104,21 @@ def restore(data_dir: str | os.PathLike[str]) -> list[str]:
         saved: dict[str, bytes] = pickle.load(fh)
     restored = []
     for label, blob in saved.items():
+        if label.startswith(_SANDBOX_LABEL):
+            continue
         service, account_id, region = label.split("/", 2)
         try:
             backend = pickle.loads(blob)
             _backend_dict(service)[account_id][region] = backend
+            restored.append(label)
+        except Exception as exc:
+            log.warning("could not restore %s: %s", label, exc)
+    for label, blob in saved.items():
+        if not label.startswith(_SANDBOX_LABEL):
+            continue
+        try:
+            module = importlib.import_module(f"{__package__}.{label[len(_SANDBOX_LABEL):]}")
+            module.import_state(pickle.loads(blob))
             restored.append(label)
         except Exception as exc:
             log.warning("could not restore %s: %s", label, exc)

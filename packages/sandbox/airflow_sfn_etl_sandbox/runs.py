@@ -22,6 +22,7 @@ sandbox defect: the run fails with the service's :attr:`Run.INTERNAL_ERROR` pref
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import threading
 import time
@@ -30,6 +31,9 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar
 
 from . import faults, runtime
+
+#: The error message of a run that was still going when the sandbox saved its state and stopped.
+STOPPED_MESSAGE = "The sandbox stopped while the run was in progress"
 
 
 def utc_now() -> dt.datetime:
@@ -105,6 +109,19 @@ class Run:
     stop_requested: threading.Event = field(default_factory=threading.Event, repr=False)
     lock: Any = field(default_factory=threading.RLock, repr=False)  #: the registry's lock once added
     _cancel_hooks: list[Callable[[], None]] = field(default_factory=list, repr=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """What a snapshot keeps: the run's record, without its stop event, lock and cancel hooks."""
+        saved = dict(self.__dict__)
+        for transient in ("stop_requested", "lock", "_cancel_hooks"):
+            saved.pop(transient, None)
+        return saved
+
+    def __setstate__(self, saved: dict[str, Any]) -> None:
+        self.__dict__.update(saved)
+        self.stop_requested = threading.Event()
+        self.lock = threading.RLock()
+        self._cancel_hooks = []
 
     def __post_init__(self) -> None:
         if not self.state:
@@ -288,6 +305,35 @@ class RunRegistry(Generic[R]):
         """Forget the runs of ``name`` (its job or crawler was deleted)."""
         with self.lock:
             self._runs.pop((region, name), None)
+
+    def export(self) -> dict[tuple[str, str], list[R]]:
+        """Copies of every run, for a snapshot (:mod:`.persist`).
+
+        A run still going is recorded as failed with :data:`STOPPED_MESSAGE`: a restored sandbox
+        cannot carry on with it.
+        """
+        with self.lock:
+            out: dict[tuple[str, str], list[R]] = {}
+            for key, runs in self._runs.items():
+                copies = []
+                for run in runs:
+                    saved = copy.copy(run)
+                    if saved.active:
+                        saved.run_seconds = run.elapsed_seconds()
+                        saved.state = saved.STATES.failed
+                        saved.error_message = STOPPED_MESSAGE
+                        saved.completed_on = saved.last_modified_on = utc_now()
+                    copies.append(saved)
+                out[key] = copies
+            return out
+
+    def restore(self, saved: dict[tuple[str, str], list[R]]) -> None:
+        """Take back runs from :meth:`export` (a sandbox restarted with its data dir)."""
+        with self.lock:
+            for key, runs in saved.items():
+                for run in runs:
+                    run.lock = self.lock
+                self._runs[key] = list(runs)
 
     def clear(self) -> None:
         """Forget every run; runs still going are cancelled."""

@@ -127,3 +127,13 @@ def get_crawler_metrics(call: Call) -> dict[str, Any]:
 def reset() -> None:
     """Forget all crawls (running ones are cancelled)."""
     CRAWLS.clear()
+
+
+def export_state() -> dict[tuple[str, str], Any]:
+    """The runs, for a snapshot (:mod:`..persist`)."""
+    return CRAWLS.export()
+
+
+def import_state(saved: dict[tuple[str, str], Any]) -> None:
+    """Take back the runs :func:`export_state` saved."""
+    CRAWLS.restore(saved)

@@ -149,3 +149,13 @@ def reset() -> None:
     """Forget all runs and remembered timeouts; running runs are stopped."""
     RUNS.clear()
     _timeouts.clear()
+
+
+def export_state() -> dict[tuple[str, str], Any]:
+    """The runs, for a snapshot (:mod:`..persist`)."""
+    return RUNS.export()
+
+
+def import_state(saved: dict[tuple[str, str], Any]) -> None:
+    """Take back the runs :func:`export_state` saved."""
+    RUNS.restore(saved)

@@ -162,3 +162,13 @@ def batch_stop_job_run(call: Call) -> dict[str, Any]:
 def reset() -> None:
     """Forget all runs; stop the ones still running (their processes are killed)."""
     RUNS.clear()
+
+
+def export_state() -> dict[tuple[str, str], Any]:
+    """The runs, for a snapshot (:mod:`..persist`)."""
+    return RUNS.export()
+
+
+def import_state(saved: dict[tuple[str, str], Any]) -> None:
+    """Take back the runs :func:`export_state` saved."""
+    RUNS.restore(saved)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -208,6 +211,16 @@ def default_partition_location(table: TableInfo, values: list[str]) -> str:
 def create_table(region: str, database: str, table: str, table_input: dict[str, Any]) -> None:
     with LOCK:
         backend(region).create_table(database, table, table_input)
+
+
+def update_table(region: str, database: str, table: str, change: Callable[[dict[str, Any]], None]) -> None:
+    """A new version of the table: ``change`` edits a copy of its current TableInput in place."""
+    with LOCK:
+        fake = backend(region).databases[database].tables[table]
+        table_input = copy.deepcopy(fake.get_version(str(fake._current_version)))
+        change(table_input)
+        table_input.setdefault("Parameters", {})["transient_lastDdlTime"] = str(int(time.time()))
+        fake.update(table_input)
 
 
 def drop_table(region: str, database: str, table: str) -> None:

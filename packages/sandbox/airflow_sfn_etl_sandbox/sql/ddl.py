@@ -135,7 +135,7 @@ def create_external_table(stmt: exp.Create, ctx: Context) -> Result:
             location = _lit(p.this)
         elif isinstance(p, exp.SchemaCommentProperty):
             comment = _lit(p.this)
-        elif isinstance(p, exp.Property):
+        elif isinstance(p, exp.Property) and not isinstance(p, exp.ExternalProperty):  # TBLPROPERTIES
             parameters[_lit(p.this)] = _lit(p.args.get("value"))
     for _, t in columns + partition_keys:
         hive_to_duckdb(t)  # unknown types fail here, as Athena's DDL does
@@ -410,4 +410,201 @@ def describe(stmt: exp.Describe, ctx: Context) -> Result:
         [("col_name", "VARCHAR"), ("data_type", "VARCHAR"), ("comment", "VARCHAR")],
         rows,
         header=False,
+    )
+
+
+ALTER_COLUMNS_RE = re.compile(
+    rf"^\s*ALTER\s+TABLE\s+({_NAME})\s+(ADD|REPLACE)\s+COLUMNS\s*\((.*)\)\s*;?\s*$", re.I | re.S
+)
+_COLUMN_RE = re.compile(r"\s*(`[^`]+`|\"[^\"]+\"|[\w$]+)\s+(.+?)\s*(?:\bCOMMENT\s+'((?:[^']|'')*)')?\s*$", re.I | re.S)
+#: SerDes whose tables Hive lets REPLACE COLUMNS change (Athena documents it for LazySimpleSerDe).
+_REPLACEABLE = ("lazysimpleserde", "parquethiveserde", "columnarserde")
+
+
+def _split_columns(text: str) -> list[str]:
+    """``a int, b map<string,int>`` -> the column definitions (commas inside ``<>`` / ``()`` kept)."""
+    out, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch in "<(":
+            depth += 1
+        elif ch in ">)":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            out.append(text[start:i])
+            start = i + 1
+    out.append(text[start:])
+    return [c for c in (part.strip() for part in out) if c]
+
+
+def _column_defs(text: str) -> list[dict[str, str]]:
+    columns = []
+    for part in _split_columns(text):
+        m = _COLUMN_RE.match(part)
+        if not m:
+            raise QueryError(f"line 1:1: mismatched input '{part}'. Expecting: <column definition>", "SYNTAX_ERROR")
+        hive = re.sub(r"\s+", "", m.group(2)).lower()
+        hive_to_duckdb(hive)  # an unknown type fails here, as Athena's DDL does
+        col = {"Name": m.group(1).strip('`"').lower(), "Type": hive}
+        if m.group(3):
+            col["Comment"] = m.group(3).replace("''", "'")
+        columns.append(col)
+    return columns
+
+
+def alter_columns(match: re.Match[str], ctx: Context) -> Result:
+    """``ALTER TABLE t ADD COLUMNS (...)`` appends columns; ``REPLACE COLUMNS (...)`` replaces the data columns.
+
+    As Hive's DDL in Athena: only the table's schema changes (partitions and data are left as they are).
+    """
+    db, name = split_name(match.group(1), ctx)
+    action = match.group(2).upper()
+    table = catalog.get_table(ctx.region, db, name)
+    views.require_not_view(table.table_type, db, name)
+    new = _column_defs(match.group(3))
+    names = [c["Name"] for c in new]
+    keys = [k for k, _ in table.partition_keys]
+    existing = [c for c, _ in table.columns] if action == "ADD" else []
+    for i, col in enumerate(names):
+        if col in existing or col in keys or col in names[:i]:
+            raise QueryError(
+                f"FAILED: SemanticException [Error 10036]: Duplicate column name: {col}", "DUPLICATE_COLUMN_NAME"
+            )
+    if action == "REPLACE":
+        serde = table.serde.lower()
+        if not any(s in serde for s in _REPLACEABLE):
+            raise coded(
+                "NOT_SUPPORTED",
+                f"ALTER TABLE REPLACE COLUMNS on a table with SerDe {table.serde} is not emulated by the sandbox "
+                "(LazySimpleSerDe and ParquetHiveSerDe tables are)",
+            )
+        if any(c["Type"] == "date" for c in new):
+            raise coded(
+                "NOT_SUPPORTED",
+                "ALTER TABLE REPLACE COLUMNS with a date column is not emulated by the sandbox "
+                "(Athena documents that it does not work for date columns; use timestamp)",
+            )
+
+    def change(table_input: dict[str, Any]) -> None:
+        sd = table_input.setdefault("StorageDescriptor", {})
+        sd["Columns"] = (list(sd.get("Columns") or []) if action == "ADD" else []) + new
+
+    catalog.update_table(ctx.region, db, name, change)
+    return Result("DDL", f"ALTER_TABLE_{action}_COLUMNS")
+
+
+SET_LOCATION_RE = re.compile(rf"^\s*ALTER\s+TABLE\s+({_NAME})\s+SET\s+LOCATION\s+'([^']*)'\s*;?\s*$", re.I | re.S)
+
+
+def set_location(match: re.Match[str], ctx: Context) -> Result:
+    """``ALTER TABLE t SET LOCATION 's3://...'``: the table's location changes (its partitions keep theirs)."""
+    db, name = split_name(match.group(1), ctx)
+    location = match.group(2)
+    table = catalog.get_table(ctx.region, db, name)
+    views.require_not_view(table.table_type, db, name)
+    if not location.startswith("s3://"):
+        raise coded("INVALID_TABLE_PROPERTY", f"LOCATION must be an S3 URI (s3://bucket/prefix/), got '{location}'")
+
+    def change(table_input: dict[str, Any]) -> None:
+        table_input.setdefault("StorageDescriptor", {})["Location"] = location
+
+    catalog.update_table(ctx.region, db, name, change)
+    storage.warm(catalog.get_table(ctx.region, db, name))
+    return Result("DDL", "ALTER_TABLE_SET_LOCATION")
+
+
+SHOW_CREATE_RE = re.compile(rf"^\s*SHOW\s+CREATE\s+TABLE\s+({_NAME})\s*;?\s*$", re.I | re.S)
+#: LazySimpleSerDe's delimiter properties, as Hive's SHOW CREATE TABLE writes them under ROW FORMAT DELIMITED.
+_DELIMITERS = (
+    ("field.delim", "FIELDS TERMINATED BY"),
+    ("collection.delim", "COLLECTION ITEMS TERMINATED BY"),
+    ("mapkey.delim", "MAP KEYS TERMINATED BY"),
+    ("line.delim", "LINES TERMINATED BY"),
+    ("serialization.null.format", "NULL DEFINED AS"),
+)
+
+
+def _escape(text: str) -> str:
+    """A value as Hive quotes it in DDL (Java escapes: ``\\t``, ``\\n``, ``\\u0001``; ``'`` escaped)."""
+    out = []
+    for ch in text:
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch == "'":
+            out.append("\\'")
+        elif ch in "\t\n\r\b\f":
+            out.append({"\t": "\\t", "\n": "\\n", "\r": "\\r", "\b": "\\b", "\f": "\\f"}[ch])
+        elif ord(ch) < 0x20 or ord(ch) > 0x7E:
+            out.append(f"\\u{ord(ch):04X}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _column_lines(columns: list[dict[str, Any]]) -> list[str]:
+    lines = []
+    for col in columns:
+        line = f"  `{col['Name']}` {col.get('Type', 'string')}"
+        if col.get("Comment"):
+            line += f" COMMENT '{_escape(col['Comment'])}'"
+        lines.append(line)
+    return [line + ", " for line in lines[:-1]] + lines[-1:]
+
+
+def show_create_table(match: re.Match[str], ctx: Context) -> Result:
+    """``SHOW CREATE TABLE t``: the Hive DDL of a Hive table, one result row per line, as Athena gives it."""
+    db, name = split_name(match.group(1), ctx)
+    catalog.get_table(ctx.region, db, name)  # TABLE_NOT_FOUND / SCHEMA_NOT_FOUND
+    table = catalog.table_dict(ctx.region, db, name) or {}
+    if (table.get("TableType") or "").upper() == views.VIRTUAL_VIEW:
+        raise coded(
+            "NOT_SUPPORTED",
+            f"SHOW CREATE TABLE on view '{views.qualified(db, name)}' is not emulated by the sandbox "
+            "(SHOW CREATE VIEW neither)",
+        )
+    params = dict(table.get("Parameters") or {})
+    if params.get("table_type", "").upper() == "ICEBERG":
+        raise coded("NOT_SUPPORTED", "Iceberg tables are not emulated by the sandbox")
+    sd = table.get("StorageDescriptor") or {}
+    serde = sd.get("SerdeInfo") or {}
+    lib = serde.get("SerializationLibrary") or ""
+    serde_params = dict(serde.get("Parameters") or {})
+    external = (table.get("TableType") or "").upper() == "EXTERNAL_TABLE" or params.get("EXTERNAL") == "TRUE"
+    lines = [f"CREATE {'EXTERNAL ' if external else ''}TABLE `{name}`("]
+    lines += _column_lines(list(sd.get("Columns") or []))
+    lines[-1] += ")"
+    if table.get("Description"):
+        lines.append(f"COMMENT '{_escape(table['Description'])}'")
+    if table.get("PartitionKeys"):
+        lines.append("PARTITIONED BY ( ")
+        lines += _column_lines(list(table["PartitionKeys"]))
+        lines[-1] += ")"
+    if lib == TEXT_FORMATS["serde"]:
+        lines.append("ROW FORMAT DELIMITED ")
+        for key, words in _DELIMITERS:
+            if key in serde_params:
+                lines.append(f"  {words} '{_escape(serde_params.pop(key))}' ")
+        serde_params.pop("serialization.format", None)
+    else:
+        lines += ["ROW FORMAT SERDE ", f"  '{_escape(lib)}' "]
+        if serde_params.get("serialization.format") == "1":  # Hive leaves out the default
+            del serde_params["serialization.format"]
+    if serde_params:
+        lines.append("WITH SERDEPROPERTIES ( ")
+        items = [f"  '{_escape(k)}'='{_escape(v)}'" for k, v in sorted(serde_params.items())]
+        lines += [item + ", " for item in items[:-1]] + [items[-1] + ") "]
+    lines += [
+        "STORED AS INPUTFORMAT ",
+        f"  '{_escape(sd.get('InputFormat') or '')}' ",
+        "OUTPUTFORMAT ",
+        f"  '{_escape(sd.get('OutputFormat') or '')}'",
+        "LOCATION",
+        f"  '{_escape(sd.get('Location') or '')}'",
+    ]
+    props = sorted((k, v) for k, v in params.items() if k != "EXTERNAL")
+    if props:
+        lines.append("TBLPROPERTIES (")
+        items = [f"  '{_escape(k)}'='{_escape(v)}'" for k, v in props]
+        lines += [item + ", " for item in items[:-1]] + [items[-1] + ")"]
+    return Result(
+        "UTILITY", "SHOW_CREATE_TABLE", [("createtab_stmt", "VARCHAR")], [[line] for line in lines], header=False
     )

@@ -9,7 +9,7 @@ from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ParseError, TokenError
 
-from . import ddl, query, typecheck, views
+from . import ddl, insert, query, typecheck, views
 from .context import Context, Result
 from .errors import QueryError
 
@@ -19,9 +19,9 @@ _COMMENTS = re.compile(r"^\s*(?:--[^\n]*\n|/\*.*?\*/)\s*", re.S)
 #: Athena statements the sandbox does not run, by how they start: they fail saying so (not as a syntax error).
 _NOT_EMULATED = re.compile(
     r"(?P<what>UNLOAD|PREPARE|EXECUTE|DEALLOCATE\s+PREPARE|EXPLAIN(?:\s+ANALYZE)?|VACUUM|OPTIMIZE"
-    r"|SHOW\s+(?:CREATE\s+(?:TABLE|VIEW)|VIEWS|TBLPROPERTIES|FUNCTIONS|STATS)"
+    r"|SHOW\s+(?:CREATE\s+VIEW|VIEWS|TBLPROPERTIES|FUNCTIONS|STATS)"
     r"|ALTER\s+(?:DATABASE|SCHEMA|VIEW)"
-    r"|ALTER\s+TABLE\s+\S+\s+(?:ADD\s+COLUMNS|REPLACE\s+COLUMNS|CHANGE|RENAME|SET\s+\w+|PARTITION))\b",
+    r"|ALTER\s+TABLE\s+\S+\s+(?:CHANGE|RENAME|SET\s+(?!LOCATION\b)\w+|PARTITION))\b",
     re.I | re.S,
 )
 _EXPECTING = "'ALTER', 'CREATE', 'DESCRIBE', 'DROP', 'MSCK', 'SELECT', 'SHOW', 'VALUES', 'WITH', <query>"
@@ -81,7 +81,10 @@ def execute(sql: str, ctx: Context) -> Result:
         raise QueryError(f"NOT_SUPPORTED: {what} is not emulated by the sandbox", "NOT_SUPPORTED")
     for pattern, handler in (
         (ddl.MSCK_RE, ddl.msck_repair),
+        (ddl.SHOW_CREATE_RE, ddl.show_create_table),
         (ddl.SHOW_RE, ddl.show),
+        (ddl.ALTER_COLUMNS_RE, ddl.alter_columns),
+        (ddl.SET_LOCATION_RE, ddl.set_location),
         (ddl.ALTER_RE, ddl.alter_table),
     ):
         m = pattern.match(text)
@@ -117,6 +120,9 @@ def execute(sql: str, ctx: Context) -> Result:
     if isinstance(stmt, exp.Query):
         typecheck.check_comparisons(stmt, ctx, tokens)
         return query.select(stmt, ctx)
+    if isinstance(stmt, exp.Insert) and stmt.expression is not None and not stmt.args.get("overwrite"):
+        typecheck.check_comparisons(stmt.expression, ctx, tokens)
+        return insert.insert(stmt, ctx)
     if isinstance(stmt, (exp.Insert, exp.Update, exp.Delete, exp.Merge)):
         raise QueryError(
             f"NOT_SUPPORTED: {type(stmt).__name__.upper()} is not emulated by the sandbox", "NOT_SUPPORTED"
