@@ -12,6 +12,7 @@ layer gets wrong:
   (:mod:`.sfn.definition`: transition targets, reachability, a terminal state, field rules); a
   bad one fails with ``InvalidDefinition`` listing every problem, in AWS's message format.
 - ``ValidateStateMachineDefinition`` (absent in moto): the same checks, answered as diagnostics.
+- ``TestState`` (absent in moto's API): one state run on an input (:mod:`.sfn.test_state`).
 - ``StopExecution``: records ``error``/``cause`` (moto drops them), stops the running
   ``.sync`` task's AWS run, waits until the execution is ABORTED so that a DescribeExecution
   right after says so, and answers ``stopDate`` (moto leaves it out).
@@ -35,6 +36,7 @@ from . import faults
 from .aws import AwsError, Call
 from .routes import FORWARD, route
 from .sfn.definition import Diagnostic, diagnose, invalid_definition_message
+from .sfn.test_state import test_state as run_test_state
 
 LOG = logging.getLogger(__name__)
 
@@ -166,3 +168,9 @@ def stop_execution(call: Call) -> Any:
             execution.cause = call.params.get("cause")
     stopped = execution.stop_date or stop_date
     return {"stopDate": stopped.timestamp()}
+
+
+@route("stepfunctions", "TestState")
+def test_state(call: Call) -> dict[str, Any]:
+    """Run one state's definition on an input and answer its status, output and next state."""
+    return run_test_state(call.params, call.account_id, call.region)
