@@ -92,7 +92,6 @@ def redrive(execution: Any) -> datetime.datetime:
     """Restart ``execution`` (a moto execution) from where it stopped; answers the redrive date."""
     from moto.stepfunctions.parser.api import ExecutionStatus, HistoryEventType
     from moto.stepfunctions.parser.asl.eval.evaluation_details import EvaluationDetails
-    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
     from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
     from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
     from moto.stepfunctions.parser.utils import TMP_THREADS
@@ -121,8 +120,9 @@ def redrive(execution: Any) -> datetime.datetime:
             last_id = max((int(e["id"]) for e in old_events), default=0)
             manager._event_id_gen._next_id = last_id + 1
             context.source_event_id = context.last_published_event_id = last_id
-            manager.add_event(context=context, event_type=HistoryEventType.ExecutionRedriven,
-                              event_details=EventDetails(executionRedrivenEventDetails={"redriveCount": count}))
+            # moto's EventDetails does not list executionRedrivenEventDetails; the event is a dict alike.
+            details: Any = {"executionRedrivenEventDetails": {"redriveCount": count}}
+            manager.add_event(context=context, event_type=HistoryEventType.ExecutionRedriven, event_details=details)
             self.env.states.reset(state_input)
             program.eval(self.env)
             self._execution_communication.terminated()

@@ -120,6 +120,7 @@ def _run_in_moto(state: dict[str, Any], input_text: str, role_arn: str, account_
                  region: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """moto's TestState answer and inspection data for ``state`` (without Retry, Catch, Next)."""
     from moto.stepfunctions.parser.api import InspectionLevel
+    from moto.stepfunctions.parser.asl.eval.program_state import ProgramEnded
     from moto.stepfunctions.parser.asl.static_analyser.test_state.test_state_analyser import (
         TestStateStaticAnalyser,
     )
@@ -144,6 +145,9 @@ def _run_in_moto(state: dict[str, Any], input_text: str, role_arn: str, account_
         start_date=datetime.datetime.now(tz=datetime.timezone.utc), activity_store={}, input_data=input_text)
     execution.start()
     answer = dict(execution.to_test_state_output(inspection_level=InspectionLevel.DEBUG))
+    if isinstance(execution.exec_worker.env.program_state(), ProgramEnded) and isinstance(execution.output, str):
+        # The sandbox keeps an ended execution's output as its JSON text (moto_patches.json_safe_output).
+        answer["output"] = execution.output
     inspection = dict(answer.pop("inspectionData", None) or {})
     answer["status"] = str(getattr(answer["status"], "value", answer["status"]))
     return answer, inspection
