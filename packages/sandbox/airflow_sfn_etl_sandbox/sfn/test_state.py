@@ -139,7 +139,9 @@ def _run_in_moto(state: dict[str, Any], input_text: str, role_arn: str, account_
     name = f"TestState-{uuid.uuid4().hex[:10]}"
     machine_arn = f"arn:aws:states:{region}:{account_id}:stateMachine:{name}"
     machine = TestStateMachine(name=name, arn=machine_arn, role_arn=role_arn, definition=definition)
-    execution = TestStateExecution(
+    # moto annotates input_data as a dict, and Execution.__init__ json.loads it: it takes the text.
+    execution_class: Any = TestStateExecution
+    execution = execution_class(
         name=name, role_arn=role_arn, exec_arn=f"arn:aws:states:{region}:{account_id}:execution:{name}:{name}",
         account_id=account_id, region_name=region, state_machine=machine,
         start_date=datetime.datetime.now(tz=datetime.timezone.utc), activity_store={}, input_data=input_text)
