@@ -170,8 +170,17 @@ class Sandbox:
         self.stop()
 
     def client(self, service: str, **kwargs: Any) -> Any:
-        """A boto3 client for ``service`` pointed at this sandbox."""
-        import boto3
+        """A boto3 client for ``service`` pointed at this sandbox.
 
+        Host prefix injection is off: botocore would send Step Functions' TestState to
+        ``sync-<host>``, which does not resolve for a local endpoint.
+        """
+        import boto3
+        from botocore.config import Config
+
+        config = Config(inject_host_prefix=False)
+        if kwargs.get("config") is not None:
+            config = config.merge(kwargs["config"])
+        kwargs["config"] = config
         return boto3.client(service, endpoint_url=self.endpoint_url, region_name="us-east-1",
                             aws_access_key_id="testing", aws_secret_access_key="testing", **kwargs)

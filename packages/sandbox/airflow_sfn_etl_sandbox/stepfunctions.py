@@ -12,6 +12,10 @@ layer gets wrong:
   (:mod:`.sfn.definition`: transition targets, reachability, a terminal state, field rules); a
   bad one fails with ``InvalidDefinition`` listing every problem, in AWS's message format.
 - ``ValidateStateMachineDefinition`` (absent in moto): the same checks, answered as diagnostics.
+- ``RedriveExecution`` (absent in moto's API): a failed, aborted or timed-out execution runs again
+  from the state it did not get past (:mod:`.sfn.redrive`); ``DescribeExecution`` answers
+  ``redriveCount``, ``redriveDate``, ``redriveStatus`` and ``redriveStatusReason`` as AWS does.
+- ``TestState`` (absent in moto's API): one state run on an input (:mod:`.sfn.test_state`).
 - ``StopExecution``: records ``error``/``cause`` (moto drops them), stops the running
   ``.sync`` task's AWS run, waits until the execution is ABORTED so that a DescribeExecution
   right after says so, and answers ``stopDate`` (moto leaves it out).
@@ -34,7 +38,9 @@ from moto.stepfunctions.responses import get_backend
 from . import faults
 from .aws import AwsError, Call
 from .routes import FORWARD, route
+from .sfn import redrive as redrives
 from .sfn.definition import Diagnostic, diagnose, invalid_definition_message
+from .sfn.test_state import test_state as run_test_state
 
 LOG = logging.getLogger(__name__)
 
@@ -166,3 +172,42 @@ def stop_execution(call: Call) -> Any:
             execution.cause = call.params.get("cause")
     stopped = execution.stop_date or stop_date
     return {"stopDate": stopped.timestamp()}
+
+
+@route("stepfunctions", "TestState")
+def test_state(call: Call) -> dict[str, Any]:
+    """Run one state's definition on an input and answer its status, output and next state."""
+    return run_test_state(call.params, call.account_id, call.region)
+
+
+@route("stepfunctions", "RedriveExecution")
+def redrive_execution(call: Call) -> dict[str, Any]:
+    """Run a FAILED, ABORTED or TIMED_OUT execution again from the state it did not get past."""
+    arn = call.params.get("executionArn", "")
+    execution = _find_execution(call, arn)
+    if execution is None or not hasattr(execution, "exec_worker"):
+        raise AwsError("ExecutionDoesNotExist", f"Execution Does Not Exist: '{arn}'")
+    return {"redriveDate": redrives.redrive(execution).timestamp()}
+
+
+@route("stepfunctions", "DescribeExecution")
+def describe_execution(call: Call) -> Any:
+    """moto's description plus the redrive fields AWS gives."""
+    execution = _find_execution(call, call.params.get("executionArn", ""))
+    if execution is None or not hasattr(execution, "exec_worker"):
+        return FORWARD
+    described = call.forward_json()
+    info = redrives.redrive_info(execution.exec_arn)
+    described["redriveCount"] = info.count
+    if info.date is not None:
+        described["redriveDate"] = info.date.timestamp()
+    status, reason = redrives.redrive_status(execution)
+    described["redriveStatus"] = status
+    if reason:
+        described["redriveStatusReason"] = reason
+    return described
+
+
+def reset() -> None:
+    """Forget the executions' redrives."""
+    redrives.reset()

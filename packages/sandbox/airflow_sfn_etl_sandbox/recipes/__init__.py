@@ -12,7 +12,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from . import columns, dates, text, types  # noqa: F401  (register their operations)
+from . import columns, dates, quality, structure, text, types  # noqa: F401  (register their operations)
 from .base import OPERATIONS, PARAMETERS, RecipeError
 
 __all__ = ["OPERATIONS", "RecipeError", "apply_recipe", "supported_operations"]

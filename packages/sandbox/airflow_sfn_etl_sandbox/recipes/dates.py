@@ -82,3 +82,70 @@ def _date_function(part: str) -> Operation:
 for _part in PARTS:
     operation(_part.upper(), parameters=("sourceColumn", "value", "targetColumn", "dateTimeFormat"))(
         _date_function(_part))
+
+
+#: DataBrew's date format tokens (``yyyy-mm-dd HH:MM:SS``: ``mm`` the month, ``MM`` the minutes)
+#: and the strftime directive of each, longest first.
+_FORMAT_TOKENS = (("month", "%B"), ("yyyy", "%Y"), ("yy", "%y"), ("mm", "%m"), ("dd", "%d"),
+                  ("HH", "%H"), ("MM", "%M"), ("SS", "%S"))
+DEFAULT_DATE_FORMAT = "yyyy-mm-dd HH:MM:SS"
+
+
+def strftime_format(date_format: str) -> str:
+    """DataBrew date format ``date_format`` as a strftime format; other letters are not emulated."""
+    out, i = [], 0
+    while i < len(date_format):
+        for token, directive in _FORMAT_TOKENS:
+            if date_format.startswith(token, i):
+                out.append(directive)
+                i += len(token)
+                break
+        else:
+            char = date_format[i]
+            if char.isalpha():
+                known = ", ".join(token for token, _ in _FORMAT_TOKENS)
+                raise RecipeError(f"dateTimeFormat {date_format!r}: {char!r} at position {i + 1} is not a date "
+                                  f"format token emulated by the sandbox (it knows {known})")
+            out.append("%%" if char == "%" else char)
+            i += 1
+    return "".join(out)
+
+
+def slashed_order(values: pa.ChunkedArray) -> str | None:
+    """``dd/MM/yyyy`` when the slashed dates of ``values`` can only be day first (a first field
+    above 12), None otherwise; a column with dates that can only be month first and dates that can
+    only be day first fails."""
+    if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+        return None
+    slashed = pc.extract_regex(values, _SLASHED)
+    first, second = _int_field(slashed, "a"), _int_field(slashed, "b")
+    day_first = pc.any(pc.greater(first, 12)).as_py()
+    month_first = pc.any(pc.greater(second, 12)).as_py()
+    if day_first and month_first:
+        raise RecipeError("the column holds both day-first (e.g. 31/12/2016) and month-first "
+                          "(e.g. 12/31/2016) dates")
+    return "dd/MM/yyyy" if day_first else None
+
+
+@operation("DATE_FORMAT", parameters=("sourceColumn", "value", "dateTimeFormat", "targetColumn"))
+def date_format(table: pa.Table, params: dict[str, str]) -> pa.Table:
+    """The date in each value written in ``dateTimeFormat`` (default ``yyyy-mm-dd HH:MM:SS``).
+
+    Slashed dates are read month first (12/31/2016) unless the values hold a date that can only be
+    day first (31/12/2016). A value that is not a date this step can read fails the step.
+    """
+    target = require(params, "targetColumn")
+    if params.get("sourceColumn") and "value" in params:
+        raise RecipeError("specify either sourceColumn or value, not both")
+    fmt = strftime_format(params.get("dateTimeFormat") or DEFAULT_DATE_FORMAT)
+    source = source_or_value(table, params)
+    if isinstance(source, pa.Array):
+        source = pa.chunked_array([source])
+    parsed = parse_dates(source, slashed_order(source))
+    text = source if pa.types.is_string(source.type) else pc.cast(source, pa.string())
+    unread = pc.and_(pc.is_null(parsed), pc.and_(pc.is_valid(text), pc.not_equal(pc.utf8_trim_whitespace(text), "")))
+    if pc.any(unread).as_py():
+        examples = text.filter(unread).to_pylist()[:3]
+        raise RecipeError(f"{params.get('sourceColumn') or 'value'!r} holds values that are not a date this step "
+                          f"can read: {examples} (it reads e.g. 12/31/2016, 31/12/2016 and 2016-12-31 23:59:59)")
+    return put(table, target, pc.strftime(parsed, format=fmt))
