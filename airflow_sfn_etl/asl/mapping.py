@@ -171,8 +171,12 @@ def build_map(
     for index, state in enumerate(first.states):
         if not isinstance(state, Task):
             continue
-        per_item = [f.states[index].parameters for f in fragments]  # type: ignore[union-attr]
-        keys = set().union(*per_item)
+        per_item: list[dict[str, Any]] = []
+        for frag in fragments:
+            same = frag.states[index]
+            assert isinstance(same, Task)  # the states are alike but for their Parameters
+            per_item.append(same.parameters)
+        keys: set[str] = set().union(*per_item)
         missing = object()
         changing = sorted(k for k in keys if any(p.get(k, missing) != per_item[0].get(k, missing) for p in per_item))
         dynamic = [k for k in changing if k.endswith(".$") or any(_dynamic(p.get(k)) for p in per_item)]
@@ -197,16 +201,16 @@ def build_map(
         )
     values: list[dict[str, Any]] = [{} for _ in items]
     processor_states = copy.deepcopy(first.states)
-    for index, keys in varying.items():
+    for index, changed in varying.items():
         state = processor_states[index]
         assert isinstance(state, Task)
-        for key in keys:
+        for key in changed:
             del state.parameters[key]
             state.parameters[f"{key}.$"] = _item_path(key)
         for value, frag in zip(values, fragments, strict=True):
             source = frag.states[index]
             assert isinstance(source, Task)
-            for key in keys:
+            for key in changed:
                 value[key] = source.parameters[key]
     processor = _link_processor(Fragment(name=first.name, start=first.start, states=processor_states))
     items_key = f"{data_key}__map_items"

@@ -1,0 +1,139 @@
+"""A mapped task runs the same on both engines: the DAG on Airflow, its compiled Map state on the sandbox's
+Step Functions, against the same Glue job (each item writes one object; a failing item fails the run)."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from airflow_sfn_etl.asl import compile_dag, definition
+
+SCRIPT = b"""
+import sys, boto3
+args = dict(zip(sys.argv[1::2], sys.argv[2::2]))
+if args["--mode"] == "fail":
+    raise SystemExit("asked to fail for " + args["--table"])
+key = "out/" + args["--table"] + ".txt"
+boto3.client("s3").put_object(Bucket=args["--bucket"], Key=key, Body=args["--mode"].encode())
+"""
+
+ITEMS = [
+    {"--table": "orders", "--mode": "full"},
+    {"--table": "customers", "--mode": "full"},
+    {"--table": "items", "--mode": "delta"},
+]
+
+
+@pytest.fixture
+def job(sandbox_env: Any) -> dict[str, Any]:
+    uid = uuid.uuid4().hex[:8]
+    s3 = sandbox_env.client("s3")
+    bucket = f"mapped-{uid}"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="scripts/job.py", Body=SCRIPT)
+    glue = sandbox_env.client("glue")
+    name = f"mapped_job_{uid}"
+    glue.create_job(
+        Name=name,
+        Role="arn:aws:iam::123456789012:role/glue",
+        Command={"Name": "pythonshell", "ScriptLocation": f"s3://{bucket}/scripts/job.py"},
+        DefaultArguments={"--bucket": bucket},
+    )
+    return {"bucket": bucket, "name": name, "s3": s3, "sfn": sandbox_env.client("stepfunctions"), "uid": uid}
+
+
+def _dag(job: dict[str, Any], items: list[dict[str, str]], dag_id: str) -> Any:
+    from airflow.sdk import DAG
+
+    from airflow_sfn_etl.operators.glue import GlueJobOperator
+
+    with DAG(dag_id=dag_id, schedule=None, start_date=datetime(2026, 1, 1)) as dag:
+        load = GlueJobOperator.partial(task_id="load", job_name=job["name"], poll_interval=0.2).expand(
+            script_args=items
+        )
+        done = GlueJobOperator(
+            task_id="done",
+            job_name=job["name"],
+            script_args={"--table": "done", "--mode": "after"},
+            poll_interval=0.2,
+        )
+        load >> done
+    return dag
+
+
+def _objects(job: dict[str, Any]) -> dict[str, str]:
+    listed = job["s3"].list_objects_v2(Bucket=job["bucket"], Prefix="out/").get("Contents", [])
+    return {
+        o["Key"]: job["s3"].get_object(Bucket=job["bucket"], Key=o["Key"])["Body"].read().decode() for o in listed
+    }
+
+
+def _clear(job: dict[str, Any]) -> None:
+    for key in _objects(job):
+        job["s3"].delete_object(Bucket=job["bucket"], Key=key)
+
+
+def _run_airflow(dag: Any) -> tuple[str, dict[tuple[str, int], str]]:
+    run = dag.test()
+    return str(run.state), {(ti.task_id, ti.map_index): str(ti.state) for ti in run.get_task_instances()}
+
+
+def _run_sfn(job: dict[str, Any], dag: Any) -> tuple[str, list[dict[str, Any]]]:
+    sfn = job["sfn"]
+    arn = sfn.create_state_machine(
+        name=f"mapped-{job['uid']}-{uuid.uuid4().hex[:4]}",
+        definition=json.dumps(definition(compile_dag(dag))),
+        roleArn="arn:aws:iam::123456789012:role/sfn",
+    )["stateMachineArn"]
+    execution = sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
+    status = "RUNNING"
+    for _ in range(600):
+        status = sfn.describe_execution(executionArn=execution)["status"]
+        if status != "RUNNING":
+            break
+        time.sleep(0.2)
+    events = sfn.get_execution_history(executionArn=execution, maxResults=1000)["events"]
+    return status, events
+
+
+def _entered(events: list[dict[str, Any]]) -> list[str]:
+    return [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
+
+
+def test_a_mapped_glue_job_writes_the_same_objects_on_both_engines(job: dict[str, Any], airflow_db: Any) -> None:
+    dag = _dag(job, ITEMS, f"mapped_ok_{job['uid']}")
+    state, tis = _run_airflow(dag)
+    assert state == "success"
+    assert tis == {("load", 0): "success", ("load", 1): "success", ("load", 2): "success", ("done", -1): "success"}
+    on_airflow = _objects(job)
+    # What the job writes for each item and for the task after them, from the items themselves.
+    expected = {f"out/{item['--table']}.txt": item["--mode"] for item in ITEMS} | {"out/done.txt": "after"}
+    assert on_airflow == expected
+
+    _clear(job)
+    status, events = _run_sfn(job, dag)
+    assert status == "SUCCEEDED"
+    assert _objects(job) == on_airflow
+    assert _entered(events).count("load: Item") == len(ITEMS)
+
+
+def test_a_failed_item_fails_the_run_on_both_engines_and_the_next_task_does_not_run(
+    job: dict[str, Any], airflow_db: Any
+) -> None:
+    items = [ITEMS[0], {"--table": "customers", "--mode": "fail"}]
+    dag = _dag(job, items, f"mapped_fail_{job['uid']}")
+    state, tis = _run_airflow(dag)
+    assert state == "failed"
+    assert tis[("load", 1)] == "failed" and tis[("done", -1)] == "upstream_failed"
+    assert "out/done.txt" not in _objects(job)
+
+    _clear(job)
+    status, events = _run_sfn(job, dag)
+    assert status == "FAILED"
+    assert "done" not in _entered(events)
+    assert "out/done.txt" not in _objects(job)
