@@ -490,39 +490,41 @@ def _table_data(
         + [_derived(database, f"arn:aws:glue:{prefix}:database/{db}") for db, _ in tables]
         + [_derived(database, f"arn:aws:glue:{prefix}:table/{db}/{name}") for db, name in tables],
     )
-    unresolved: list[str] = []
+    unresolved: dict[str, list[str]] = {}
     for db, name in tables:
         if (db, name) in r.created:
             continue  # created by the machine: its LOCATION / external_location is granted where it is created
-        location = _table_location(glue, db, name) if glue is not None else None
+        if glue is None:
+            location, why = None, "no Glue client was given to look up their locations"
+        else:
+            location, why = _table_location(glue, db, name)
         if location:
             uri = _derived(database, location.rstrip("/") + "/")
             _bucket(out, "AthenaTableData", uri, S3_BUCKET_READ, S3_OBJECT_READ)
         else:
-            unresolved.append(f"{db}.{name}")
-    if unresolved:
-        why = (
-            "no Glue client was given to look up their locations"
-            if glue is None
-            else "the Glue catalog has no S3 location for them"
-        )
+            unresolved.setdefault(why, []).append(f"{db}.{name}")
+    for why, names in unresolved.items():
         notes.append(
-            f"State '{task.name}': reads {', '.join(unresolved)}, whose S3 data is not granted ({why}); grant "
+            f"State '{task.name}': reads {', '.join(names)}, whose S3 data is not granted ({why}); grant "
             "the role s3:GetObject on their location prefix and s3:ListBucket on its bucket."
         )
 
 
-def _table_location(glue: Any, database: str, table: str) -> str | None:
+def _table_location(glue: Any, database: str, table: str) -> tuple[str | None, str]:
+    """The table's S3 location in the Glue catalog, else None and why."""
     from botocore.exceptions import ClientError
 
     try:
         found = glue.get_table(DatabaseName=database, Name=table)["Table"]
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") == "EntityNotFoundException":
-            return None  # e.g. a table the same machine creates first
-        raise
+        code = error.response.get("Error", {}).get("Code", "")
+        if code == "EntityNotFoundException":  # e.g. a table another statement creates first
+            return None, "the Glue catalog has no such table"
+        return None, f"the Glue catalog lookup failed with {code}"
     location = (found.get("StorageDescriptor") or {}).get("Location")
-    return str(location) if location and str(location).startswith("s3://") else None
+    if location and str(location).startswith("s3://"):
+        return str(location), ""
+    return None, "the Glue catalog has no S3 location for them"
 
 
 def _bucket(

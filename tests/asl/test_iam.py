@@ -211,7 +211,20 @@ def test_with_a_glue_client_the_table_locations_from_the_catalog_are_granted() -
     ]
     # crm.accounts is not in the catalog: named in the note, nothing granted for it.
     (note,) = [n for n in policy.notes if "reads " in n]
-    assert "reads crm.accounts," in note and "the Glue catalog has no S3 location" in note
+    assert "reads crm.accounts, whose S3 data is not granted (the Glue catalog has no such table)" in note
+
+
+def test_a_catalog_lookup_the_deployer_may_not_make_leaves_a_note_instead_of_failing() -> None:
+    from unittest.mock import MagicMock
+
+    from botocore.exceptions import ClientError
+
+    glue = MagicMock()
+    glue.get_table.side_effect = ClientError({"Error": {"Code": "AccessDeniedException"}}, "GetTable")
+    policy = build_iam_policy(_athena_machine("SELECT * FROM orders"), region=REGION, account=ACCOUNT, glue=glue)
+    glue.get_table.assert_called_once_with(DatabaseName="lake", Name="orders")
+    assert not any(s["Sid"].startswith("AthenaTableData") for s in policy.document["Statement"])
+    assert any("reads lake.orders" in n and "lookup failed with AccessDeniedException" in n for n in policy.notes)
 
 
 def test_tables_the_machine_creates_with_a_location_need_no_lookup() -> None:

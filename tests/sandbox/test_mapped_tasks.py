@@ -83,14 +83,15 @@ def _run_airflow(dag: Any) -> tuple[str, dict[tuple[str, int], str]]:
     return str(run.state), {(ti.task_id, ti.map_index): str(ti.state) for ti in run.get_task_instances()}
 
 
-def _run_sfn(job: dict[str, Any], dag: Any) -> tuple[str, list[dict[str, Any]]]:
+def _run_sfn(job: dict[str, Any], dag: Any, payload: dict[str, Any] | None = None) -> tuple[str, list[dict[str, Any]]]:
+    """Create the compiled machine on the sandbox, run it with ``payload`` as input: (status, history)."""
     sfn = job["sfn"]
     arn = sfn.create_state_machine(
         name=f"mapped-{job['uid']}-{uuid.uuid4().hex[:4]}",
         definition=json.dumps(definition(compile_dag(dag))),
         roleArn="arn:aws:iam::123456789012:role/sfn",
     )["stateMachineArn"]
-    execution = sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
+    execution = sfn.start_execution(stateMachineArn=arn, input=json.dumps(payload or {}))["executionArn"]
     status = "RUNNING"
     for _ in range(600):
         status = sfn.describe_execution(executionArn=execution)["status"]
@@ -137,3 +138,84 @@ def test_a_failed_item_fails_the_run_on_both_engines_and_the_next_task_does_not_
     assert status == "FAILED"
     assert "done" not in _entered(events)
     assert "out/done.txt" not in _objects(job)
+
+
+ORDERS = [(1, "eu", 10), (2, "us", 20), (3, "eu", 5), (4, "apac", 7)]
+QUERIES = [
+    "SELECT count(*) AS n FROM orders",
+    "SELECT region, sum(amount) AS total FROM orders GROUP BY region ORDER BY region",
+    "SELECT max(amount) AS top FROM orders",
+]
+
+
+def _expected_results() -> list[list[list[str]]]:
+    """Each query's result (header first) computed from the rows themselves."""
+    totals: dict[str, int] = {}
+    for _, region, amount in ORDERS:
+        totals[region] = totals.get(region, 0) + amount
+    return sorted(
+        [
+            [["n"], [str(len(ORDERS))]],
+            [["region", "total"], *([r, str(t)] for r, t in sorted(totals.items()))],
+            [["top"], [str(max(a for *_, a in ORDERS))]],
+        ]
+    )
+
+
+def _results(job: dict[str, Any], bucket: str, prefix: str) -> list[list[list[str]]]:
+    import csv
+    import io
+
+    listed = job["s3"].list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])
+    out = []
+    for obj in listed:
+        if obj["Key"].endswith(".csv"):
+            body = job["s3"].get_object(Bucket=bucket, Key=obj["Key"])["Body"].read().decode()
+            out.append([list(row) for row in csv.reader(io.StringIO(body))])
+    return sorted(out)
+
+
+def test_three_mapped_athena_queries_give_the_same_results_on_both_engines(
+    sandbox_env: Any, job: dict[str, Any], airflow_db: Any
+) -> None:
+    from airflow.sdk import DAG
+
+    from airflow_sfn_etl.operators.athena import AthenaQueryOperator
+
+    athena = sandbox_env.client("athena")
+    database = f"mapped_{job['uid']}"
+    body = "".join(f"{i},{region},{amount}\n" for i, region, amount in ORDERS)
+    job["s3"].put_object(Bucket=job["bucket"], Key="orders/orders.csv", Body=body.encode())
+    for ddl in (
+        f"CREATE DATABASE {database}",
+        f"CREATE EXTERNAL TABLE {database}.orders (id int, region string, amount int) ROW FORMAT DELIMITED "
+        f"FIELDS TERMINATED BY ',' LOCATION 's3://{job['bucket']}/orders/'",
+    ):
+        qid = athena.start_query_execution(
+            QueryString=ddl, ResultConfiguration={"OutputLocation": f"s3://{job['bucket']}/ddl/"}
+        )["QueryExecutionId"]
+        for _ in range(300):
+            state = athena.get_query_execution(QueryExecutionId=qid)["QueryExecution"]["Status"]["State"]
+            if state in ("SUCCEEDED", "FAILED", "CANCELLED"):
+                break
+            time.sleep(0.1)
+        assert state == "SUCCEEDED", ddl
+
+    with DAG(
+        dag_id=f"mapped_athena_{job['uid']}",
+        schedule=None,
+        start_date=datetime(2026, 1, 1),
+        params={"results": f"s3://{job['bucket']}/airflow/"},
+    ) as dag:
+        AthenaQueryOperator.partial(
+            task_id="count_rows", database=database, output_location="{{ params.results }}", poll_interval=0.2
+        ).expand(query=QUERIES)
+
+    run = dag.test()
+    assert str(run.state) == "success"
+    on_airflow = _results(job, job["bucket"], "airflow/")
+    assert on_airflow == _expected_results()
+
+    status, _ = _run_sfn(job, dag, {"results": f"s3://{job['bucket']}/sfn/"})
+    assert status == "SUCCEEDED"
+    assert _results(job, job["bucket"], "sfn/") == on_airflow
