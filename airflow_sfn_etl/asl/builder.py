@@ -461,7 +461,8 @@ class _Builder:
 
 
 def _path_of(task: Operator) -> str:
-    return class_path(type(task))
+    inner = getattr(task, "operator_class", None) if mapping.is_mapped(task) else None
+    return f"mapped {class_path(inner)}" if isinstance(inner, type) else class_path(type(task))
 
 
 def _first_task_id(items: list[_Item] | _Item) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from airflow.providers.amazon.aws.operators.glue import GlueJobOperator as StockGlueJobOperator
+from airflow.providers.standard.operators.bash import BashOperator
 from airflow.sdk import task
 
 from airflow_sfn_etl.asl import (
@@ -143,6 +144,14 @@ def test_a_fragment_whose_items_differ_beyond_one_states_parameters_is_refused()
         GlueCrawlerOperator.partial(task_id="crawl").expand(crawler_name=["one", "two"])
     with pytest.raises(AslCompileError, match="Task 'crawl': its mapped values change the states the task compiles"):
         compile_dag(dag)
+    with make_dag() as dag:
+        GlueCrawlerOperator.partial(task_id="crawl").expand(crawler_name=["one", "two"])
+        BashOperator(task_id="shell", bash_command="echo")
+    with pytest.raises(UnsupportedTasksError) as info:
+        compile_dag(dag)
+    by_task = {r.task_id: r for r in info.value.refusals}
+    assert by_task["crawl"].what == "mapped airflow_sfn_etl.operators.glue_crawler.GlueCrawlerOperator"
+    assert by_task["crawl"].reason.startswith("its mapped values change the states the task compiles to")
 
 
 def test_the_policy_grants_each_item_and_reads_the_same_from_the_definition() -> None:
