@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -43,27 +43,47 @@ def job(sandbox_env: Any) -> dict[str, Any]:
         Role="arn:aws:iam::123456789012:role/glue",
         Command={"Name": "pythonshell", "ScriptLocation": f"s3://{bucket}/scripts/job.py"},
         DefaultArguments={"--bucket": bucket},
+        # The Map runs the items at once (MaxConcurrency 0); Glue's default allows one run at a time.
+        ExecutionProperty={"MaxConcurrentRuns": 5},
     )
     return {"bucket": bucket, "name": name, "s3": s3, "sfn": sandbox_env.client("stepfunctions"), "uid": uid}
 
 
-def _dag(job: dict[str, Any], items: list[dict[str, str]], dag_id: str) -> Any:
-    from airflow.sdk import DAG
+GLUE_DAG = """
+from datetime import datetime
 
-    from airflow_sfn_etl.operators.glue import GlueJobOperator
+from airflow.sdk import DAG
 
-    with DAG(dag_id=dag_id, schedule=None, start_date=datetime(2026, 1, 1)) as dag:
-        load = GlueJobOperator.partial(task_id="load", job_name=job["name"], poll_interval=0.2).expand(
-            script_args=items
-        )
-        done = GlueJobOperator(
-            task_id="done",
-            job_name=job["name"],
-            script_args={"--table": "done", "--mode": "after"},
-            poll_interval=0.2,
-        )
-        load >> done
-    return dag
+from airflow_sfn_etl.operators.glue import GlueJobOperator
+
+with DAG(dag_id={dag_id!r}, schedule=None, start_date=datetime(2026, 1, 1)):
+    load = GlueJobOperator.partial(task_id="load", job_name={job!r}, poll_interval=0.2).expand(script_args={items!r})
+    done = GlueJobOperator(
+        task_id="done", job_name={job!r}, script_args={{"--table": "done", "--mode": "after"}}, poll_interval=0.2
+    )
+    load >> done
+"""
+
+
+def _load(folder: Path, monkeypatch: Any, dag_id: str, source: str) -> Any:
+    """The DAG of ``source``, written to a folder that is Airflow's only DAG bundle for the test
+    (dag.test() runs DAGs of a configured bundle)."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    (folder / f"{dag_id}.py").write_text(source, encoding="utf-8")
+    bundle = {
+        "name": "mapped-tasks",
+        "classpath": "airflow.dag_processing.bundles.local.LocalDagBundle",
+        "kwargs": {"path": str(folder), "refresh_interval": 0},
+    }
+    monkeypatch.setenv("AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST", json.dumps([bundle]))
+    bag = DagBag(str(folder))
+    assert bag.import_errors == {}
+    return bag.get_dag(dag_id)
+
+
+def _dag(job: dict[str, Any], items: list[dict[str, str]], dag_id: str, folder: Path, monkeypatch: Any) -> Any:
+    return _load(folder, monkeypatch, dag_id, GLUE_DAG.format(dag_id=dag_id, job=job["name"], items=items))
 
 
 def _objects(job: dict[str, Any]) -> dict[str, str]:
@@ -106,8 +126,10 @@ def _entered(events: list[dict[str, Any]]) -> list[str]:
     return [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
 
 
-def test_a_mapped_glue_job_writes_the_same_objects_on_both_engines(job: dict[str, Any], airflow_db: Any) -> None:
-    dag = _dag(job, ITEMS, f"mapped_ok_{job['uid']}")
+def test_a_mapped_glue_job_writes_the_same_objects_on_both_engines(
+    job: dict[str, Any], airflow_db: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    dag = _dag(job, ITEMS, f"mapped_ok_{job['uid']}", tmp_path, monkeypatch)
     state, tis = _run_airflow(dag)
     assert state == "success"
     assert tis == {("load", 0): "success", ("load", 1): "success", ("load", 2): "success", ("done", -1): "success"}
@@ -124,10 +146,10 @@ def test_a_mapped_glue_job_writes_the_same_objects_on_both_engines(job: dict[str
 
 
 def test_a_failed_item_fails_the_run_on_both_engines_and_the_next_task_does_not_run(
-    job: dict[str, Any], airflow_db: Any
+    job: dict[str, Any], airflow_db: Any, tmp_path: Path, monkeypatch: Any
 ) -> None:
     items = [ITEMS[0], {"--table": "customers", "--mode": "fail"}]
-    dag = _dag(job, items, f"mapped_fail_{job['uid']}")
+    dag = _dag(job, items, f"mapped_fail_{job['uid']}", tmp_path, monkeypatch)
     state, tis = _run_airflow(dag)
     assert state == "failed"
     assert tis[("load", 1)] == "failed" and tis[("done", -1)] == "upstream_failed"
@@ -176,12 +198,8 @@ def _results(job: dict[str, Any], bucket: str, prefix: str) -> list[list[list[st
 
 
 def test_three_mapped_athena_queries_give_the_same_results_on_both_engines(
-    sandbox_env: Any, job: dict[str, Any], airflow_db: Any
+    sandbox_env: Any, job: dict[str, Any], airflow_db: Any, tmp_path: Path, monkeypatch: Any
 ) -> None:
-    from airflow.sdk import DAG
-
-    from airflow_sfn_etl.operators.athena import AthenaQueryOperator
-
     athena = sandbox_env.client("athena")
     database = f"mapped_{job['uid']}"
     body = "".join(f"{i},{region},{amount}\n" for i, region, amount in ORDERS)
@@ -201,15 +219,24 @@ def test_three_mapped_athena_queries_give_the_same_results_on_both_engines(
             time.sleep(0.1)
         assert state == "SUCCEEDED", ddl
 
-    with DAG(
-        dag_id=f"mapped_athena_{job['uid']}",
-        schedule=None,
-        start_date=datetime(2026, 1, 1),
-        params={"results": f"s3://{job['bucket']}/airflow/"},
-    ) as dag:
-        AthenaQueryOperator.partial(
-            task_id="count_rows", database=database, output_location="{{ params.results }}", poll_interval=0.2
-        ).expand(query=QUERIES)
+    source = f"""
+from datetime import datetime
+
+from airflow.sdk import DAG
+
+from airflow_sfn_etl.operators.athena import AthenaQueryOperator
+
+with DAG(
+    dag_id="mapped_athena_{job['uid']}",
+    schedule=None,
+    start_date=datetime(2026, 1, 1),
+    params={{"results": "s3://{job['bucket']}/airflow/"}},
+):
+    AthenaQueryOperator.partial(
+        task_id="count_rows", database="{database}", output_location="{{{{ params.results }}}}", poll_interval=0.2
+    ).expand(query={QUERIES!r})
+"""
+    dag = _load(tmp_path, monkeypatch, f"mapped_athena_{job['uid']}", source)
 
     run = dag.test()
     assert str(run.state) == "success"
