@@ -10,10 +10,11 @@ ignored. Branches are sorted by the task_id of their first task, so output is de
 from __future__ import annotations
 
 import heapq
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from airflow_sfn_etl.asl import triggers
+from airflow_sfn_etl.asl import mapping, triggers
 from airflow_sfn_etl.asl.context import MAX_STATE_NAME, AslContext, retry_of, state_name_of
 from airflow_sfn_etl.asl.errors import AslCompileError, DagShapeError, UnsupportedTasksError
 from airflow_sfn_etl.asl.fragments.registry import class_path, fragment_for
@@ -313,6 +314,8 @@ class _Builder:
         refusals: list[Refusal] = []
         errors: dict[str, AslCompileError] = {}
         self.built: dict[str, Fragment] = {}
+        #: The fragment of one item of each mapped task (its Map state's ItemProcessor).
+        self.item_fragments: dict[str, Fragment] = {}
         for task_id in sorted(self.dag.task_dict):
             task = self.dag.task_dict[task_id]
             refused = operator_refusals(task)
@@ -333,6 +336,7 @@ class _Builder:
                 reason = str(error).removeprefix(f"Task '{task_id}': ")
                 refusals.append(Refusal(task_id, _path_of(task), reason))
                 continue
+            frag = self.item_fragments.get(task_id, frag)
             if getattr(task, "execution_timeout", None) and len(frag.states) > 1:
                 refusals.append(
                     Refusal(
@@ -370,9 +374,42 @@ class _Builder:
         return out
 
     def _task_fragment(self, task: Operator) -> Fragment:
+        if mapping.is_mapped(task):
+            name = state_name_of(task)
+            if len(name) + len(": Items") > MAX_STATE_NAME:
+                raise AslCompileError(
+                    f"Task '{task.task_id}': state name {name!r} leaves no room for the Map's states "
+                    f"(at most {MAX_STATE_NAME - len(': Items')} characters); set a shorter task_display_name."
+                )
+            try:
+                frag, item = mapping.build_map(
+                    task,
+                    state_name=name,
+                    data_key=re.sub(r"[^A-Za-z0-9_]", "_", str(task.task_id)),
+                    item_fragment=lambda op: self._item_fragment(op, f"{name}: Item"),
+                )
+            except mapping.MappingRefused as refused:  # checked by refusals.py first; kept for direct use
+                raise AslCompileError(f"Task '{task.task_id}': {refused.reason}") from refused
+            self.item_fragments[str(task.task_id)] = item
+            return frag
+        return self._single_fragment(task, state_name_of(task))
+
+    def _item_fragment(self, task: Operator, state_name: str) -> tuple[Fragment, set[str]]:
+        before = set(self.params_used)
+        self.params_used = set()
+        try:
+            frag = self._single_fragment(task, state_name)
+            used = set(self.params_used)
+        finally:
+            self.params_used |= before
+        notes = list(dict.fromkeys(self.notes))
+        self.notes[:] = notes
+        return frag, used
+
+    def _single_fragment(self, task: Operator, state_name: str) -> Fragment:
         ctx = AslContext(
             task=task,
-            state_name=state_name_of(task),
+            state_name=state_name,
             retry=retry_of(task),
             region=self.options.region,
             account=self.options.account,
@@ -424,7 +461,8 @@ class _Builder:
 
 
 def _path_of(task: Operator) -> str:
-    return class_path(type(task))
+    inner = getattr(task, "operator_class", None) if mapping.is_mapped(task) else None
+    return f"mapped {class_path(inner)}" if isinstance(inner, type) else class_path(type(task))
 
 
 def _first_task_id(items: list[_Item] | _Item) -> str:

@@ -8,6 +8,12 @@ Names that come from the execution input are resolved with the given param value
 param defaults unless overridden); a name that cannot be resolved becomes a ``*`` name pattern
 and its statement's Sid ends in ``FromInputPattern``. Glue, Athena and DataBrew ``.sync`` poll
 their service, so AWS documents no EventBridge managed rule (``events:*Rule``) for them.
+
+An Athena statement reads the S3 data of the tables it queries (parsed from the SQL with sqlglot):
+the policy grants ``glue:GetTable``/``GetPartitions`` on those tables and, when a boto3 Glue client
+is given (a deploy gives one), ``s3:GetObject`` on each table's location prefix and ``s3:ListBucket``
+on its bucket, looked up in the catalog; tables it cannot resolve are named in a note.
+A Map state's item processor is granted once per item, with the item's values.
 """
 
 from __future__ import annotations
@@ -18,9 +24,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
+from airflow_sfn_etl.asl import mapping
 from airflow_sfn_etl.asl.context import ACCOUNT_EXPR, REGION_EXPR
 from airflow_sfn_etl.asl.errors import AslCompileError
-from airflow_sfn_etl.asl.ir import StateMachine, Task
+from airflow_sfn_etl.asl.ir import Graph, Map, Parallel, StateMachine, Task
 from airflow_sfn_etl.asl.jsonpath import _split_args
 
 GLUE_JOB_SYNC = ("glue:BatchStopJobRun", "glue:GetJobRun", "glue:GetJobRuns", "glue:StartJobRun")
@@ -52,6 +59,7 @@ ATHENA_CATALOG = (
 S3_BUCKET_READ = ("s3:GetBucketLocation", "s3:ListBucket")
 S3_BUCKET_RESULTS = ("s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads")
 S3_OBJECT_READ = ("s3:GetObject",)
+GLUE_TABLE_READ = ("glue:GetPartitions", "glue:GetTable")
 S3_OBJECT_WRITE = ("s3:AbortMultipartUpload", "s3:GetObject", "s3:ListMultipartUploadParts", "s3:PutObject")
 DATABREW_SYNC = (
     "databrew:DescribeJobRun",
@@ -109,6 +117,8 @@ class IamPolicy:
 class _Resolver:
     def __init__(self, region: str, account: str, params: Mapping[str, object]) -> None:
         self.region, self.account, self.params = region, account, params
+        #: Tables the machine's Athena statements create with a location: (database, table) -> location.
+        self.created: dict[tuple[str, str], str] = {}
 
     def _arg(self, arg: str, state: _Resolved) -> str:
         if arg == REGION_EXPR:
@@ -176,7 +186,12 @@ def _derived(base: _Resolved, text: str) -> _Resolved:
 
 
 def build_iam_policy(
-    machine: StateMachine, *, region: str, account: str, params: Mapping[str, object] | None = None
+    machine: StateMachine,
+    *,
+    region: str,
+    account: str,
+    params: Mapping[str, object] | None = None,
+    glue: Any = None,
 ) -> IamPolicy:
     """The execution role's least-privilege policy.
 
@@ -184,6 +199,8 @@ def build_iam_policy(
     :param region: AWS region for the ARNs (literal, e.g. ``eu-west-1``).
     :param account: AWS account id for the ARNs.
     :param params: values for names read from the execution input (default: the DAG's param defaults).
+    :param glue: a boto3 Glue client: the S3 locations of the tables Athena statements read are looked up
+        in the catalog (without it, a note names the tables whose data the role is not granted).
     """
     if not region or not account:
         raise AslCompileError(
@@ -191,33 +208,79 @@ def build_iam_policy(
         )
     values = dict(machine.param_defaults)
     values.update(params or {})
-    return _policy(machine.tasks(), region=region, account=account, values=values)
+    return _policy(_ir_tasks(machine.graph), region=region, account=account, values=values, glue=glue)
 
 
-def _policy(tasks: list[Task], *, region: str, account: str, values: Mapping[str, object]) -> IamPolicy:
+def _policy(
+    tasks: list[Task], *, region: str, account: str, values: Mapping[str, object], glue: Any = None
+) -> IamPolicy:
     resolver = _Resolver(region, account, values)
+    for task in tasks:
+        if task.resource.removesuffix(".sync") == "arn:aws:states:::athena:startQueryExecution":
+            query = resolver.value(task.parameters, "QueryString")
+            database = resolver.value(task.parameters.get("QueryExecutionContext") or {}, "Database", "default")
+            if query is not None and database is not None and not database.pattern:
+                resolver.created.update(tables_created(query.text, database.text))
     out = _Statements()
     notes: list[str] = []
     for task in tasks:
-        _task_statements(task, resolver, out, notes, region, account)
-    return IamPolicy(document=out.document(), notes=notes)
+        _task_statements(task, resolver, out, notes, region, account, glue)
+    return IamPolicy(document=out.document(), notes=list(dict.fromkeys(notes)))  # a Map's items: once each
+
+
+def _ir_tasks(graph: Graph) -> list[Task]:
+    """Every Task state, depth first; a Map's item processor once per item (its Parameters bound to it)."""
+    tasks: list[Task] = []
+    for state in graph.states:
+        if isinstance(state, Map):
+            tasks.extend(mapping.item_tasks(state))
+        elif isinstance(state, Parallel):
+            for branch in state.branches:
+                tasks.extend(_ir_tasks(branch))
+        elif isinstance(state, Task):
+            tasks.append(state)
+    return tasks
 
 
 def _definition_tasks(graph: dict[str, Any]) -> list[Task]:
     tasks: list[Task] = []
-    for name in sorted(graph.get("States", {})):
-        state = graph["States"][name]
+    states = graph.get("States", {})
+    for name in sorted(states):
+        state = states[name]
         if state.get("Type") == "Task":
             tasks.append(
                 Task(name=name, resource=state.get("Resource", ""), parameters=state.get("Parameters") or {})
             )
         for branch in state.get("Branches", []) or []:
             tasks.extend(_definition_tasks(branch))
+        processor = state.get("ItemProcessor") or state.get("Iterator")
+        if state.get("Type") == "Map" and isinstance(processor, dict):
+            # The items a Pass state of the same graph writes where the Map reads them (as compiled).
+            items = next(
+                (
+                    s["Result"]
+                    for s in states.values()
+                    if s.get("Type") == "Pass"
+                    and s.get("ResultPath") == state.get("ItemsPath", "$")
+                    and isinstance(s.get("Result"), list)
+                ),
+                None,
+            )
+            inner = _definition_tasks(processor)
+            for item in items or [None]:
+                for task in inner:
+                    bound = mapping.bind_item(task.parameters, item) if item is not None else task.parameters
+                    tasks.append(Task(name=task.name, resource=task.resource, parameters=bound))
     return tasks
 
 
 def build_iam_policy_from_definition(
-    definition: dict[str, Any], *, region: str, account: str, params: Mapping[str, object] | None = None
+    definition: dict[str, Any],
+    *,
+    region: str,
+    account: str,
+    params: Mapping[str, object] | None = None,
+    glue: Any = None,
 ) -> IamPolicy:
     """The execution role's least-privilege policy for an ASL definition (e.g. a committed file).
 
@@ -228,16 +291,19 @@ def build_iam_policy_from_definition(
     :param region: AWS region for the ARNs.
     :param account: AWS account id for the ARNs.
     :param params: values of the execution input fields the definition reads.
+    :param glue: a boto3 Glue client, as for :func:`build_iam_policy`.
     """
     if not region or not account:
         raise AslCompileError(
             "The IAM policy needs a region and an account id for its ARNs (--region, --account)."
         )
-    return _policy(_definition_tasks(definition), region=region, account=account, values=dict(params or {}))
+    return _policy(
+        _definition_tasks(definition), region=region, account=account, values=dict(params or {}), glue=glue
+    )
 
 
 def _task_statements(
-    task: Task, r: _Resolver, out: _Statements, notes: list[str], region: str, account: str
+    task: Task, r: _Resolver, out: _Statements, notes: list[str], region: str, account: str, glue: Any = None
 ) -> None:
     resource, params = task.resource, task.parameters
     sync = resource.endswith(".sync")
@@ -271,7 +337,7 @@ def _task_statements(
         action = "glue:StartCrawler" if resource.endswith("startCrawler") else "glue:GetCrawler"
         out.add("GlueCrawler", (action,), [_derived(name, f"arn:aws:glue:{prefix}:crawler/{name.text}")])
     elif base == "arn:aws:states:::athena:startQueryExecution":
-        _athena(task, r, out, notes, prefix, sync)
+        _athena(task, r, out, notes, prefix, sync, glue)
     elif resource == "arn:aws:states:::lambda:invoke":
         function = r.value(params, "FunctionName")
         assert function is not None
@@ -285,7 +351,9 @@ def _task_statements(
         )
 
 
-def _athena(task: Task, r: _Resolver, out: _Statements, notes: list[str], prefix: str, sync: bool) -> None:
+def _athena(
+    task: Task, r: _Resolver, out: _Statements, notes: list[str], prefix: str, sync: bool, glue: Any = None
+) -> None:
     params = task.parameters
     workgroup = r.value(params, "WorkGroup", "primary")
     assert workgroup is not None
@@ -318,6 +386,145 @@ def _athena(task: Task, r: _Resolver, out: _Statements, notes: list[str], prefix
             _bucket(out, "AthenaTableData", _derived(query, uri), S3_BUCKET_READ, S3_OBJECT_READ)
         for uri in sorted(set(_EXTERNAL.findall(sql))):
             _bucket(out, "AthenaCtasOutput", _derived(query, uri), S3_BUCKET_RESULTS, S3_OBJECT_WRITE)
+        if database is not None:
+            _table_data(task, query, database, r, out, notes, prefix, glue)
+
+
+def _parse(sql: str) -> list[Any] | None:
+    import sqlglot
+    from sqlglot.errors import SqlglotError
+
+    try:
+        return [st for st in sqlglot.parse(sql, read="athena") if st is not None]
+    except SqlglotError:
+        return None
+
+
+def tables_read(sql: str, default_database: str) -> list[tuple[str, str]] | None:
+    """The ``(database, table)`` pairs a statement reads (CTE names and the created/inserted table left
+    out), parsed with sqlglot's Athena dialect; None when the text does not parse."""
+    from sqlglot import exp
+
+    statements = _parse(sql)
+    if statements is None:
+        return None
+    found: set[tuple[str, str]] = set()
+    for statement in statements:
+        if isinstance(statement, (exp.Drop, exp.Alter)):
+            continue  # they change the catalog, not read the data
+        ctes = {cte.alias_or_name.lower() for cte in statement.find_all(exp.CTE)}
+        targets = {id(t) for t in [_target(statement)] if t is not None}
+        for table in statement.find_all(exp.Table):
+            if id(table) in targets or not table.name:
+                continue
+            if not table.db and table.name.lower() in ctes:
+                continue
+            found.add(((table.db or default_database).lower(), table.name.lower()))
+    return sorted(found)
+
+
+def _target(statement: Any) -> Any:
+    """The table a CREATE or INSERT statement writes, if any."""
+    from sqlglot import exp
+
+    if not isinstance(statement, (exp.Create, exp.Insert)):
+        return None
+    target = statement.this
+    target = target.this if isinstance(target, exp.Schema) else target
+    return target if isinstance(target, exp.Table) else None
+
+
+def tables_created(sql: str, default_database: str) -> dict[tuple[str, str], str]:
+    """``(database, table) -> S3 location`` of the tables a statement creates with a ``LOCATION`` or a
+    CTAS ``external_location``."""
+    from sqlglot import exp
+
+    out: dict[tuple[str, str], str] = {}
+    for statement in _parse(sql) or []:
+        table = _target(statement)
+        if table is None or not isinstance(statement, exp.Create):
+            continue
+        location = None
+        for prop in statement.find_all(exp.Property):
+            if isinstance(prop, exp.LocationProperty):
+                location = prop.this.name
+            elif prop.name.lower() == "external_location" and prop.args.get("value") is not None:
+                location = prop.args["value"].name
+        if location:
+            out[((table.db or default_database).lower(), table.name.lower())] = location
+    return out
+
+
+def _table_data(
+    task: Task,
+    query: _Resolved,
+    database: _Resolved,
+    r: _Resolver,
+    out: _Statements,
+    notes: list[str],
+    prefix: str,
+    glue: Any,
+) -> None:
+    """S3 read on the data of the tables the statement reads (from the Glue catalog), and GetTable/
+    GetPartitions on those tables; without a Glue client, a note names them."""
+    if database.pattern:
+        notes.append(
+            f"State '{task.name}': the database comes from the execution input without a value, so the "
+            "tables the query reads are unknown; grant the role s3:GetObject/ListBucket on their data."
+        )
+        return
+    tables = tables_read(query.text, database.text)
+    tables = [t for t in tables or () if "*" not in "".join(t)] if tables is not None else None
+    if tables is None:
+        notes.append(
+            f"State '{task.name}': the query does not parse, so the tables it reads are unknown; grant the "
+            "role s3:GetObject/ListBucket on their data."
+        )
+        return
+    if not tables:
+        return
+    out.add(
+        "AthenaTablesRead",
+        GLUE_TABLE_READ,
+        [f"arn:aws:glue:{prefix}:catalog"]
+        + [_derived(database, f"arn:aws:glue:{prefix}:database/{db}") for db, _ in tables]
+        + [_derived(database, f"arn:aws:glue:{prefix}:table/{db}/{name}") for db, name in tables],
+    )
+    unresolved: dict[str, list[str]] = {}
+    for db, name in tables:
+        if (db, name) in r.created:
+            continue  # created by the machine: its LOCATION / external_location is granted where it is created
+        if glue is None:
+            location, why = None, "no Glue client was given to look up their locations"
+        else:
+            location, why = _table_location(glue, db, name)
+        if location:
+            uri = _derived(database, location.rstrip("/") + "/")
+            _bucket(out, "AthenaTableData", uri, S3_BUCKET_READ, S3_OBJECT_READ)
+        else:
+            unresolved.setdefault(why, []).append(f"{db}.{name}")
+    for why, names in unresolved.items():
+        notes.append(
+            f"State '{task.name}': reads {', '.join(names)}, whose S3 data is not granted ({why}); grant "
+            "the role s3:GetObject on their location prefix and s3:ListBucket on its bucket."
+        )
+
+
+def _table_location(glue: Any, database: str, table: str) -> tuple[str | None, str]:
+    """The table's S3 location in the Glue catalog, else None and why."""
+    from botocore.exceptions import ClientError
+
+    try:
+        found = glue.get_table(DatabaseName=database, Name=table)["Table"]
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "")
+        if code == "EntityNotFoundException":  # e.g. a table another statement creates first
+            return None, "the Glue catalog has no such table"
+        return None, f"the Glue catalog lookup failed with {code}"
+    location = (found.get("StorageDescriptor") or {}).get("Location")
+    if location and str(location).startswith("s3://"):
+        return str(location), ""
+    return None, "the Glue catalog has no S3 location for them"
 
 
 def _bucket(

@@ -142,7 +142,22 @@ class Parallel(_Chainable):
     catch: list[Catch] = field(default_factory=list)
 
 
-State = Task | Pass | Wait | Choice | Fail | Succeed | Parallel
+@dataclass
+class Map(Parallel):
+    """A Map state: its one branch (``branches[0]``, rendered as ``ItemProcessor``) runs once per item.
+
+    It is a :class:`Parallel` for everything that links states (Catch, Retry, iteration over nested
+    states); ``items`` (not rendered) are the literal items, for the IAM policy.
+    """
+
+    items_path: str = "$"
+    item_selector: dict[str, Any] | None = None
+    #: 0: no limit.
+    max_concurrency: int = 0
+    items: list[Any] = field(default_factory=list)
+
+
+State = Task | Pass | Wait | Choice | Fail | Succeed | Parallel | Map
 
 
 @dataclass
@@ -166,7 +181,7 @@ class Graph:
     states: list[State]
 
     def iter_states(self) -> list[State]:
-        """All states, depth first, including those inside Parallel branches."""
+        """All states, depth first, including those inside Parallel branches and Map item processors."""
         out: list[State] = []
         for state in self.states:
             out.append(state)

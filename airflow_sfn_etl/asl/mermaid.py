@@ -1,4 +1,5 @@
-"""Render the IR as a Mermaid flowchart: Parallel states become subgraphs, one per branch."""
+"""Render the IR as a Mermaid flowchart: Parallel states become subgraphs, one per branch (a Map state's
+item processor is its one branch, "Each item")."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from airflow_sfn_etl.asl.ir import (
     ChoiceRule,
     Fail,
     Graph,
+    Map,
     Parallel,
     Pass,
     State,
@@ -80,7 +82,8 @@ class _Renderer:
                 self.lines.append(f"{indent}  direction TB")
                 for i, branch in enumerate(state.branches):
                     bid = f"{pid}_b{i}"
-                    self.lines.append(f"{indent}  subgraph {bid}[{_label(f'Branch {i + 1}')}]")
+                    title = "Each item" if isinstance(state, Map) else f"Branch {i + 1}"
+                    self.lines.append(f"{indent}  subgraph {bid}[{_label(title)}]")
                     self.graph(branch, indent + "    ", end_target="")
                     self.lines.append(f"{indent}  end")
                 self.lines.append(f"{indent}end")

@@ -4,7 +4,9 @@ The builder checks every task before it builds anything and raises one
 :class:`~airflow_sfn_etl.asl.errors.UnsupportedTasksError` naming each task it cannot compile, with
 the reason and the nearest thing that would compile. A task is refused when:
 
-- its operator has no fragment: a mapped task (``.expand``), a ``@task`` function (Python code in
+- it is a mapped task (``.expand``) over XCom, a dict or an empty list (:mod:`~airflow_sfn_etl.asl.mapping`;
+  over a literal list it compiles to a ``Map`` state when each item's operator compiles);
+- its operator has no fragment: a ``@task`` function (Python code in
   the Airflow worker), a branching operator, or any other class without a registry entry;
 - it sets an argument its fragment does not carry into the state (e.g. ``result_to_xcom=True``), or
   a BaseOperator setting with no Step Functions equivalent (callbacks, ``depends_on_past``,
@@ -27,6 +29,7 @@ import inspect
 from dataclasses import dataclass
 from typing import Any
 
+from airflow_sfn_etl.asl import mapping
 from airflow_sfn_etl.asl.fragments.registry import (
     LAMBDA_INVOKE,
     carried_args,
@@ -158,16 +161,7 @@ def operator_refusals(task: Any) -> list[Refusal]:
     cls = type(task)
     names = _mro_names(cls)
     if "MappedOperator" in names:
-        inner = getattr(task, "operator_class", None)
-        inner_path = class_path(inner) if isinstance(inner, type) else str(getattr(task, "task_type", "?"))
-        return [
-            Refusal(
-                task_id,
-                f"mapped {inner_path}",
-                "dynamic task mapping (.expand/.partial) is not supported yet (it would need a Map state)",
-                "list the tasks explicitly, one per value, or pass the values to one job as a param",
-            )
-        ]
+        return _mapped_refusals(task, task_id)
     path = class_path(cls)
     if "BranchMixIn" in names or "BaseBranchOperator" in names or "ShortCircuitOperator" in names:
         return [
@@ -200,6 +194,31 @@ def operator_refusals(task: Any) -> list[Refusal]:
             )
         ]
     return _argument_refusals(task, task_id, path)
+
+
+def _mapped_refusals(task: Any, task_id: str) -> list[Refusal]:
+    """A mapped task compiles to a Map state when its items are literal and each item's operator compiles."""
+    inner = getattr(task, "operator_class", None)
+    inner_path = class_path(inner) if isinstance(inner, type) else str(getattr(task, "task_type", "?"))
+    what = f"mapped {inner_path}"
+    try:
+        items = mapping.items_of(task)
+    except mapping.MappingRefused as refused:
+        return [Refusal(task_id, what, refused.reason, refused.instead)]
+    out: list[Refusal] = []
+    seen: set[tuple[str, str]] = set()
+    for item in items:
+        try:
+            operator = mapping.unmapped(task, item)
+        except Exception as error:  # noqa: BLE001 - the operator's own argument checks
+            found = [Refusal(task_id, what, f"the operator rejects the item {_short(item)}: {error}", "fix the item")]
+        else:
+            found = [Refusal(task_id, what, r.reason, r.instead) for r in operator_refusals(operator)]
+        for refusal in found:
+            if (refusal.reason, refusal.instead) not in seen:
+                seen.add((refusal.reason, refusal.instead))
+                out.append(refusal)
+    return out
 
 
 def _unset(value: Any) -> bool:

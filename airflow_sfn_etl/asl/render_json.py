@@ -11,6 +11,7 @@ from airflow_sfn_etl.asl.ir import (
     ChoiceRule,
     Fail,
     Graph,
+    Map,
     Parallel,
     Pass,
     Retry,
@@ -84,6 +85,18 @@ def state_dict(state: State) -> dict[str, Any]:
         out["ResultPath"] = state.result_path
         if state.timeout_seconds:
             out["TimeoutSeconds"] = state.timeout_seconds
+        if state.retry:
+            out["Retry"] = [retry_dict(r) for r in state.retry]
+        if state.catch:
+            out["Catch"] = [catch_dict(c) for c in state.catch]
+        _flow(state, out)
+    elif isinstance(state, Map):
+        out["ItemsPath"] = state.items_path
+        if state.item_selector is not None:
+            out["ItemSelector"] = state.item_selector
+        out["ItemProcessor"] = {"ProcessorConfig": {"Mode": "INLINE"}, **graph_dict(state.branches[0])}
+        out["MaxConcurrency"] = state.max_concurrency
+        out["ResultPath"] = state.result_path
         if state.retry:
             out["Retry"] = [retry_dict(r) for r in state.retry]
         if state.catch:

@@ -192,13 +192,16 @@ class StepFunctionDeployOperator(AwsBaseOperator[StepFunctionHook]):
         """Create or update the execution role with the generated least-privilege policy; return its ARN."""
         account = self.hook.account_id
         region = self.hook.conn_region_name
-        iam = AwsBaseHook(
-            aws_conn_id=self.aws_conn_id,
-            client_type="iam",
-            region_name=self.region_name,
-            verify=self.verify,
-            config=self.botocore_config,
-        ).conn
+        iam, glue = (
+            AwsBaseHook(
+                aws_conn_id=self.aws_conn_id,
+                client_type=client_type,
+                region_name=self.region_name,
+                verify=self.verify,
+                config=self.botocore_config,
+            ).conn
+            for client_type in ("iam", "glue")
+        )
         return ensure_execution_role(
             iam,
             role_name=self.role_name or f"{self.state_machine_name}-role",
@@ -208,6 +211,7 @@ class StepFunctionDeployOperator(AwsBaseOperator[StepFunctionHook]):
             account=account,
             params=params,
             log=self.log,
+            glue=glue,
         )
 
     def _update_if_changed(

@@ -64,15 +64,17 @@ def ensure_execution_role(
     account: str,
     params: dict[str, Any],
     log: InfoLog,
+    glue: Any = None,
 ) -> str:
     """Create or update the role ``role_name`` with the policy generated for ``document``; return its ARN.
 
     :param iam: a boto3 IAM client.
     :param params: values of the execution input fields, scoping the policy's resources.
+    :param glue: a boto3 Glue client, to grant read on the S3 data of the tables Athena statements read.
     """
     from airflow_sfn_etl.asl.iam import build_iam_policy_from_definition
 
-    policy = build_iam_policy_from_definition(document, region=region, account=account, params=params)
+    policy = build_iam_policy_from_definition(document, region=region, account=account, params=params, glue=glue)
     for note in policy.notes:
         log.info("IAM note: %s", note)
     trust = json.dumps(trust_policy(account), sort_keys=True)

@@ -19,13 +19,17 @@ COMPILES = [
     ("trigger_rules_dag.py", "corpus_all_done"),
     ("trigger_rules_dag.py", "corpus_on_failure"),
     ("stock_operators_dag.py", "corpus_stock_operators"),
+    ("mapped_dag.py", "corpus_mapped"),
+    ("mapped_athena_dag.py", "corpus_mapped_athena"),
+    ("mapped_glue_kwargs_dag.py", "corpus_mapped_glue_kwargs"),
 ]
 
 #: (file, dag_id) -> {task_id: text its line must hold}; no other task may be named.
 REFUSED = {
-    ("mapped_dag.py", "corpus_mapped"): {
-        "load_table": "dynamic task mapping (.expand/.partial) is not supported yet",
-        "load_day": "dynamic task mapping (.expand/.partial) is not supported yet",
+    ("mapped_xcom_dag.py", "corpus_mapped_xcom"): {
+        "list_tables": "@task or Python callable): it runs Python code in the Airflow worker",
+        "load_table": "(mapped airflow_sfn_etl.operators.glue.GlueJobOperator): it maps over XCom from task(s) "
+        "list_tables",
     },
     ("python_task_dag.py", "corpus_python_tasks"): {
         "list_files": "@task or Python callable): it runs Python code in the Airflow worker",

@@ -33,13 +33,13 @@ def test_every_offending_task_is_listed_with_its_reason() -> None:
     with make_dag() as dag:
 
         @task
-        def prep() -> int:
-            return 1
+        def prep() -> list[str]:
+            return ["a", "b"]
 
-        mapped = GlueJobOperator.partial(task_id="per_table").expand(job_name=["a", "b"])
+        mapped = GlueJobOperator.partial(task_id="per_table").expand(job_name=prep())
         shell = BashOperator(task_id="shell", bash_command="echo")
         query = AthenaQueryOperator(task_id="rows", query="SELECT 1", result_to_xcom=True)
-        prep() >> mapped >> shell >> query
+        mapped >> shell >> query
     message = _refused(dag)
     assert message.startswith("DAG 't' cannot be compiled to Step Functions: 4 task(s) cannot compile (")
     assert (
@@ -47,7 +47,8 @@ def test_every_offending_task_is_listed_with_its_reason() -> None:
         "airflow.providers.amazon.aws.operators.lambda_function.LambdaInvokeFunctionOperator(function_name="
     ) in _line(message, "prep")
     assert "@task" in _line(message, "prep") and "runs Python code" in _line(message, "prep")
-    assert "mapping (.expand/.partial) is not supported yet" in _line(message, "per_table")
+    assert "it maps over XCom from task(s) prep" in _line(message, "per_table")
+    assert "mapped airflow_sfn_etl.operators.glue.GlueJobOperator" in _line(message, "per_table")
     assert "BashOperator" in _line(message, "shell") and "no Step Functions mapping" in _line(message, "shell")
     assert "result_to_xcom=True" in _line(message, "rows")
 

@@ -156,6 +156,45 @@ def test_create_role_writes_trust_and_generated_policy_then_uses_its_arn():
 
 
 @mock_aws
+def test_the_generated_role_reads_the_catalog_location_of_the_tables_a_mapped_athena_query_reads():
+    from pathlib import Path
+
+    corpus = Path(__file__).resolve().parents[1] / "asl" / "corpus" / "mapped_athena_dag.py"
+    glue = boto3.client("glue")
+    glue.create_database(DatabaseInput={"Name": "sales"})
+    # Where the data is, as only the catalog says (the SQL names the tables, not their location).
+    locations = {"orders": "s3://sales-lake/warehouse/orders_2026/", "customers": "s3://crm-lake/customers/"}
+    for name, location in locations.items():
+        glue.create_table(
+            DatabaseName="sales", TableInput={"Name": name, "StorageDescriptor": {"Location": location, "Columns": []}}
+        )
+    op = StepFunctionDeployOperator(
+        task_id="deploy",
+        state_machine_name="mapped-athena",
+        source_dag_file=str(corpus),
+        source_dag_id="corpus_mapped_athena",
+        create_role=True,
+        role_name="mapped-athena-role",
+    )
+    context = make_context()
+    context["params"] = {"results": "s3://corpus-results/athena/"}
+    op.execute(context)
+    iam = boto3.client("iam")
+    policy = iam.get_role_policy(RoleName="mapped-athena-role", PolicyName="mapped-athena-least-privilege")
+    statements = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
+    assert statements["AthenaTableDataObjects"]["Action"] == ["s3:GetObject"]
+    assert sorted(statements["AthenaTableDataObjects"]["Resource"]) == [
+        "arn:aws:s3:::crm-lake/customers/*",
+        "arn:aws:s3:::sales-lake/warehouse/orders_2026/*",
+    ]
+    assert "s3:ListBucket" in statements["AthenaTableDataBucket"]["Action"]
+    buckets = ["arn:aws:s3:::crm-lake", "arn:aws:s3:::sales-lake"]
+    assert sorted(statements["AthenaTableDataBucket"]["Resource"]) == buckets
+    tables = {f"arn:aws:glue:us-east-1:123456789012:table/sales/{name}" for name in locations}
+    assert tables <= set(statements["AthenaTablesRead"]["Resource"])
+
+
+@mock_aws
 def test_run_uses_the_dag_run_params_as_input_when_input_is_none():
     sfn = boto3.client("stepfunctions")
     arn = sfn.create_state_machine(

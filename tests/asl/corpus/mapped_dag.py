@@ -1,4 +1,4 @@
-"""Dynamic task mapping: one Glue job run per table (refused: mapping is not supported yet)."""
+"""Dynamic task mapping over literal lists: one Glue job run per table, one run of a job per day."""
 
 from __future__ import annotations
 
