@@ -80,6 +80,9 @@ def run(args: argparse.Namespace) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_term)
+    # Ctrl-C stops the sandbox also when it was started in the background by a shell, which starts
+    # it with SIGINT ignored (Python then keeps it ignored).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     # Everything after the start is inside the try: a Ctrl-C or SIGTERM that lands before the wait
     # (right after the banner, say) still stops the autosave and the server, and the process exits.
     try:
