@@ -60,6 +60,14 @@ def rule_dict(rule: ChoiceRule) -> dict[str, Any]:
     return out
 
 
+def _retry_catch(state: Task | Map | Parallel, out: dict[str, Any]) -> None:
+    """A state's ``Retry`` and ``Catch``, when it has them."""
+    if state.retry:
+        out["Retry"] = [retry_dict(r) for r in state.retry]
+    if state.catch:
+        out["Catch"] = [catch_dict(c) for c in state.catch]
+
+
 def _flow(state: _Chainable, out: dict[str, Any]) -> None:
     if state.end:
         out["End"] = True
@@ -85,10 +93,7 @@ def state_dict(state: State) -> dict[str, Any]:
         out["ResultPath"] = state.result_path
         if state.timeout_seconds:
             out["TimeoutSeconds"] = state.timeout_seconds
-        if state.retry:
-            out["Retry"] = [retry_dict(r) for r in state.retry]
-        if state.catch:
-            out["Catch"] = [catch_dict(c) for c in state.catch]
+        _retry_catch(state, out)
         _flow(state, out)
     elif isinstance(state, Map):
         out["ItemsPath"] = state.items_path
@@ -97,18 +102,12 @@ def state_dict(state: State) -> dict[str, Any]:
         out["ItemProcessor"] = {"ProcessorConfig": {"Mode": "INLINE"}, **graph_dict(state.branches[0])}
         out["MaxConcurrency"] = state.max_concurrency
         out["ResultPath"] = state.result_path
-        if state.retry:
-            out["Retry"] = [retry_dict(r) for r in state.retry]
-        if state.catch:
-            out["Catch"] = [catch_dict(c) for c in state.catch]
+        _retry_catch(state, out)
         _flow(state, out)
     elif isinstance(state, Parallel):
         out["Branches"] = [graph_dict(b) for b in state.branches]
         out["ResultPath"] = state.result_path
-        if state.retry:
-            out["Retry"] = [retry_dict(r) for r in state.retry]
-        if state.catch:
-            out["Catch"] = [catch_dict(c) for c in state.catch]
+        _retry_catch(state, out)
         _flow(state, out)
     elif isinstance(state, Pass):
         if state.parameters is not None:
