@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from airflow.providers.amazon.aws.hooks.athena import AthenaHook
@@ -17,7 +18,7 @@ from airflow_sfn_etl.triggers.athena import AthenaQueryTrigger
 from airflow_sfn_etl.utils.aws import default_deferrable, error_code, persist_link, trigger_kwargs
 from airflow_sfn_etl.utils.events import AthenaQuerySucceeded, WaitFailed
 from airflow_sfn_etl.utils.polling import raise_for_event
-from airflow_sfn_etl.utils.run_key import idempotency_token
+from airflow_sfn_etl.utils.run_key import earlier_tries, idempotency_token
 from airflow_sfn_etl.utils.start_once import start_once
 
 if TYPE_CHECKING:
@@ -80,14 +81,16 @@ def fetch_rows(hook: AthenaHook, query_execution_id: str, max_rows: int) -> list
 
 
 class AthenaQueryOperator(StopsRunOnKill, AwsBaseOperator[AthenaHook]):
-    """Run an Athena query and wait for it; a retry re-attaches to the same query execution.
+    """Run an Athena query and wait for it; a retry re-attaches to a query still running.
 
     The ``ClientRequestToken`` is a hash of dag_id/run_id/task_id/map index, the first try of
     the try chain, the workgroup, catalog, database and query text: Athena answers a repeated
-    token with the original execution, so retries do not run the query twice, while a cleared
-    task (a new try chain) or a changed query runs again. Returns the query execution id; with
-    ``result_to_xcom`` the rows (list of dicts) are also pushed under the XCom key
-    ``query_results``. FAILED and CANCELLED fail the task with ``StateChangeReason``.
+    token with the original execution, so a retry (after a lost worker) does not run the query
+    twice, while a cleared task (a new try chain) or a changed query runs again. A retry whose
+    earlier try's query ended FAILED or CANCELLED runs the query again, under the token of the
+    next attempt (the same hash plus ``attempt <n>``), so ``retries`` do retry a failed query.
+    Returns the query execution id; with ``result_to_xcom`` the rows (list of dicts) are also
+    pushed under the XCom key ``query_results``. FAILED and CANCELLED fail the task with ``StateChangeReason``.
 
     OpenLineage (with the ``openlineage`` extra): the tables the statement reads and writes, as
     Athena datasets with their Glue schema and S3 location (:func:`~airflow_sfn_etl.utils.lineage.
@@ -223,24 +226,54 @@ class AthenaQueryOperator(StopsRunOnKill, AwsBaseOperator[AthenaHook]):
         query_context = {"Catalog": self.catalog}
         if self.database:
             query_context["Database"] = self.database
-        token = idempotency_token(context, self.workgroup, self.catalog, self.database or "", self.query)
-        # The token makes a repeated start return the same execution, so a throttling burst that
-        # outlasts botocore's retries is simply retried (with backoff) here.
-        self.query_execution_id, _ = start_once(
-            lambda: self.hook.run_query(
-                query=self.query,
-                query_context=query_context,
-                result_configuration={"OutputLocation": output_location},
-                client_request_token=token,
-                workgroup=self.workgroup,
-            ),
-            lambda: None,
-            what="Athena query",
-        )
+        this_try_began = datetime.now(timezone.utc)
+        earlier = earlier_tries(context)
+        # Try n of the chain sends the token of the first try whose query did not fail: a retry after
+        # a lost worker attaches to the query still running, a retry after a failed query runs anew.
+        for attempt in range(earlier + 1):
+            extra = (f"attempt {attempt}",) if attempt else ()
+            token = idempotency_token(
+                context, self.workgroup, self.catalog, self.database or "", self.query, *extra
+            )
+            # The token makes a repeated start return the same execution, so a throttling burst
+            # that outlasts botocore's retries is simply retried (with backoff) here.
+            def start(token: str = token) -> str:
+                query_id = self.hook.run_query(
+                    query=self.query,
+                    query_context=query_context,
+                    result_configuration={"OutputLocation": output_location},
+                    client_request_token=token,
+                    workgroup=self.workgroup,
+                )
+                if not query_id:
+                    raise AirflowException("Athena answered StartQueryExecution without a QueryExecutionId")
+                return str(query_id)
+
+            query_id, _ = start_once(start, lambda: None, what="Athena query")
+            self.query_execution_id = query_id
+            if attempt == earlier or not self._failed_before(query_id, this_try_began):
+                break
         self.raise_if_killed()
         persist_link(AthenaQueryLink, context, self, query_execution_id=self.query_execution_id)
         event = wait_or_defer(self, self.make_trigger())
         return self._finish(context, event)
+
+    def _failed_before(self, query_execution_id: str, moment: datetime) -> bool:
+        """Whether the query ended FAILED or CANCELLED before ``moment`` (an earlier try's query)."""
+        status = (self.hook.get_query_info(query_execution_id, use_cache=False) or {}).get(
+            "QueryExecution", {}).get("Status", {})
+        ended = status.get("CompletionDateTime")
+        if status.get("State") not in ("FAILED", "CANCELLED") or not isinstance(ended, datetime):
+            return False
+        if ended.tzinfo is None:
+            ended = ended.replace(tzinfo=timezone.utc)
+        if ended >= moment:
+            return False
+        self.log.info(
+            "Athena query %s of an earlier try ended %s (%s): this try runs the query again",
+            query_execution_id, status["State"], status.get("StateChangeReason", "no reason given"),
+        )
+        return True
 
     def execute_complete(
         self, context: Context, event: AthenaQuerySucceeded | WaitFailed | None = None

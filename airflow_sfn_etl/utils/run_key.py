@@ -41,6 +41,14 @@ def try_chain(context: Context) -> int:
     return 1
 
 
+def earlier_tries(context: Context) -> int:
+    """Return how many tries of the current try chain came before this one (0 on its first try)."""
+    try_number = getattr(_ti(context), "try_number", None)
+    if not isinstance(try_number, int):
+        return 0
+    return max(0, try_number - try_chain(context))
+
+
 def run_key(context: Context) -> str:
     """Return ``dag_id/run_id/task_id[/map_index][#chain]`` identifying this task's try chain."""
     ti = _ti(context)

@@ -99,12 +99,22 @@ def _task_report(stack: Any) -> str:
             try:
                 log = stack.api("GET", f"/dags/{DAG_ID}/dagRuns/{RUN_ID}/taskInstances/{ti['task_id']}"
                                        f"/logs/{ti['try_number']}?full_content=true")
-                text = "\n".join(str(e.get("event", e)) if isinstance(e, dict) else str(e)
-                                 for e in log.get("content", []))
-                lines.append("    " + "\n    ".join(text.splitlines()[-15:]))
+                text = "\n".join(_log_line(e) for e in log.get("content", []))
+                lines.append("    " + "\n    ".join(text.splitlines()[-25:]))
             except urllib.error.HTTPError as err:
                 lines.append(f"    (log unavailable: {err})")
     return "\n".join(lines)
+
+
+def _log_line(entry: Any) -> str:
+    """One structured task-log entry as text, with the exception it carries (``error_detail``)."""
+    if not isinstance(entry, dict):
+        return str(entry)
+    text = str(entry.get("event", entry))
+    for error in entry.get("error_detail") or []:
+        if isinstance(error, dict):
+            text += f"\n  {error.get('exc_type')}: {error.get('exc_value')}"
+    return text
 
 
 def _save(path: Path, tmp_path: Path) -> None:
@@ -179,7 +189,8 @@ def test_trigger_from_the_form_and_run_succeeds(stack: Any, tmp_path: Path) -> N
             expect(page.get_by_text("Notify Users").first).to_be_visible()
             page.wait_for_timeout(2_000)
             page.screenshot(path=str(graph_shot), full_page=True)
-            assert run["state"] == "success", f"run {RUN_ID} {run['state']}:\n{_task_report(stack)}"
+            assert run["state"] == "success", (
+                f"run {RUN_ID} {run['state']}:\n{_task_report(stack)}\n{stack.diagnostics()}")
             _save(graph_shot, tmp_path)
         finally:
             browser.close()

@@ -14,7 +14,7 @@ from .test_triggerer_restart import CLASSES
 REASON = "sandbox says: disk quota exceeded on worker 7"
 
 
-def _fail(service: str, admin, aws) -> None:
+def _fail(service: str, admin, aws, count: int | None = None) -> None:
     target = {
         "glue_job": ("glue_job", h.GLUE_JOB),
         "crawler": ("crawler", h.CRAWLER),
@@ -22,9 +22,9 @@ def _fail(service: str, admin, aws) -> None:
         "sfn": ("sfn_execution", h.STATE_MACHINE),
     }
     if service == "athena":
-        admin.fail("athena_query", pattern="SELECT 42", message=REASON)
+        admin.fail("athena_query", pattern="SELECT 42", message=REASON, count=count)
     else:
-        admin.fail(target[service][0], target[service][1], message=REASON)
+        admin.fail(target[service][0], target[service][1], message=REASON, count=count)
 
 
 @pytest.mark.parametrize("deferrable", [False, True], ids=["worker", "deferred"])
@@ -36,6 +36,20 @@ def test_failed_run_fails_the_task_with_the_service_reason(aws, admin, flows_dat
     with pytest.raises(AirflowException, match=REASON):
         h.run_task(op, h.context(f"fail_{service}"))
     assert len(h.runs(service, aws)) == 1
+
+
+@pytest.mark.parametrize("service", h.SERVICES)
+def test_retry_after_a_failed_run_runs_again_and_succeeds(aws, admin, flows_databrew, service):
+    """``retries`` retry a failed run: try 2 of the chain starts a new run instead of re-attaching."""
+    kwargs = h.slow_run(service, aws, admin, 0.2)
+    _fail(service, admin, aws, count=1)
+    task_id = f"retry_{service}"
+    with pytest.raises(AirflowException, match=REASON):
+        h.run_task(CLASSES[service](task_id=task_id, deferrable=False, **kwargs), h.context(task_id))
+    h.run_task(CLASSES[service](task_id=task_id, deferrable=False, **kwargs), h.context(task_id, try_number=2))
+    states = [state for _, state in h.runs(service, aws)]
+    assert len(states) == 2 and states.count("FAILED") == 1, states
+    assert {state for state in states if state != "FAILED"} <= h.SUCCESS_STATES, states
 
 
 @pytest.mark.parametrize("service", h.SERVICES)

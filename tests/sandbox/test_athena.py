@@ -386,6 +386,42 @@ def test_drop_table_keeps_data_and_database_statements(env):
     assert env.query(f"SHOW TABLES IN {other}") == [["sales"]]  # SHOW output has no header row
 
 
+def _slow_look(monkeypatch, name: str) -> None:
+    """Make the catalog look-up ``name`` linger, widening the gap between looking and acting."""
+    from airflow_sfn_etl_sandbox.sql import catalog
+
+    original = getattr(catalog, name)
+
+    def slow(*args, **kwargs):
+        found = original(*args, **kwargs)
+        time.sleep(0.5)
+        return found
+
+    monkeypatch.setattr(catalog, name, slow)
+
+
+def test_concurrent_drops_if_exists_all_succeed(env, monkeypatch):
+    """Two runs dropping the same table at once: as on Athena, IF EXISTS makes both succeed."""
+    _sales(env)
+    env.run(SALES_DDL.format(db=env.db, bucket=env.data))
+    _slow_look(monkeypatch, "table_dict")
+    ids = [env.start("DROP TABLE IF EXISTS sales") for _ in range(3)]
+    assert [env.wait(qid)["Status"]["State"] for qid in ids] == ["SUCCEEDED"] * 3
+
+
+def test_concurrent_creates_one_wins_and_if_not_exists_succeeds(env, monkeypatch):
+    _sales(env)
+    _slow_look(monkeypatch, "table_exists")
+    ids = [env.start(SALES_DDL.format(db=env.db, bucket=env.data)) for _ in range(3)]
+    done = [env.wait(qid)["Status"] for qid in ids]
+    assert sorted(s["State"] for s in done) == ["FAILED", "FAILED", "SUCCEEDED"], done
+    assert all("already exists" in s["StateChangeReason"] for s in done if s["State"] == "FAILED"), done
+    env.run("DROP TABLE sales")
+    lenient = SALES_DDL.format(db=env.db, bucket=env.data).replace("EXTERNAL TABLE", "EXTERNAL TABLE IF NOT EXISTS")
+    ids = [env.start(lenient) for _ in range(3)]
+    assert [env.wait(qid)["Status"]["State"] for qid in ids] == ["SUCCEEDED"] * 3
+
+
 def test_stop_running_query(env):
     client = SandboxClient(env.sb.endpoint_url)
     tag = _name("slow")

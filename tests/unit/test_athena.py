@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 import boto3
 import pytest
 from airflow.providers.common.compat.sdk import AirflowException, TaskDeferred
@@ -18,10 +20,12 @@ from .provider_support import collect, make_context, mock_hook, roundtrip, xcom_
 QUERY = "SELECT city, SUM(amount) AS total FROM sales GROUP BY city"
 
 
-def execution(state: str, reason: str | None = None, qid: str = "q-1") -> dict:
-    status = {"State": state}
+def execution(state: str, reason: str | None = None, qid: str = "q-1", ended: datetime | None = None) -> dict:
+    status: dict = {"State": state}
     if reason:
         status["StateChangeReason"] = reason
+    if ended is not None:
+        status["CompletionDateTime"] = ended
     return {
         "QueryExecution": {
             "QueryExecutionId": qid,
@@ -107,9 +111,48 @@ def test_client_request_token_is_stable_across_retries_and_changes_with_query_or
 
     first = token()
     assert len(first) == 64
-    assert token(try_number=2, max_tries=2, retries=2) == first  # retry: same query execution
+    # A retry whose earlier try's query is still running (a lost worker) attaches to it.
+    op = make_op()
+    hook = mocked(op, execution("RUNNING"), execution("SUCCEEDED"))
+    op.execute(make_context(try_number=2, max_tries=2, retries=2))
+    assert [c.kwargs["client_request_token"] for c in hook.run_query.call_args_list] == [first]
     assert token(try_number=4, max_tries=5, retries=2) != first  # cleared: new chain
     assert token(query=QUERY + " LIMIT 5") != first
+
+
+def test_retry_after_a_failed_query_runs_it_again_under_a_new_token():
+    earlier = datetime.now(timezone.utc) - timedelta(minutes=5)
+    first_try = make_op()
+    first_hook = mocked(first_try, execution("SUCCEEDED"))
+    first_try.execute(make_context())
+    first = first_hook.run_query.call_args.kwargs["client_request_token"]
+
+    op = make_op()
+    hook = mocked(op, execution("FAILED", "GENERIC_INTERNAL_ERROR: worker lost", ended=earlier),
+                  execution("SUCCEEDED", qid="q-2"))
+    hook.run_query.side_effect = ["q-1", "q-2"]
+    assert op.execute(make_context(try_number=2, max_tries=2, retries=2)) == "q-2"
+    tokens = [c.kwargs["client_request_token"] for c in hook.run_query.call_args_list]
+    assert tokens[0] == first and tokens[1] != first and len(tokens) == 2
+    # Try 3 after two failed queries walks past both, to a third token.
+    op = make_op()
+    hook = mocked(op, execution("FAILED", "x", ended=earlier), execution("CANCELLED", "y", ended=earlier),
+                  execution("SUCCEEDED", qid="q-3"))
+    hook.run_query.side_effect = ["q-1", "q-2", "q-3"]
+    assert op.execute(make_context(try_number=3, max_tries=2, retries=2)) == "q-3"
+    assert [c.kwargs["client_request_token"] for c in hook.run_query.call_args_list][:2] == tokens
+    assert len(set(c.kwargs["client_request_token"] for c in hook.run_query.call_args_list)) == 3
+
+
+def test_a_query_that_failed_during_this_try_fails_it_without_a_second_start():
+    """The try's own query failing at once is its answer: no extra run beyond the try's own."""
+    op = make_op()
+    later = datetime.now(timezone.utc) + timedelta(seconds=1)
+    hook = mocked(op, execution("FAILED", "SYNTAX_ERROR: line 1:1", ended=later),
+                  execution("FAILED", "SYNTAX_ERROR: line 1:1", ended=later))
+    with pytest.raises(AirflowException, match="SYNTAX_ERROR"):
+        op.execute(make_context(try_number=2, max_tries=2, retries=2))
+    assert hook.run_query.call_count == 1
 
 
 def test_logs_scan_statistics(capsys):

@@ -67,11 +67,20 @@ class SandboxClient:
         return dict(self._request("GET", "/_sandbox/faults"))
 
     def fail(
-        self, target: str, name: str | None = None, message: str | None = None, pattern: str | None = None
+        self,
+        target: str,
+        name: str | None = None,
+        message: str | None = None,
+        pattern: str | None = None,
+        count: int | None = None,
     ) -> dict[str, Any]:
-        """Make runs of ``target`` (``glue_job``, ``athena_query``, ...) named ``name`` fail."""
+        """Make runs of ``target`` (``glue_job``, ``athena_query``, ...) named ``name`` fail.
+
+        With ``count``, only the next ``count`` matching runs fail.
+        """
         rule: dict[str, Any] = {"kind": "fail", "target": target}
-        rule.update({k: v for k, v in {"name": name, "pattern": pattern, "message": message}.items() if v})
+        rule.update({k: v for k, v in {"name": name, "pattern": pattern, "message": message,
+                                       "count": count}.items() if v is not None})
         return self.add_fault(**rule)
 
     def delay(

@@ -12,9 +12,10 @@ it asked for was started (a retried StartJobRun then starts a second run unless 
 re-attaches).
 
 A *run* rule: ``{"kind": "fail"|"delay", "target": "glue_job"|"databrew_job"|"crawler"|"athena_query",
-"name": "se2_job0" | "pattern": "regex", "message": "...", "seconds": 5}``: a run asks
-:func:`run_faults` when it starts (:mod:`.runs` does it for crawls, Glue and DataBrew job runs)
-and fails with ``message`` or takes ``seconds`` longer.
+"name": "se2_job0" | "pattern": "regex", "message": "...", "seconds": 5, "count": 1}``: a run
+asks :func:`run_faults` when it starts (:mod:`.runs` does it for crawls, Glue and DataBrew job
+runs) and fails with ``message`` or takes ``seconds`` longer; with ``count`` only the next
+``count`` matching runs do (a transient failure that a retry gets past).
 """
 
 from __future__ import annotations
@@ -61,6 +62,10 @@ def add_rule(rule: dict[str, Any]) -> dict[str, Any]:
                 raise ValueError(f"a {kind} fault needs 'name' or 'pattern' to say which run it hits")
             if kind == "delay" and not isinstance(rule.get("seconds"), (int, float)):
                 raise ValueError("a delay fault needs 'seconds' (a number)")
+            count = rule.get("count")
+            if count is not None and (not isinstance(count, int) or isinstance(count, bool) or count < 1):
+                raise ValueError(f"'count' must be a whole number of runs (1 or more), not {count!r}")
+            rule = {**rule, "count": count, "remaining": count}
             _run_rules.append(rule)
         else:
             raise ValueError(f"unknown fault kind {kind!r}; use one of {sorted(CALL_KINDS | RUN_KINDS)}")
@@ -128,8 +133,11 @@ def run_faults(target: str, name: str) -> tuple[str | None, float]:
     message: str | None = None
     delay = 0.0
     with _lock:
-        rules = [r for r in _run_rules if r["target"] == target and (
+        rules = [r for r in _run_rules if r["target"] == target and r["remaining"] != 0 and (
             r.get("name") == name or (r.get("pattern") and re.search(r["pattern"], name)))]
+        for rule in rules:
+            if rule["remaining"] is not None:
+                rule["remaining"] -= 1
         _counters["injected"] += len(rules)
     for rule in rules:
         if rule["kind"] == "fail" and message is None:

@@ -208,9 +208,30 @@ def default_partition_location(table: TableInfo, values: list[str]) -> str:
     return base + "/".join(f"{k}={v}" for (k, _), v in zip(table.partition_keys, values, strict=False)) + "/"
 
 
-def create_table(region: str, database: str, table: str, table_input: dict[str, Any]) -> None:
+def create_table(
+    region: str,
+    database: str,
+    table: str,
+    table_input: dict[str, Any],
+    *,
+    if_not_exists: bool = False,
+    exists_message: str | None = None,
+    meta: dict[str, Any] | None = None,
+) -> bool:
+    """Register the table; False if it exists and ``if_not_exists``, else TABLE_ALREADY_EXISTS.
+
+    The check and the create are one step under :data:`LOCK`, so of two statements creating the
+    same table at once, one creates it and the other meets it (as Athena answers them).
+    """
     with LOCK:
+        found = backend(region).databases.get(database)
+        if found is not None and table in found.tables:
+            if if_not_exists:
+                return False
+            raise coded("TABLE_ALREADY_EXISTS", exists_message or f"Table '{database}.{table}' already exists",
+                        meta or {})
         backend(region).create_table(database, table, table_input)
+        return True
 
 
 def update_table(region: str, database: str, table: str, change: Callable[[dict[str, Any]], None]) -> None:

@@ -165,8 +165,9 @@ def create_external_table(stmt: exp.Create, ctx: Context) -> Result:
     if "classification" not in parameters and info.data_format in ("parquet", "json", "orc", "avro", "csv"):
         parameters["classification"] = info.data_format
     parameters.setdefault("transient_lastDdlTime", str(int(time.time())))
+    if_not_exists = bool(stmt.args.get("exists"))
     if catalog.table_exists(ctx.region, db, name):
-        if stmt.args.get("exists"):
+        if if_not_exists:
             return Result("DDL", "CREATE_TABLE")
         raise coded("TABLE_ALREADY_EXISTS", f"Table '{db}.{name}' already exists", meta)
     table_input: dict[str, Any] = {
@@ -180,7 +181,7 @@ def create_external_table(stmt: exp.Create, ctx: Context) -> Result:
     }
     if comment:
         table_input["Description"] = comment
-    catalog.create_table(ctx.region, db, name, table_input)
+    catalog.create_table(ctx.region, db, name, table_input, if_not_exists=if_not_exists, meta=meta)
     return Result("DDL", "CREATE_TABLE")
 
 
@@ -227,35 +228,40 @@ def drop(stmt: exp.Drop, ctx: Context) -> Result:
         return Result("DDL", "DROP_DATABASE")
     if kind not in ("TABLE", "VIEW"):
         raise coded("NOT_SUPPORTED", f"DROP {kind} is not emulated by the sandbox")
-    for t in tables:
-        db, name, meta = _table_ref(t, ctx)
-        if db == "default":
-            catalog.ensure_default_database(ctx.region)
-        if not catalog.database_exists(ctx.region, db):
-            if if_exists:
-                continue
-            raise coded("SCHEMA_NOT_FOUND", f"Schema '{db}' does not exist", meta)
-        found = catalog.table_dict(ctx.region, db, name)
-        if found is None:
-            if if_exists:
-                continue
-            if kind == "VIEW":
-                raise coded("TABLE_NOT_FOUND", f"View '{views.qualified(db, name)}' does not exist", meta)
-            raise catalog.table_missing(db, name, meta)
-        is_view = (found.get("TableType") or "").upper() == views.VIRTUAL_VIEW
-        if is_view != (kind == "VIEW"):  # as Trino: DROP VIEW drops views only, DROP TABLE tables only
-            if if_exists:
-                continue
-            this, other = ("View", "table") if kind == "VIEW" else ("Table", "view")
-            q = views.qualified(db, name)
-            raise coded(
-                "TABLE_NOT_FOUND",
-                f"{this} '{q}' does not exist, but a {other} with that name exists. "
-                f"Did you mean DROP {other.upper()} {q}?",
-                meta,
-            )
-        catalog.drop_table(ctx.region, db, name)  # external table: the data stays in S3
+    with catalog.LOCK:  # look and drop in one step: of two drops at once, the second finds nothing
+        for t in tables:
+            _drop_one(t, kind, if_exists, ctx)
     return Result("DDL", "DROP_VIEW" if kind == "VIEW" else "DROP_TABLE")
+
+
+def _drop_one(t: exp.Table, kind: str, if_exists: bool, ctx: Context) -> None:
+    db, name, meta = _table_ref(t, ctx)
+    if db == "default":
+        catalog.ensure_default_database(ctx.region)
+    if not catalog.database_exists(ctx.region, db):
+        if if_exists:
+            return
+        raise coded("SCHEMA_NOT_FOUND", f"Schema '{db}' does not exist", meta)
+    found = catalog.table_dict(ctx.region, db, name)
+    if found is None:
+        if if_exists:
+            return
+        if kind == "VIEW":
+            raise coded("TABLE_NOT_FOUND", f"View '{views.qualified(db, name)}' does not exist", meta)
+        raise catalog.table_missing(db, name, meta)
+    is_view = (found.get("TableType") or "").upper() == views.VIRTUAL_VIEW
+    if is_view != (kind == "VIEW"):  # as Trino: DROP VIEW drops views only, DROP TABLE tables only
+        if if_exists:
+            return
+        this, other = ("View", "table") if kind == "VIEW" else ("Table", "view")
+        q = views.qualified(db, name)
+        raise coded(
+            "TABLE_NOT_FOUND",
+            f"{this} '{q}' does not exist, but a {other} with that name exists. "
+            f"Did you mean DROP {other.upper()} {q}?",
+            meta,
+        )
+    catalog.drop_table(ctx.region, db, name)  # external table: the data stays in S3
 
 
 MSCK_RE = re.compile(rf"^\s*MSCK\s+REPAIR\s+TABLE\s+({_NAME})\s*;?\s*$", re.I | re.S)

@@ -384,6 +384,9 @@ def ctas(stmt: exp.Create, ctx: Context) -> Result:
             "PartitionKeys": [{"Name": n, "Type": t} for n, t in part_keys],
             "Retention": 0,
         },
+        if_not_exists=bool(stmt.args.get("exists")),
+        exists_message=f"Table 'awsdatacatalog.{db}.{name}' already exists",
+        meta=meta,
     )
     if partitions:
         catalog.add_partitions(ctx.region, catalog.get_table(ctx.region, db, name), partitions)
