@@ -33,14 +33,16 @@ asl-validator-deps:
 java-check:
 	bash scripts/check-java.sh
 
-# `make test` runs the suite but for two heavy ones, which `make test-heavy` runs: Glue Spark jobs on
-# local PySpark (marker spark) and the wheels built and installed in a fresh virtualenv (install).
-# They run on a worker each (--dist loadfile keeps one JVM for the Spark file). .ci/run runs both.
-test: $(STAMP) browser-deps asl-validator-deps java-check
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -q --durations=15 -m "not spark and not install"
+# `make test` runs the suite but for three heavy ones, which `make test-heavy` runs: Glue Spark jobs
+# on local PySpark (marker spark), the wheels built and installed in a fresh virtualenv (install)
+# and the trigger form in a real browser against a whole Airflow (browser). --dist loadfile keeps
+# each file on one worker (one JVM for the Spark file, one Airflow for the browser's). .ci/run
+# runs both targets.
+test: $(STAMP) asl-validator-deps java-check
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -q --durations=15 -m "not spark and not install and not browser"
 
-test-heavy: $(STAMP) java-check
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile -q --durations=15 -m "spark or install"
+test-heavy: $(STAMP) browser-deps java-check
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile -q --durations=15 -m "spark or install or browser"
 
 test-browser: $(STAMP) browser-deps
 	$(BIN)/python -m pytest -q -m browser tests/deploy/test_browser.py

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import copy
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -109,9 +110,13 @@ def _reason_in_output(capfd, text: str) -> bool:
 def test_failing_databrew_job_fails_its_task_and_stops_downstream(flows, dagbag, capfd):
     faults.add_rule({"kind": "fail", "target": "databrew_job", "name": flows["sales"].sales_job,
                      "message": "Recipe step 3 failed: column Lead Name not found"})
-    run, states = run_dag(dagbag, "sales_marketing_refresh")
+    run, states = run_dag(dagbag, "sales_marketing_refresh", retry_delay=1)
     assert str(run.state) == "failed"
     assert states["sales_databrew_etl_job"] == "failed"
+    # The first try and its two retries each ran the job (a retry re-attaches only to a live run).
+    databrew = flows["session"].client("databrew", endpoint_url=flows["endpoint_url"])
+    runs = databrew.list_job_runs(Name=flows["sales"].sales_job)["JobRuns"]
+    assert [r["State"] for r in runs] == ["FAILED"] * 3, runs
     for downstream in ("drop_old_sales_table", "create_sales_table", "load_sales_table_partitions",
                        "drop_old_summarized_table", "create_summarized_output", "notify_users"):
         assert states[downstream] == "upstream_failed", (downstream, states)
@@ -124,9 +129,15 @@ def test_failing_databrew_job_fails_its_task_and_stops_downstream(flows, dagbag,
 def test_failing_athena_statement_fails_its_task_with_the_reason(flows, dagbag, capfd):
     faults.add_rule({"kind": "fail", "target": "athena_query", "pattern": r"MSCK REPAIR TABLE \S*marketing",
                      "message": "HIVE_METASTORE_ERROR: partition folder unreadable"})
-    run, states = run_dag(dagbag, "sales_marketing_refresh")
+    run, states = run_dag(dagbag, "sales_marketing_refresh", retry_delay=1)
     assert str(run.state) == "failed"
     assert states["load_marketing_table_partitions"] == "failed"
+    # The first try and its two retries each ran the statement: a retry does not re-attach to a failed query.
+    athena = flows["session"].client("athena", endpoint_url=flows["endpoint_url"])
+    ids = athena.list_query_executions(WorkGroup=flows["sales"].workgroup, MaxResults=50)["QueryExecutionIds"]
+    executions = athena.batch_get_query_execution(QueryExecutionIds=ids)["QueryExecutions"]
+    repairs = [e["Status"]["State"] for e in executions if re.search(r"MSCK REPAIR TABLE \S*marketing", e["Query"])]
+    assert repairs == ["FAILED"] * 3, repairs
     assert states["load_sales_table_partitions"] == "success"
     assert states["create_summarized_output"] == "upstream_failed"
     assert states["notify_users"] == "upstream_failed"
