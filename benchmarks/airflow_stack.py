@@ -46,12 +46,28 @@ def bench_dags_folder(workdir: Path) -> Path:
     return folder
 
 
-def make_stack(workdir: Path) -> Any:
-    """An (unstarted) stack whose DAGs folder is :func:`bench_dags_folder`."""
-    module = _ui_stack_module()
+def _deploy_stack_module() -> Any:
+    scripts = str(ROOT / "scripts")
+    if scripts not in sys.path:
+        sys.path.insert(0, scripts)  # deploy_stack imports ui_stack from its folder
+    spec = importlib.util.spec_from_file_location("deploy_stack", ROOT / "scripts" / "deploy_stack.py")
+    assert spec and spec.loader, "scripts/deploy_stack.py is missing"
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def make_stack(workdir: Path, *, deployment: bool = False) -> Any:
+    """An (unstarted) stack whose DAGs folder is :func:`bench_dags_folder`.
+
+    ``deployment``: the compose deployment as processes (``scripts/deploy_stack.py``: Celery,
+    PostgreSQL, Redis) instead of the LocalExecutor stack (``scripts/ui_stack.py``).
+    """
+    base = _deploy_stack_module().DeploymentStack if deployment else _ui_stack_module().UiStack
     dags = bench_dags_folder(workdir)
 
-    class BenchStack(module.UiStack):  # type: ignore[misc, name-defined]
+    class BenchStack(base):  # type: ignore[misc, valid-type]
         def env(self) -> dict[str, str]:
             env = super().env()
             env["AIRFLOW__CORE__DAGS_FOLDER"] = str(dags)
@@ -68,6 +84,16 @@ def make_stack(workdir: Path) -> Any:
                     if err.code != 404 or time.monotonic() > deadline:
                         raise RuntimeError(f"{dag_id} never appeared:\n{self.diagnostics()}") from err
                     time.sleep(1)
+
+        def warm_up(self, dag_id: str, timeout: float = 60) -> None:
+            """Wait for the run the scheduler starts when a scheduled DAG is unpaused (not measured)."""
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                runs = self.api("GET", f"/dags/{dag_id}/dagRuns")["dag_runs"]
+                if runs:
+                    self.wait_run(dag_id, runs[0]["dag_run_id"])
+                    return
+                time.sleep(1)
 
         def run_dag(
             self, dag_id: str, run_id: str, conf: dict[str, Any], timeout: float = 600

@@ -127,8 +127,17 @@ def run_all(profile: Profile, only: set[str] | None = None) -> list[Section]:
             "1. Orchestration overhead",
             lambda: overhead.measure(repeats=profile.overhead_repeats, delay=profile.overhead_delay),
         )
+    if wanted("deployment"):
+        from . import deployment
+
+        sections += _guard(
+            "deployment",
+            "1b. The sales flow on the compose deployment",
+            lambda: deployment.measure(repeats=profile.overhead_repeats, delay=profile.overhead_delay),
+        )
     order = [
         "overhead",
+        "deployment",
         "waiting",
         "waiting-restart",
         "parse",
@@ -157,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         "--only",
         action="append",
         default=None,
-        choices=["overhead", "waiting", "parse", "scale", "density", "glue-spark"],
+        choices=["overhead", "deployment", "waiting", "parse", "scale", "density", "glue-spark"],
         help="run only these sections (repeatable)",
     )
     args = parser.parse_args(argv)

@@ -142,13 +142,7 @@ def measure(
             stack.wait_for_dag(dag_id)
             stack.api("PATCH", f"/dags/{dag_id}", {"is_paused": False})
         # Unpausing our @monthly DAG makes the scheduler start one run: it is the warm-up (not measured).
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            runs = stack.api("GET", f"/dags/{OURS}/dagRuns")["dag_runs"]
-            if runs:
-                stack.wait_run(OURS, runs[0]["dag_run_id"])
-                break
-            time.sleep(1)
+        stack.warm_up(OURS)
         samples: dict[str, list[tuple[float, float]]] = {e: [] for e in engines}
         failures: list[str] = []
         retries: dict[str, list[int]] = {e: [] for e in engines}
