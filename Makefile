@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_WORKERS ?= auto
 
-.PHONY: demo test test-heavy test-fast test-browser browser-deps asl-validator-deps java-check bench lint clean venv
+.PHONY: demo test test-heavy test-deployment test-fast test-browser browser-deps deployment-deps asl-validator-deps java-check bench lint clean venv
 
 venv: $(STAMP)
 
@@ -29,6 +29,10 @@ browser-deps:
 asl-validator-deps:
 	bash scripts/install-asl-validator.sh
 
+# The deployment suite starts PostgreSQL and Redis from Debian's packages; this installs them when missing.
+deployment-deps:
+	bash scripts/install-deployment-deps.sh
+
 # The sandbox's Glue Spark runs need Java 17+; this checks for it (and installs Debian's JRE as root).
 java-check:
 	bash scripts/check-java.sh
@@ -39,10 +43,16 @@ java-check:
 # each file on one worker (one JVM for the Spark file, one Airflow for the browser's). .ci/run
 # runs both targets.
 test: $(STAMP) asl-validator-deps java-check
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -q --durations=15 -m "not spark and not install and not browser"
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -q --durations=15 -m "not spark and not install and not browser and not deployment"
 
 test-heavy: $(STAMP) browser-deps java-check
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile -q --durations=15 -m "spark or install or browser"
+
+# The compose deployment as processes (CeleryExecutor, PostgreSQL, Redis, separate triggerer and
+# dag-processor, the sandbox): the flows and the fault matrix through the real system. One stack
+# serves the whole file, so it runs in one process. .ci/run runs it after test-heavy.
+test-deployment: $(STAMP) deployment-deps java-check
+	$(BIN)/python -m pytest -p no:xdist -q --durations=15 -m deployment tests/deploy/test_deployment.py
 
 test-browser: $(STAMP) browser-deps
 	$(BIN)/python -m pytest -q -m browser tests/deploy/test_browser.py
@@ -50,7 +60,7 @@ test-browser: $(STAMP) browser-deps
 test-fast: $(STAMP) asl-validator-deps
 	$(BIN)/python -m pytest -q -m "not e2e and not slow"
 
-bench: $(STAMP)
+bench: $(STAMP) deployment-deps
 	$(BIN)/python -m benchmarks --out BENCHMARKS.md
 
 lint: $(STAMP)

@@ -62,6 +62,9 @@ class UiStack:
         self.api_port = api_port or free_port()
         self.sandbox_port = sandbox_port or free_port()
         self.password = secrets.token_urlsafe(12)
+        # Shared by every component, also one restarted later (a new secret would void its tokens).
+        self.jwt_secret, self.secret_key = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+        self.ports = {name: free_port() for name in ("worker_logs", "trigger_logs", "scheduler_health")}
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self._token: str | None = None
 
@@ -96,12 +99,16 @@ class UiStack:
             "AIRFLOW__API__PORT": str(self.api_port),
             "AIRFLOW__API__BASE_URL": self.base_url,
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.base_url}/execution/",
-            "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(24),
-            "AIRFLOW__API__SECRET_KEY": secrets.token_urlsafe(24),
+            "AIRFLOW__API_AUTH__JWT_SECRET": self.jwt_secret,
+            "AIRFLOW__API__SECRET_KEY": self.secret_key,
             "AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL": "5",
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
             "AIRFLOW__CORE__PARALLELISM": "8",
+            # Fixed ports by default (8793, 8794, 8974): two stacks on one machine would share them.
+            "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(self.ports["worker_logs"]),
+            "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(self.ports["trigger_logs"]),
+            "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT": str(self.ports["scheduler_health"]),
             "PATH": f"{BIN}:{os.environ.get('PATH', '')}",
         })
         return env
@@ -183,6 +190,10 @@ class UiStack:
 
     # -- helpers ---------------------------------------------------------------------------------
 
+    def healthy(self) -> bool:
+        """Whether every component is still running."""
+        return all(proc.poll() is None for proc in self.procs.values())
+
     def tail(self, name: str, lines: int = 60) -> str:
         """The last lines of one component's log."""
         path = self.logs / f"{name}.log"
@@ -230,21 +241,19 @@ class UiStack:
         return json.loads(raw) if raw else None
 
 
-def main() -> int:
-    """Run the stack in the foreground until Ctrl-C."""
+def serve(stack: UiStack, **start_kwargs: Any) -> int:
+    """Start ``stack``, print where it is, and keep it up until Ctrl-C, SIGTERM or a component exits."""
     def on_term(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_term)
-    workdir = Path(tempfile.mkdtemp(prefix="sfn-etl-ui-"))
-    stack = UiStack(workdir=workdir, api_port=int(os.environ.get("UI_PORT", "0")))
-    stack.start(provision=os.environ.get("UI_PROVISION", "1") != "0")
+    stack.start(**start_kwargs)
     try:
         print(f"Airflow UI: {stack.base_url}  (login {USERNAME} / {stack.password})")
         print(f"AIRFLOW_HOME: {stack.home}")
         print(f"AWS sandbox: {stack.endpoint_url}; logs in {stack.logs}")
         try:
-            while all(p.poll() is None for p in stack.procs.values()):
+            while stack.healthy():
                 time.sleep(2)
             print(stack.diagnostics())
         except KeyboardInterrupt:
@@ -252,6 +261,13 @@ def main() -> int:
     finally:
         stack.stop()
     return 0
+
+
+def main() -> int:
+    """Run the stack in the foreground until Ctrl-C."""
+    workdir = Path(tempfile.mkdtemp(prefix="sfn-etl-ui-"))
+    stack = UiStack(workdir=workdir, api_port=int(os.environ.get("UI_PORT", "0")))
+    return serve(stack, provision=os.environ.get("UI_PROVISION", "1") != "0")
 
 
 if __name__ == "__main__":

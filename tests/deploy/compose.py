@@ -54,12 +54,31 @@ def load(env: dict[str, str] | None = None) -> dict[str, Any]:
     return resolve(raw, env or {})
 
 
-def environment(service: dict[str, Any]) -> dict[str, str]:
-    """A service's ``environment`` as a dict (both the mapping and the list forms)."""
+def env_files(service: dict[str, Any]) -> list[Path]:
+    """A service's ``env_file`` entries (string, list, or ``{path: ...}`` items), relative to the compose file."""
+    entries = service.get("env_file") or []
+    if isinstance(entries, str):
+        entries = [entries]
+    return [COMPOSE_FILE.parent / (e["path"] if isinstance(e, dict) else e) for e in entries]
+
+
+def inline_environment(service: dict[str, Any]) -> dict[str, str]:
+    """A service's own ``environment`` as a dict (both the mapping and the list forms)."""
     env = service.get("environment") or {}
     if isinstance(env, list):
         return dict(item.split("=", 1) for item in env)
     return {key: "" if value is None else str(value) for key, value in env.items()}
+
+
+def environment(service: dict[str, Any]) -> dict[str, str]:
+    """What a service's containers get: its ``env_file`` files, then its ``environment`` over them."""
+    from .stacks import read_env_file
+
+    env: dict[str, str] = {}
+    for path in env_files(service):
+        env.update(read_env_file(path))
+    env.update(inline_environment(service))
+    return env
 
 
 def depends_on(service: dict[str, Any]) -> dict[str, str]:

@@ -10,10 +10,8 @@ test's tmp_path; with ``SFN_ETL_UPDATE_SCREENSHOTS=1`` also into ``docs/screensh
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
-import sys
 import time
 import urllib.error
 from collections.abc import Iterator
@@ -22,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from . import stacks
 from .compose import ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.slow]
@@ -37,20 +36,10 @@ RUN_TIMEOUT = 480.0
 TERMINAL = {"success", "failed"}
 
 
-def _load_ui_stack() -> Any:
-    """``scripts/ui_stack.py`` as a module (scripts/ is not a package)."""
-    spec = importlib.util.spec_from_file_location("sfn_etl_ui_stack", ROOT / "scripts" / "ui_stack.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """Airflow + sandbox, provisioned; every process group is ended afterwards, pass or fail."""
-    ui_stack = _load_ui_stack()
+    ui_stack = stacks.load("ui_stack")
     running = ui_stack.UiStack(workdir=tmp_path_factory.mktemp("ui-stack"))
     running.start()
     try:
