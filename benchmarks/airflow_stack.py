@@ -16,7 +16,7 @@ from typing import Any
 
 from airflow_sfn_etl_flows.settings import DAGS_FOLDER
 
-ROOT = DAGS_FOLDER.parent
+ROOT = Path(__file__).resolve().parents[1]  # the repository (scripts/ holds the stacks)
 BENCH_DAGS = Path(__file__).resolve().parent / "dags"
 TERMINAL = {"success", "failed"}
 
