@@ -315,26 +315,17 @@ class DeploymentStack(UiStack):
         """Whether the servers run (an Airflow component that exits is restarted by :meth:`supervise`)."""
         return all(proc.poll() is None for name, proc in self.procs.items() if name not in AIRFLOW_COMPONENTS)
 
-    def _spawn(self, name: str, args: list[str], env: dict[str, str], cwd: Path | None = None) -> None:
-        log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 (kept open for the child)
-        self.procs[name] = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                            stdin=subprocess.DEVNULL, start_new_session=True,
-                                            cwd=cwd or self.workdir)
-
     def _wait_tcp(self, port: int, name: str, timeout: float) -> None:
         import socket
 
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            proc = self.procs.get(name)
-            if proc is not None and proc.poll() is not None:
-                raise RuntimeError(f"{name} exited with {proc.returncode}:\n{self.tail(name)}")
+        def answers() -> bool:
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=2):
-                    return
+                    return True
             except OSError:
-                time.sleep(0.3)
-        raise TimeoutError(f"{name} did not listen on port {port} within {timeout:.0f}s:\n{self.tail(name)}")
+                return False
+
+        self._wait_until(name, answers, f"listen on port {port}", timeout)
 
     def stop(self) -> None:
         """End every component (Airflow first, the database last) and remove PostgreSQL's folder."""

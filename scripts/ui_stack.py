@@ -23,6 +23,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -115,11 +116,12 @@ class UiStack:
 
     # -- lifecycle -------------------------------------------------------------------------------
 
-    def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> None:
-        log = open(self.logs / f"{name}.log", "wb")  # noqa: SIM115 (kept open for the child)
+    def _spawn(self, name: str, args: list[str], env: dict[str, str], cwd: Path | None = None) -> None:
+        """Start a component in its own process group; its log is appended to (a restart keeps the old one)."""
+        log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 (kept open for the child)
         self.procs[name] = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT,
                                             stdin=subprocess.DEVNULL, start_new_session=True,
-                                            cwd=self.workdir)
+                                            cwd=cwd or self.workdir)
 
     def start(self, *, provision: bool = True) -> UiStack:
         """Start everything, provision the flows' resources, and wait until the UI answers."""
@@ -208,18 +210,27 @@ class UiStack:
             parts.append(f"==== {name} (exit code {proc.poll()}) ====\n{self.tail(name, 40)}")
         return "\n".join(parts)
 
-    def _wait_http(self, url: str, name: str, timeout: float) -> None:
+    def _wait_until(self, name: str, answers: Callable[[], bool], what: str, timeout: float) -> None:
+        """Poll ``answers()`` until it is true; fail at once if ``name``'s process exits."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             proc = self.procs.get(name)
             if proc is not None and proc.poll() is not None:
                 raise RuntimeError(f"{name} exited with {proc.returncode}:\n{self.tail(name)}")
+            if answers():
+                return
+            time.sleep(0.5)
+        raise TimeoutError(f"{name} did not {what} within {timeout:.0f}s:\n{self.tail(name)}")
+
+    def _wait_http(self, url: str, name: str, timeout: float) -> None:
+        def answers() -> bool:
             try:
                 with urllib.request.urlopen(url, timeout=5):
-                    return
+                    return True
             except (urllib.error.URLError, ConnectionError, TimeoutError):
-                time.sleep(1)
-        raise TimeoutError(f"{name} did not answer {url} within {timeout:.0f}s:\n{self.tail(name)}")
+                return False
+
+        self._wait_until(name, answers, f"answer {url}", timeout)
 
     def token(self) -> str:
         """A REST API bearer token for the admin user (simple auth manager)."""
