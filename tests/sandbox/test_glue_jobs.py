@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 import urllib.request
@@ -29,9 +30,11 @@ raise ValueError("bad input row 42")
 '''
 
 SLEEPS = b'''
+import os
 import time
-print("sleeping", flush=True)
+print(f"sleeping as pid {os.getpid()}", flush=True)
 time.sleep(60)
+print("woke up", flush=True)
 '''
 
 
@@ -122,7 +125,7 @@ def test_script_that_raises_fails_the_run_with_the_error(sandbox_env, glue, s3, 
     assert any("Traceback" in e["message"] for e in errors)
 
 
-def test_batch_stop_job_run_kills_the_process(glue, s3, bucket):
+def test_batch_stop_job_run_kills_the_process(sandbox_env, glue, s3, bucket):
     name = make_job(glue, s3, bucket, SLEEPS)
     run_id = glue.start_job_run(JobName=name)["JobRunId"]
     wait_state(glue, name, run_id, "RUNNING")
@@ -131,10 +134,13 @@ def test_batch_stop_job_run_kills_the_process(glue, s3, bucket):
 
     assert answer["SuccessfulSubmissions"] == [{"JobName": name, "JobRunId": run_id}]
     assert [e["JobRunId"] for e in answer["Errors"]] == ["jr_unknown"]
-    started = time.monotonic()
     run = wait_run(glue, name, run_id)
     assert run["JobRunState"] == "STOPPED"
-    assert time.monotonic() - started < 10
+    lines = [e["message"] for e in sandbox_env.client("logs").get_log_events(
+        logGroupName="/aws-glue/python-jobs/output", logStreamName=run_id)["events"]]
+    assert lines and lines[0].startswith("sleeping as pid ") and "woke up" not in lines
+    with pytest.raises(ProcessLookupError):  # the script's process is gone, not left sleeping
+        os.kill(int(lines[0].rsplit(" ", 1)[1]), 0)
 
 
 def test_max_concurrent_runs_is_enforced(glue, s3, bucket):
