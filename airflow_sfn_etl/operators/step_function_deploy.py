@@ -7,14 +7,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
 from airflow.providers.amazon.aws.hooks.step_function import StepFunctionHook
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 from airflow.providers.common.compat.sdk import AirflowException
 
 from airflow_sfn_etl.links.step_function import StateMachineLink
-from airflow_sfn_etl.utils.aws import persist_link
+from airflow_sfn_etl.utils.aws import client_for, persist_link
 from airflow_sfn_etl.utils.run_key import SFN_NAME_PATTERN
 from airflow_sfn_etl.utils.sfn_definition import (
     LoadedDefinition,
@@ -192,16 +191,7 @@ class StepFunctionDeployOperator(AwsBaseOperator[StepFunctionHook]):
         """Create or update the execution role with the generated least-privilege policy; return its ARN."""
         account = self.hook.account_id
         region = self.hook.conn_region_name
-        iam, glue = (
-            AwsBaseHook(
-                aws_conn_id=self.aws_conn_id,
-                client_type=client_type,
-                region_name=self.region_name,
-                verify=self.verify,
-                config=self.botocore_config,
-            ).conn
-            for client_type in ("iam", "glue")
-        )
+        iam, glue = client_for(self, "iam"), client_for(self, "glue")
         return ensure_execution_role(
             iam,
             role_name=self.role_name or f"{self.state_machine_name}-role",

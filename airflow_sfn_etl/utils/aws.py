@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any, TypedDict
 
+from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
 from airflow.providers.common.compat.sdk import conf
 from botocore.exceptions import ClientError
 
@@ -37,6 +38,21 @@ def error_code(error: BaseException) -> str:
     if isinstance(error, ClientError):
         return str(error.response.get("Error", {}).get("Code", ""))
     return ""
+
+
+def client_for(operator: AwsBaseHookMixin[Any], service: str) -> Any:
+    """A boto3 client for ``service`` on the operator's connection, region, TLS and botocore settings.
+
+    For the calls an operator makes outside its own hook's service (IAM and Glue while deploying a
+    state machine, Glue and Athena for lineage).
+    """
+    return AwsBaseHook(
+        aws_conn_id=operator.aws_conn_id,
+        client_type=service,
+        region_name=operator.region_name,
+        verify=operator.verify,
+        config=operator.botocore_config,
+    ).conn
 
 
 def trigger_kwargs(operator: AwsBaseHookMixin[Any]) -> AwsConnectionKwargs:

@@ -25,8 +25,9 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeAlias, cast
 from urllib.parse import urlsplit
 
-from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
 from botocore.exceptions import BotoCoreError, ClientError
+
+from airflow_sfn_etl.utils.aws import client_for
 
 if TYPE_CHECKING:
     from airflow.providers.amazon.aws.utils.mixins import AwsBaseHookMixin
@@ -143,14 +144,7 @@ class AwsCatalog:
 
     def client(self, service: str) -> Any:
         """A boto3 client for ``service`` on the operator's connection, region and botocore config."""
-        op = self.operator
-        return AwsBaseHook(
-            aws_conn_id=op.aws_conn_id,
-            client_type=service,
-            region_name=op.region_name,
-            verify=op.verify,
-            config=op.botocore_config,
-        ).conn
+        return client_for(self.operator, service)
 
     @cached_property
     def glue(self) -> Any:
