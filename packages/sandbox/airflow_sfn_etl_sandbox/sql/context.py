@@ -26,6 +26,8 @@ class Context:
     query_id: str = ""
     cancelled: threading.Event = field(default_factory=threading.Event)
     connections: list[duckdb.DuckDBPyConnection] = field(default_factory=list)
+    #: the statement's tokens (sqlglot's, with positions), for where a failure points in the text
+    tokens: list[Any] = field(default_factory=list)
 
     def check_cancelled(self) -> None:
         if self.cancelled.is_set():

@@ -93,6 +93,7 @@ def execute(sql: str, ctx: Context) -> Result:
     dialect = Dialect.get_or_raise("athena")
     try:
         tokens = dialect.tokenize(text)
+        ctx.tokens = tokens
         typecheck.reject_double_colon(tokens)
         statements = [s for s in dialect.parser().parse(tokens, text) if s is not None]
     except (ParseError, TokenError) as err:
