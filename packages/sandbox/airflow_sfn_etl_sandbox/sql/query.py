@@ -22,6 +22,8 @@ from .translate import TableRef, bind_tables, name_unnamed_columns, quote, to_du
 from .types import duckdb_to_hive, hive_to_duckdb
 
 MAX_CTAS_PARTITIONS = 100
+#: Why a query fails that would scan more than its workgroup's BytesScannedCutoffPerQuery.
+SCAN_LIMIT_REASON = "Bytes scanned limit was exceeded"
 
 _DUCKDB_CODES = {
     "ParserException": "SYNTAX_ERROR",
@@ -127,7 +129,9 @@ def _register(
     ctx.check_cancelled()
     if isinstance(data, storage.Spill):
         _register_spill(con, ref, table, data, union_by_name)
+        ctx.input_files.extend(data.paths)
         return scanned, True
+    ctx.input_rows += data.num_rows
     raw = ref.view + "_raw"
     con.register(raw, data)
     strict = table.data_format not in ("text", "csv")
@@ -219,8 +223,11 @@ def run_query(query: exp.Expr, ctx: Context) -> tuple[pa.Table, list[tuple[str, 
     try:
         union_by_name = False
         while True:
+            ctx.input_rows, ctx.input_files = 0, []
             registered = [_register(con, ref, ctx, union_by_name) for ref in refs]
             scanned = sum(n for n, _ in registered)
+            if ctx.scan_cutoff is not None and scanned > ctx.scan_cutoff:
+                raise QueryError(SCAN_LIMIT_REASON, "BYTES_SCANNED_LIMIT")
             ctx.check_cancelled()
             try:
                 rel = con.sql(sql)
