@@ -126,7 +126,10 @@ def test_cast_of_a_table_column_fails_on_the_first_bad_value(env):
             "SELECT concat(c, 'x') FROM (SELECT id + 1 AS c FROM codes) s",
             "FUNCTION_NOT_FOUND: line 1:8: Unexpected parameters (integer, varchar(1)) for function concat",
         ),
-        ("SELECT date_add('hour', 1, DATE '2024-01-02')", "INVALID_FUNCTION_ARGUMENT: 'hour' is not a valid DATE field"),
+        (
+            "SELECT date_add('hour', 1, DATE '2024-01-02')",
+            "INVALID_FUNCTION_ARGUMENT: 'hour' is not a valid DATE field",
+        ),
         ("SELECT 5 / 0", "DIVISION_BY_ZERO: Division by zero"),
         ("SELECT 1.5 / 0", "DIVISION_BY_ZERO: Division by zero"),
         ("SELECT 5 % 0", "DIVISION_BY_ZERO: Division by zero"),

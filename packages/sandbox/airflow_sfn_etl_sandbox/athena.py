@@ -82,7 +82,9 @@ class Execution:
     @property
     def output_file(self) -> str:
         suffix = (
-            ".csv" if self.statement_type == "DML" or self.substatement_type == "CREATE_TABLE_AS_SELECT" else ".txt"
+            ".csv"
+            if self.statement_type == "DML" or self.substatement_type in ("CREATE_TABLE_AS_SELECT", "EXPLAIN")
+            else ".txt"
         )
         return f"{self.output_dir}{self.id}{suffix}"
 
@@ -113,7 +115,7 @@ class Execution:
             "ServiceProcessingTimeInMillis": 0,
             "ResultReuseInformation": {"ReusedPreviousResult": False},
         }
-        if self.substatement_type == "CREATE_TABLE_AS_SELECT" and self.state == SUCCEEDED:
+        if self.substatement_type in ("CREATE_TABLE_AS_SELECT", "UNLOAD") and self.state == SUCCEEDED:
             stats["DataManifestLocation"] = f"{self.output_dir}{self.id}-manifest.csv"
         out: dict[str, Any] = {
             "QueryExecutionId": self.id,
@@ -572,12 +574,14 @@ def _write_results(ex: Execution, result: Result) -> int:
     from .sql import results as result_files
     from .sql import storage
 
-    if ex.output_file.endswith(".csv"):
+    if result.substatement_type == "UNLOAD":
+        data = b""  # UNLOAD answers no rows; its files are in the manifest
+    elif ex.output_file.endswith(".csv"):
         data = result_files.to_csv([n for n, _ in result.columns], result.rows)
     else:
         data = result_files.to_txt(result.rows if result.columns else [[line] for line in result.lines])
     storage.write_object(ex.output_file, data)
-    if result.substatement_type == "CREATE_TABLE_AS_SELECT":
+    if result.substatement_type in ("CREATE_TABLE_AS_SELECT", "UNLOAD"):
         manifest = "".join(f"{uri}\n" for uri in result.lines).encode()
         storage.write_object(f"{ex.output_dir}{ex.id}-manifest.csv", manifest)
     return len(data)

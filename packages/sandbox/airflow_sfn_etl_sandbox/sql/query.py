@@ -211,14 +211,19 @@ def _register_spill(
         con.execute(f"SET VARIABLE {quote(files)} = $1", [spill.paths])
 
 
-def run_query(query: exp.Expr, ctx: Context) -> tuple[pa.Table, list[tuple[str, str]], int]:
-    """Run a SELECT (already parsed); returns (Arrow result, [(name, DuckDB type)], bytes scanned)."""
+def run_query(
+    query: exp.Expr, ctx: Context, explain: bool = False
+) -> tuple[pa.Table, list[tuple[str, str]], int]:
+    """Run a SELECT (already parsed); returns (Arrow result, [(name, DuckDB type)], bytes scanned).
+
+    With ``explain``, the result is DuckDB's ``EXPLAIN`` of the query (``explain_key``, ``explain_value``).
+    """
     query = query.copy()
     name_unnamed_columns(query)
     views.expand(query, ctx)
     semantics.apply(query, ctx)
     refs = bind_tables(query, ctx)
-    sql = to_duckdb(query)
+    sql = ("EXPLAIN " if explain else "") + to_duckdb(query)
     con = _connect(ctx)
     try:
         union_by_name = False
@@ -281,6 +286,12 @@ def _with_maps(value: Any, t: pa.DataType) -> Any:
     if pa.types.is_struct(t):
         return {f.name: _with_maps(value.get(f.name), f.type) for f in t}
     return value
+
+
+def explain(query: exp.Expr, ctx: Context) -> list[str]:
+    """The lines of DuckDB's physical plan of a SELECT, over the tables it reads."""
+    table, _, _ = run_query(query, ctx, explain=True)
+    return [line for text in table.column(1).to_pylist() for line in str(text).splitlines()]
 
 
 def rows_of(table: pa.Table) -> list[list[Any]]:
