@@ -130,6 +130,10 @@ def test_cast_of_a_table_column_fails_on_the_first_bad_value(env):
             "SELECT date_add('hour', 1, DATE '2024-01-02')",
             "INVALID_FUNCTION_ARGUMENT: 'hour' is not a valid DATE field",
         ),
+        (
+            "SELECT DATE '2024-01-01' + INTERVAL '1' HOUR",
+            "INVALID_FUNCTION_ARGUMENT: Cannot add hour, minutes or seconds to a date",
+        ),
         ("SELECT 5 / 0", "DIVISION_BY_ZERO: Division by zero"),
         ("SELECT 1.5 / 0", "DIVISION_BY_ZERO: Division by zero"),
         ("SELECT 5 % 0", "DIVISION_BY_ZERO: Division by zero"),
@@ -201,12 +205,15 @@ def test_decimal_average_is_a_decimal_of_the_same_type(env):
 
 def test_literal_arithmetic_types(env):
     rows, types = _typed(
-        env, "SELECT 2.0 / 3, 5 / 2, -7 / 2, 5 % 3.0, 7 / 2e0, date_add('day', 1, DATE '2024-01-02')"
+        env,
+        "SELECT 2.0 / 3, 5 / 2, -7 / 2, 5 % 3.0, 7 / 2e0, date_add('day', 1, DATE '2024-01-02'), "
+        "DATE '2024-03-31' - INTERVAL '1' MONTH",
     )
     # 2.0 is a decimal(2,1); 3 an integer (decimal(10,0)): decimal(2,1), 0.666.. rounded half up is 0.7
-    assert rows[1] == ["0.7", str(5 // 2), str(int(-7 / 2)), "2.0", "3.5", "2024-01-03"]
+    # a date plus days or months is a date; a month back from March 31 is the last day of February
+    assert rows[1] == ["0.7", str(5 // 2), str(int(-7 / 2)), "2.0", "3.5", "2024-01-03", "2024-02-29"]
     assert types == [("decimal", 2, 1), ("integer", 10, 0), ("integer", 10, 0), ("decimal", 2, 1),
-                     ("double", 17, 0), ("date", 0, 0)]
+                     ("double", 17, 0), ("date", 0, 0), ("date", 0, 0)]
 
 
 def test_maps_print_as_athena_prints_them(env):

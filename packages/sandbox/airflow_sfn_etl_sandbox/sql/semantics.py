@@ -435,6 +435,8 @@ class Semantics:
                     f"TYPE_MISMATCH: {self._operator_at(node, kind)}Cannot apply operator: {left} {symbol} {right}",
                     "TYPE_MISMATCH",
                 )
+        if isinstance(node, (exp.Add, exp.Sub)) and "date" in (left, right):
+            return self._date_interval(node, left, right)
         if fams != {"number"} or left is None or right is None:
             return None
         result = _arithmetic_type(type(node), left, right)
@@ -450,6 +452,26 @@ class Semantics:
         self.replaced.append(node)
         self.types[id(new)] = result
         return result
+
+    def _date_interval(self, node: exp.Expr, left: str | None, right: str | None) -> str | None:
+        """``date ± INTERVAL 'n' DAY`` (or a week, month, quarter, year) is a date in Trino; DuckDB's is a timestamp."""
+        interval = node.expression if left == "date" else node.this
+        unit = interval.args.get("unit") if isinstance(interval, exp.Interval) else None
+        name = (unit.name if unit is not None else "").upper().rstrip("S")
+        if name in ("HOUR", "MINUTE", "SECOND") and not (left != "date" and isinstance(node, exp.Sub)):
+            verb = (
+                "subtract hour, minutes or seconds from"
+                if isinstance(node, exp.Sub)
+                else "add hour, minutes or seconds to"
+            )
+            raise QueryError(f"INVALID_FUNCTION_ARGUMENT: Cannot {verb} a date", "INVALID_FUNCTION_ARGUMENT")
+        if name not in _DATE_UNITS or (left != "date" and isinstance(node, exp.Sub)):
+            return None
+        new = exp.cast(exp.Paren(this=node.copy()), _dt("DATE"))
+        node.replace(new)
+        self.replaced.append(node)
+        self.types[id(new)] = "date"
+        return "date"
 
     def _concat(self, node: exp.Expr) -> str | None:
         args = [node.this, node.expression] if isinstance(node, exp.DPipe) else list(node.expressions)
@@ -477,7 +499,7 @@ class Semantics:
         if t == "real":
             return "real"
         dec = decimal_of(t)
-        if dec is None or t is None or not t.startswith("decimal") or isinstance(node.parent, exp.Window):
+        if dec is None or t is None or not t.startswith("decimal") or isinstance(node.parent, (exp.Window, exp.Filter)):
             return None
         # Trino: the average of decimal(p,s) is a decimal(p,s), rounded half up
         p, s = dec
