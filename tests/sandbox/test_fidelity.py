@@ -399,9 +399,9 @@ def test_crawler_skips_an_unclassifiable_file_next_to_good_ones(env, sandbox_env
 @pytest.mark.parametrize(
     ("sql", "reason"),
     [
-        ("UNLOAD (SELECT 1) TO 's3://b/u/' WITH (format = 'PARQUET')", "NOT_SUPPORTED: UNLOAD is not emulated"),
-        ("PREPARE p FROM SELECT 1", "NOT_SUPPORTED: PREPARE is not emulated"),
-        ("EXPLAIN SELECT 1", "NOT_SUPPORTED: EXPLAIN is not emulated"),
+        ("UNLOAD (SELECT 1) TO 's3://b/u/' WITH (format = 'ORC')", "NOT_SUPPORTED: UNLOAD format ORC is not emulated"),
+        ("VACUUM orders", "NOT_SUPPORTED: VACUUM is not emulated"),
+        ("EXPLAIN ANALYZE SELECT 1", "NOT_SUPPORTED: EXPLAIN ANALYZE is not emulated"),
         ("SHOW CREATE VIEW orders", "NOT_SUPPORTED: SHOW CREATE VIEW is not emulated"),
         ("ALTER TABLE orders CHANGE code code2 string", "NOT_SUPPORTED: ALTER TABLE CHANGE is not emulated"),
         ("ALTER TABLE orders SET TBLPROPERTIES ('a'='b')", "NOT_SUPPORTED: ALTER TABLE SET TBLPROPERTIES is not"),

@@ -68,6 +68,10 @@ class Execution:
     started: float | None = None
     completed: float | None = None
     scanned: int = 0
+    #: rows of the tables read (decoded in memory), Parquet files read from disk, bytes of the result file
+    input_rows: int = 0
+    input_files: list[str] = field(default_factory=list)
+    output_bytes: int = 0
     result: Result | None = None
     ctx: Context | None = None
 
@@ -79,7 +83,7 @@ class Execution:
     def output_file(self) -> str:
         suffix = (
             ".csv"
-            if self.statement_type == "DML" or self.substatement_type == "CREATE_TABLE_AS_SELECT"
+            if self.statement_type == "DML" or self.substatement_type in ("CREATE_TABLE_AS_SELECT", "EXPLAIN")
             else ".txt"
         )
         return f"{self.output_dir}{self.id}{suffix}"
@@ -111,7 +115,7 @@ class Execution:
             "ServiceProcessingTimeInMillis": 0,
             "ResultReuseInformation": {"ReusedPreviousResult": False},
         }
-        if self.substatement_type == "CREATE_TABLE_AS_SELECT" and self.state == SUCCEEDED:
+        if self.substatement_type in ("CREATE_TABLE_AS_SELECT", "UNLOAD") and self.state == SUCCEEDED:
             stats["DataManifestLocation"] = f"{self.output_dir}{self.id}-manifest.csv"
         out: dict[str, Any] = {
             "QueryExecutionId": self.id,
@@ -135,6 +139,8 @@ _lock = threading.RLock()
 _executions: dict[str, Execution] = {}
 _tokens: dict[str, str] = {}
 _parsed: dict[str, tuple[str, list[list[str | None]]]] = {}
+#: Prepared statements by (region, workgroup, name): what CreatePreparedStatement and ``PREPARE`` store.
+_prepared: dict[tuple[str, str, str], dict[str, Any]] = {}
 
 
 def reset() -> None:
@@ -146,6 +152,7 @@ def reset() -> None:
         _executions.clear()
         _tokens.clear()
         _parsed.clear()
+        _prepared.clear()
     storage = sys.modules.get(f"{__package__}.sql.storage")
     if storage is not None:
         storage.clear_cache(spill=True)
@@ -170,7 +177,7 @@ def export_state() -> dict[str, Any]:
                 saved.error_type, saved.error_category = "GENERIC_INTERNAL_ERROR", 1
                 saved.completed = time.time()
             executions[saved.id] = saved
-        return {"executions": executions, "tokens": dict(_tokens)}
+        return {"executions": executions, "tokens": dict(_tokens), "prepared": copy.deepcopy(_prepared)}
 
 
 def import_state(saved: dict[str, Any]) -> None:
@@ -178,6 +185,7 @@ def import_state(saved: dict[str, Any]) -> None:
     with _lock:
         _executions.update(saved.get("executions") or {})
         _tokens.update(saved.get("tokens") or {})
+        _prepared.update(saved.get("prepared") or {})
 
 
 def _athena_backend(call: Call) -> Any:
@@ -223,6 +231,220 @@ def _bind_parameters(query: str, values: list[str]) -> str:
             part = re.sub(r"\?", lambda m: next(it, "?"), part)
         out.append(part)
     return "".join(out)
+
+
+# --------------------------------------------------------------------------- prepared statements
+
+_PREPARE = re.compile(r"\s*PREPARE\s+(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s+FROM\s+(?P<body>.+?)[\s;]*\Z", re.I | re.S)
+_EXECUTE = re.compile(
+    r"\s*EXECUTE\s+(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:\s+USING\s+(?P<args>.+?))?[\s;]*\Z", re.I | re.S
+)
+_DEALLOCATE = re.compile(r"\s*DEALLOCATE\s+PREPARE\s+(?P<name>[A-Za-z_][A-Za-z0-9_]*)[\s;]*\Z", re.I | re.S)
+
+
+def _using_values(args: str) -> list[str]:
+    """The SQL text of each value of ``EXECUTE ... USING v1, v2`` (literals or expressions)."""
+    import sqlglot
+    from sqlglot.errors import SqlglotError
+
+    from .sql import QueryError
+
+    try:
+        select = sqlglot.parse_one(f"SELECT {args}", read="athena")
+    except SqlglotError as err:
+        raise QueryError(f"line 1:1: mismatched input in USING: {err}", "SYNTAX_ERROR") from err
+    return [e.sql("athena") for e in select.expressions]
+
+
+def _prepared_statement(ex: Execution) -> Result | None:
+    """``PREPARE``, ``EXECUTE ... USING`` and ``DEALLOCATE PREPARE``, with statements kept per workgroup;
+    None for any other statement."""
+    from .sql import QueryError, Result, execute
+
+    assert ex.ctx is not None
+    m = _PREPARE.match(ex.query)
+    if m:
+        key = (ex.region, ex.workgroup, m.group("name").lower())
+        with _lock:
+            _prepared[key] = {
+                "StatementName": m.group("name").lower(),
+                "QueryStatement": m.group("body"),
+                "WorkGroupName": ex.workgroup,
+                "LastModifiedTime": time.time(),
+            }
+        return Result("UTILITY", "PREPARE", header=False)
+    m = _DEALLOCATE.match(ex.query)
+    if m:
+        with _lock:
+            found = _prepared.pop((ex.region, ex.workgroup, m.group("name").lower()), None)
+        if found is None:
+            raise QueryError(f"NOT_FOUND: Prepared statement not found: {m.group('name').lower()}", "NOT_FOUND")
+        return Result("UTILITY", "DEALLOCATE", header=False)
+    m = _EXECUTE.match(ex.query)
+    if not m:
+        return None
+    with _lock:
+        found = _prepared.get((ex.region, ex.workgroup, m.group("name").lower()))
+    if found is None:
+        raise QueryError(f"NOT_FOUND: Prepared statement not found: {m.group('name').lower()}", "NOT_FOUND")
+    values = _using_values(m.group("args")) if m.group("args") else list(ex.execution_parameters)
+    return execute(_bind_parameters(found["QueryStatement"], values), ex.ctx)
+
+
+def _workgroup_name(call: Call) -> str:
+    name = call.params.get("WorkGroup") or ""
+    if _athena_backend(call).work_groups.get(name) is None:
+        raise AwsError("InvalidRequestException", f"WorkGroup {name} is not found.")
+    return name
+
+
+def _statement_key(call: Call) -> tuple[str, str, str]:
+    return (call.region, _workgroup_name(call), str(call.params.get("StatementName") or "").lower())
+
+
+def _prepared_or_missing(key: tuple[str, str, str]) -> dict[str, Any]:
+    with _lock:
+        found = _prepared.get(key)
+    if found is None:
+        raise AwsError("ResourceNotFoundException", f"Prepared statement {key[2]} was not found in workgroup {key[1]}")
+    return found
+
+
+@route("athena", "CreatePreparedStatement")
+def create_prepared_statement(call: Call) -> dict[str, Any]:
+    key = _statement_key(call)
+    with _lock:
+        if key in _prepared:
+            raise AwsError(
+                "InvalidRequestException", f"Prepared statement {key[2]} already exists in workgroup {key[1]}"
+            )
+        _prepared[key] = {
+            "StatementName": key[2],
+            "QueryStatement": call.params.get("QueryStatement") or "",
+            "WorkGroupName": key[1],
+            "LastModifiedTime": time.time(),
+            **({"Description": call.params["Description"]} if call.params.get("Description") else {}),
+        }
+    return {}
+
+
+@route("athena", "UpdatePreparedStatement")
+def update_prepared_statement(call: Call) -> dict[str, Any]:
+    key = _statement_key(call)
+    found = _prepared_or_missing(key)
+    with _lock:
+        found.update(QueryStatement=call.params.get("QueryStatement") or "", LastModifiedTime=time.time())
+        if call.params.get("Description"):
+            found["Description"] = call.params["Description"]
+    return {}
+
+
+@route("athena", "GetPreparedStatement")
+def get_prepared_statement(call: Call) -> dict[str, Any]:
+    return {"PreparedStatement": dict(_prepared_or_missing(_statement_key(call)))}
+
+
+@route("athena", "DeletePreparedStatement")
+def delete_prepared_statement(call: Call) -> dict[str, Any]:
+    key = _statement_key(call)
+    _prepared_or_missing(key)
+    with _lock:
+        _prepared.pop(key, None)
+    return {}
+
+
+@route("athena", "ListPreparedStatements")
+def list_prepared_statements(call: Call) -> dict[str, Any]:
+    wg = _workgroup_name(call)
+    limit = int(call.params.get("MaxResults") or 50)
+    with _lock:
+        items = sorted(
+            (
+                {"StatementName": s["StatementName"], "LastModifiedTime": s["LastModifiedTime"]}
+                for (region, group, _), s in _prepared.items()
+                if region == call.region and group == wg
+            ),
+            key=lambda s: s["StatementName"],
+        )
+    start = _page(call.params.get("NextToken"))
+    out: dict[str, Any] = {"PreparedStatements": items[start : start + limit]}
+    if start + limit < len(items):
+        out["NextToken"] = _token(start + limit)
+    return out
+
+
+@route("athena", "BatchGetPreparedStatement")
+def batch_get_prepared_statement(call: Call) -> dict[str, Any]:
+    wg = _workgroup_name(call)
+    found, missing = [], []
+    for name in call.params.get("PreparedStatementNames") or []:
+        with _lock:
+            item = _prepared.get((call.region, wg, name.lower()))
+        if item is None:
+            missing.append(
+                {
+                    "StatementName": name,
+                    "ErrorCode": "INVALID_INPUT",
+                    "ErrorMessage": f"Prepared statement {name} was not found in workgroup {wg}",
+                }
+            )
+        else:
+            found.append(dict(item))
+    return {"PreparedStatements": found, "UnprocessedPreparedStatementNames": missing}
+
+
+# --------------------------------------------------------------------------- named queries (kept by moto)
+
+
+def _named_query(call: Call, query_id: str) -> Any:
+    return _athena_backend(call).named_queries.get(query_id)
+
+
+def _describe_named(nq: Any) -> dict[str, Any]:
+    return {
+        "Name": nq.name,
+        "Description": nq.description or "",
+        "Database": nq.database,
+        "QueryString": nq.query_string,
+        "NamedQueryId": nq.id,
+        "WorkGroup": getattr(nq.workgroup, "name", nq.workgroup),
+    }
+
+
+@route("athena", "GetNamedQuery")
+def get_named_query(call: Call) -> dict[str, Any]:
+    """moto fails on an unknown id; AWS answers InvalidRequestException."""
+    query_id = call.params.get("NamedQueryId") or ""
+    nq = _named_query(call, query_id)
+    if nq is None:
+        raise AwsError("InvalidRequestException", f"NamedQuery {query_id} was not found")
+    return {"NamedQuery": _describe_named(nq)}
+
+
+@route("athena", "BatchGetNamedQuery")
+def batch_get_named_query(call: Call) -> dict[str, Any]:
+    found, missing = [], []
+    for query_id in call.params.get("NamedQueryIds") or []:
+        nq = _named_query(call, query_id)
+        if nq is None:
+            missing.append(
+                {
+                    "NamedQueryId": query_id,
+                    "ErrorCode": "INVALID_INPUT",
+                    "ErrorMessage": f"NamedQuery {query_id} was not found",
+                }
+            )
+        else:
+            found.append(_describe_named(nq))
+    return {"NamedQueries": found, "UnprocessedNamedQueryIds": missing}
+
+
+@route("athena", "DeleteNamedQuery")
+def delete_named_query(call: Call) -> dict[str, Any]:
+    query_id = call.params.get("NamedQueryId") or ""
+    if _athena_backend(call).named_queries.pop(query_id, None) is None:
+        raise AwsError("InvalidRequestException", f"NamedQuery {query_id} was not found")
+    return {}
 
 
 @route("athena", "GetWorkGroup")
@@ -283,7 +505,14 @@ def start_query_execution(call: Call) -> dict[str, Any]:
         result_configuration=result_conf,
         execution_parameters=params,
     )
-    ex.ctx = Context(region=call.region, database=database, output_location=location, query_id=ex.id)
+    cutoff = conf.get("BytesScannedCutoffPerQuery")
+    ex.ctx = Context(
+        region=call.region,
+        database=database,
+        output_location=location,
+        query_id=ex.id,
+        scan_cutoff=int(cutoff) if cutoff else None,
+    )
     with _lock:
         if token:
             if token in _tokens:
@@ -324,35 +553,38 @@ def _run(ex: Execution) -> None:
         if bucket not in s3_backend().buckets:
             _finish(ex, FAILED, f"Unable to verify/create output bucket {bucket}", "GENERIC_USER_ERROR")
             return
-        result = execute(_bind_parameters(ex.query, ex.execution_parameters), ctx)
+        result = _prepared_statement(ex) or execute(_bind_parameters(ex.query, ex.execution_parameters), ctx)
         ctx.check_cancelled()
         ex.statement_type, ex.substatement_type = result.statement_type, result.substatement_type
-        _write_results(ex, result)
+        output_bytes = _write_results(ex, result)
         with _lock:
-            ex.result, ex.scanned = result, result.data_scanned
+            ex.result, ex.scanned, ex.output_bytes = result, result.data_scanned, output_bytes
+            ex.input_rows, ex.input_files = ctx.input_rows, list(ctx.input_files)
         _finish(ex, SUCCEEDED)
     except QueryError as err:
         if ctx.cancelled.is_set():
             return
         _finish(ex, FAILED, err.message, err.error_type, err.category)
     except Exception as err:  # a bug or an unexpected engine failure: still a real FAILED answer
-        _finish(
-            ex, FAILED, f"GENERIC_INTERNAL_ERROR: {type(err).__name__}: {err}", "GENERIC_INTERNAL_ERROR", 1
-        )
+        _finish(ex, FAILED, f"GENERIC_INTERNAL_ERROR: {type(err).__name__}: {err}", "GENERIC_INTERNAL_ERROR", 1)
 
 
-def _write_results(ex: Execution, result: Result) -> None:
+def _write_results(ex: Execution, result: Result) -> int:
+    """Write the result file (and a CTAS's manifest); returns the result file's size in bytes."""
     from .sql import results as result_files
     from .sql import storage
 
-    if ex.output_file.endswith(".csv"):
+    if result.substatement_type == "UNLOAD":
+        data = b""  # UNLOAD answers no rows; its files are in the manifest
+    elif ex.output_file.endswith(".csv"):
         data = result_files.to_csv([n for n, _ in result.columns], result.rows)
     else:
         data = result_files.to_txt(result.rows if result.columns else [[line] for line in result.lines])
     storage.write_object(ex.output_file, data)
-    if result.substatement_type == "CREATE_TABLE_AS_SELECT":
+    if result.substatement_type in ("CREATE_TABLE_AS_SELECT", "UNLOAD"):
         manifest = "".join(f"{uri}\n" for uri in result.lines).encode()
         storage.write_object(f"{ex.output_dir}{ex.id}-manifest.csv", manifest)
+    return len(data)
 
 
 @route("athena", "GetQueryExecution")
@@ -398,9 +630,7 @@ def list_query_executions(call: Call) -> dict[str, Any]:
     limit = int(call.params.get("MaxResults") or 50)
     with _lock:
         ids = [
-            ex.id
-            for ex in sorted(_executions.values(), key=lambda e: e.submitted, reverse=True)
-            if ex.workgroup == wg
+            ex.id for ex in sorted(_executions.values(), key=lambda e: e.submitted, reverse=True) if ex.workgroup == wg
         ]
     start = _page(call.params.get("NextToken"))
     out: dict[str, Any] = {"QueryExecutionIds": ids[start : start + limit]}
@@ -475,23 +705,44 @@ def get_query_results(call: Call) -> dict[str, Any]:
     return out
 
 
+def _input_rows(ex: Execution) -> int | None:
+    """Rows of the tables the query read: in-memory tables counted as read, Parquet files by their footers."""
+    import pyarrow.parquet as pq
+
+    rows = getattr(ex, "input_rows", 0)
+    for path in getattr(ex, "input_files", []):
+        try:
+            rows += pq.read_metadata(path).num_rows
+        except OSError:  # the sandbox's spilled copy is gone (its cache was cleared): the count is unknown
+            return None
+    return rows
+
+
 @route("athena", "GetQueryRuntimeStatistics")
 def get_query_runtime_statistics(call: Call) -> dict[str, Any]:
+    """``Timeline`` from the execution's times, ``Rows`` from what it read and wrote (no ``OutputStage``)."""
     ex = _get(call)
     d = ex.describe()["Statistics"]
-    rows = len(ex.result.rows) if ex.result is not None else 0
+    rows: dict[str, int] = {"InputBytes": ex.scanned}
+    if ex.state == SUCCEEDED and ex.result is not None:
+        read = _input_rows(ex)
+        if read is not None:
+            rows["InputRows"] = read
+        rows["OutputRows"] = len(ex.result.rows) if ex.result.header else len(ex.result.rows or ex.result.lines)
+        rows["OutputBytes"] = getattr(ex, "output_bytes", 0)
     return {
         "QueryRuntimeStatistics": {
             "Timeline": {
                 k: d[k]
                 for k in (
                     "QueryQueueTimeInMillis",
+                    "ServicePreProcessingTimeInMillis",
                     "QueryPlanningTimeInMillis",
                     "EngineExecutionTimeInMillis",
                     "ServiceProcessingTimeInMillis",
                     "TotalExecutionTimeInMillis",
                 )
             },
-            "Rows": {"InputRows": rows, "InputBytes": ex.scanned, "OutputBytes": 0, "OutputRows": rows},
+            "Rows": rows,
         }
     }

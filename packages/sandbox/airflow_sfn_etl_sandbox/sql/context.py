@@ -26,6 +26,13 @@ class Context:
     query_id: str = ""
     cancelled: threading.Event = field(default_factory=threading.Event)
     connections: list[duckdb.DuckDBPyConnection] = field(default_factory=list)
+    #: the statement's tokens (sqlglot's, with positions), for where a failure points in the text
+    tokens: list[Any] = field(default_factory=list)
+    #: the workgroup's BytesScannedCutoffPerQuery: a statement that would scan more fails before it runs
+    scan_cutoff: int | None = None
+    #: rows of the tables read that were decoded in memory, and the Parquet files read from disk
+    input_rows: int = 0
+    input_files: list[str] = field(default_factory=list)
 
     def check_cancelled(self) -> None:
         if self.cancelled.is_set():

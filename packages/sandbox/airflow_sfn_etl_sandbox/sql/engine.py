@@ -9,7 +9,7 @@ from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ParseError, TokenError
 
-from . import ddl, insert, query, typecheck, views
+from . import ddl, insert, query, typecheck, unload, views
 from .context import Context, Result
 from .errors import QueryError
 
@@ -18,12 +18,15 @@ logging.getLogger("sqlglot").setLevel(logging.ERROR)
 _COMMENTS = re.compile(r"^\s*(?:--[^\n]*\n|/\*.*?\*/)\s*", re.S)
 #: Athena statements the sandbox does not run, by how they start: they fail saying so (not as a syntax error).
 _NOT_EMULATED = re.compile(
-    r"(?P<what>UNLOAD|PREPARE|EXECUTE|DEALLOCATE\s+PREPARE|EXPLAIN(?:\s+ANALYZE)?|VACUUM|OPTIMIZE"
+    r"(?P<what>UNLOAD|PREPARE|EXECUTE|DEALLOCATE\s+PREPARE|EXPLAIN\s+ANALYZE|VACUUM|OPTIMIZE"
     r"|SHOW\s+(?:CREATE\s+VIEW|VIEWS|TBLPROPERTIES|FUNCTIONS|STATS)"
     r"|ALTER\s+(?:DATABASE|SCHEMA|VIEW)"
     r"|ALTER\s+TABLE\s+\S+\s+(?:CHANGE|RENAME|SET\s+(?!LOCATION\b)\w+|PARTITION))\b",
     re.I | re.S,
 )
+#: ``EXPLAIN [(option, ...)] statement``; ``EXPLAIN ANALYZE`` is not emulated (see above).
+_EXPLAIN = re.compile(r"EXPLAIN\s*(?:\((?P<options>[^)]*)\))?\s*(?P<body>.+)\Z", re.I | re.S)
+_EXPLAIN_OPTION = re.compile(r"\s*(?P<key>TYPE|FORMAT)\s+(?P<value>\w+)\s*\Z", re.I)
 _EXPECTING = "'ALTER', 'CREATE', 'DESCRIBE', 'DROP', 'MSCK', 'SELECT', 'SHOW', 'VALUES', 'WITH', <query>"
 
 
@@ -61,10 +64,46 @@ def _syntax_error(err: ParseError | TokenError, sql: str) -> QueryError:
         token = first.get("highlight") or ""
         col = max(1, int(first.get("col", 1)) - len(token) + 1)
         desc = first.get("description", "syntax error")
-        return QueryError(
-            f"line {first.get('line', 1)}:{col}: mismatched input '{token}'. {desc}", "SYNTAX_ERROR"
-        )
+        return QueryError(f"line {first.get('line', 1)}:{col}: mismatched input '{token}'. {desc}", "SYNTAX_ERROR")
     return QueryError(f"line 1:1: {err}", "SYNTAX_ERROR")
+
+
+def _explain(m: re.Match[str], ctx: Context) -> Result:
+    """``EXPLAIN (TYPE VALIDATE) q`` answers ``Valid`` true or fails as ``q`` would fail to plan; ``EXPLAIN q``
+    (``TYPE LOGICAL`` / ``DISTRIBUTED``, ``FORMAT TEXT``) answers DuckDB's plan of ``q``, a row per line."""
+    kind, fmt = "DISTRIBUTED", "TEXT"
+    for option in filter(str.strip, (m.group("options") or "").split(",")):
+        found = _EXPLAIN_OPTION.match(option)
+        if found is None:
+            raise QueryError(f"line 1:1: mismatched input '{option.strip()}' in EXPLAIN options", "SYNTAX_ERROR")
+        if found.group("key").upper() == "TYPE":
+            kind = found.group("value").upper()
+        else:
+            fmt = found.group("value").upper()
+    if kind not in ("VALIDATE", "LOGICAL", "DISTRIBUTED") or fmt != "TEXT":
+        what = f"TYPE {kind}" if kind not in ("VALIDATE", "LOGICAL", "DISTRIBUTED") else f"FORMAT {fmt}"
+        raise QueryError(f"NOT_SUPPORTED: EXPLAIN ({what}) is not emulated by the sandbox", "NOT_SUPPORTED")
+    # the query keeps its place in the text: positions in failures count from the statement's start
+    body = re.sub(r"[^\n]", " ", m.string[: m.start("body")]) + m.group("body")
+    dialect = Dialect.get_or_raise("athena")
+    try:
+        tokens = dialect.tokenize(body)
+        typecheck.reject_double_colon(tokens)
+        statements = [s for s in dialect.parser().parse(tokens, body) if s is not None]
+    except (ParseError, TokenError) as err:
+        raise _syntax_error(err, body) from err
+    if len(statements) != 1 or not isinstance(statements[0], exp.Query):
+        raise QueryError(
+            "NOT_SUPPORTED: EXPLAIN of a statement other than a query is not emulated by the sandbox", "NOT_SUPPORTED"
+        )
+    ctx.tokens = tokens
+    typecheck.check_comparisons(statements[0], ctx, tokens)
+    if kind == "VALIDATE":
+        probe = exp.select("*").from_(statements[0].subquery("__explained")).limit(0)
+        query.run_query(probe, ctx)
+        return Result("UTILITY", "EXPLAIN", [("Valid", "BOOLEAN")], [[True]], header=True)
+    plan = query.explain(statements[0], ctx)
+    return Result("UTILITY", "EXPLAIN", [("Query Plan", "VARCHAR")], [[line] for line in plan], header=True)
 
 
 def execute(sql: str, ctx: Context) -> Result:
@@ -72,6 +111,12 @@ def execute(sql: str, ctx: Context) -> Result:
     text = _strip(sql).rstrip().rstrip(";").rstrip()
     if not text:
         raise QueryError("line 1:1: mismatched input '<EOF>'. Expecting: " + _EXPECTING, "SYNTAX_ERROR")
+    explain = _EXPLAIN.match(text) if not re.match(r"EXPLAIN\s+ANALYZE\b", text, re.I) else None
+    if explain:
+        return _explain(explain, ctx)
+    unloading = unload.UNLOAD_RE.match(text)
+    if unloading:
+        return unload.unload(unloading, ctx)
     unsupported = _NOT_EMULATED.match(text)
     if unsupported:
         what = " ".join(unsupported.group("what").upper().split())
@@ -93,6 +138,7 @@ def execute(sql: str, ctx: Context) -> Result:
     dialect = Dialect.get_or_raise("athena")
     try:
         tokens = dialect.tokenize(text)
+        ctx.tokens = tokens
         typecheck.reject_double_colon(tokens)
         statements = [s for s in dialect.parser().parse(tokens, text) if s is not None]
     except (ParseError, TokenError) as err:

@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from sqlglot import exp
 
-from . import catalog, storage, views
+from . import catalog, semantics, storage, views
 from .catalog import PARQUET_FORMATS, TEXT_FORMATS, Partition
 from .context import Context, Result
 from .errors import SYSTEM, QueryError, coded
@@ -22,6 +22,8 @@ from .translate import TableRef, bind_tables, name_unnamed_columns, quote, to_du
 from .types import duckdb_to_hive, hive_to_duckdb
 
 MAX_CTAS_PARTITIONS = 100
+#: Why a query fails that would scan more than its workgroup's BytesScannedCutoffPerQuery.
+SCAN_LIMIT_REASON = "Bytes scanned limit was exceeded"
 
 _DUCKDB_CODES = {
     "ParserException": "SYNTAX_ERROR",
@@ -37,6 +39,9 @@ def wrap_duckdb_error(exc: Exception) -> QueryError:
     """A DuckDB error as an Athena failure reason (``CODE: message``)."""
     text = str(exc).strip()
     kind = type(exc).__name__
+    trino = semantics.trino_error(text)
+    if trino is not None:
+        return trino
     code = _DUCKDB_CODES.get(kind, "")
     if kind == "BinderException":
         missing = re.search(r'Referenced column "([^"]+)" not found', text)
@@ -73,6 +78,7 @@ def _open_database() -> duckdb.DuckDBPyConnection:
     with _database_lock:
         if _database is None:
             _database = duckdb.connect(":memory:", config={"enable_external_file_cache": False})
+            _database.execute(semantics.DIVIDE_MACRO)
         return _database
 
 
@@ -123,7 +129,9 @@ def _register(
     ctx.check_cancelled()
     if isinstance(data, storage.Spill):
         _register_spill(con, ref, table, data, union_by_name)
+        ctx.input_files.extend(data.paths)
         return scanned, True
+    ctx.input_rows += data.num_rows
     raw = ref.view + "_raw"
     con.register(raw, data)
     strict = table.data_format not in ("text", "csv")
@@ -203,19 +211,28 @@ def _register_spill(
         con.execute(f"SET VARIABLE {quote(files)} = $1", [spill.paths])
 
 
-def run_query(query: exp.Expr, ctx: Context) -> tuple[pa.Table, list[tuple[str, str]], int]:
-    """Run a SELECT (already parsed); returns (Arrow result, [(name, DuckDB type)], bytes scanned)."""
+def run_query(
+    query: exp.Expr, ctx: Context, explain: bool = False
+) -> tuple[pa.Table, list[tuple[str, str]], int]:
+    """Run a SELECT (already parsed); returns (Arrow result, [(name, DuckDB type)], bytes scanned).
+
+    With ``explain``, the result is DuckDB's ``EXPLAIN`` of the query (``explain_key``, ``explain_value``).
+    """
     query = query.copy()
     name_unnamed_columns(query)
     views.expand(query, ctx)
+    semantics.apply(query, ctx)
     refs = bind_tables(query, ctx)
-    sql = to_duckdb(query)
+    sql = ("EXPLAIN " if explain else "") + to_duckdb(query)
     con = _connect(ctx)
     try:
         union_by_name = False
         while True:
+            ctx.input_rows, ctx.input_files = 0, []
             registered = [_register(con, ref, ctx, union_by_name) for ref in refs]
             scanned = sum(n for n, _ in registered)
+            if ctx.scan_cutoff is not None and scanned > ctx.scan_cutoff:
+                raise QueryError(SCAN_LIMIT_REASON, "BYTES_SCANNED_LIMIT")
             ctx.check_cancelled()
             try:
                 rel = con.sql(sql)
@@ -248,8 +265,39 @@ def run_query(query: exp.Expr, ctx: Context) -> tuple[pa.Table, list[tuple[str, 
     return result, list(zip(names, types, strict=False)), scanned
 
 
+def _has_map(t: pa.DataType) -> bool:
+    if pa.types.is_map(t):
+        return True
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
+        return _has_map(t.value_type)
+    if pa.types.is_struct(t):
+        return any(_has_map(t.field(i).type) for i in range(t.num_fields))
+    return False
+
+
+def _with_maps(value: Any, t: pa.DataType) -> Any:
+    """Arrow's map values (lists of key/value pairs) as dicts, at any depth: Athena prints them ``{k=v}``."""
+    if value is None:
+        return None
+    if pa.types.is_map(t):
+        return {_with_maps(k, t.key_type): _with_maps(v, t.item_type) for k, v in value}
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
+        return [_with_maps(v, t.value_type) for v in value]
+    if pa.types.is_struct(t):
+        return {f.name: _with_maps(value.get(f.name), f.type) for f in t}
+    return value
+
+
+def explain(query: exp.Expr, ctx: Context) -> list[str]:
+    """The lines of DuckDB's physical plan of a SELECT, over the tables it reads."""
+    table, _, _ = run_query(query, ctx, explain=True)
+    return [line for text in table.column(1).to_pylist() for line in str(text).splitlines()]
+
+
 def rows_of(table: pa.Table) -> list[list[Any]]:
-    cols = [c.to_pylist() for c in table.columns]
+    cols = [
+        [_with_maps(v, c.type) for v in c.to_pylist()] if _has_map(c.type) else c.to_pylist() for c in table.columns
+    ]
     return [list(r) for r in zip(*cols, strict=False)] if cols else []
 
 
