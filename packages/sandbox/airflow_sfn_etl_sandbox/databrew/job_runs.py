@@ -39,9 +39,12 @@ class JobRun(Run):
             "LogSubscription": job.get("LogSubscription") or "ENABLE",
             "LogGroupName": "/aws-glue-databrew/jobs",
         }
-        for key in ("DatasetName", "Outputs", "DataCatalogOutputs", "DatabaseOutputs", "RecipeReference"):
+        for key in ("DatasetName", "Outputs", "DataCatalogOutputs", "DatabaseOutputs", "RecipeReference",
+                    "JobSample", "ValidationConfigurations"):
             if job.get(key):
                 out[key] = job[key]
+        if job.get("Configuration"):
+            out["ProfileConfiguration"] = job["Configuration"]
         if self.completed_on is not None:
             out["CompletedOn"] = self.completed_on
         if self.error_message:

@@ -2,7 +2,7 @@
 
 The effect of a run (:mod:`..runs`): it checks for a stop or the timeout before it starts,
 after the recipe and after the outputs are written; failures raise :class:`..runs.RunFailed`.
-Profile jobs, ``DataCatalogOutputs`` and ``DatabaseOutputs`` are not emulated (the run fails
+``DataCatalogOutputs`` and ``DatabaseOutputs`` are not emulated (the run fails
 saying so). The run's ``metrics`` get ``rows_in``, ``rows_out``, ``files`` and ``seconds``.
 """
 
@@ -22,8 +22,6 @@ from .outputs import write_output
 def run_recipe_job(run: JobRun) -> None:
     run.checkpoint()
     job = run.job
-    if job.get("Type") == "PROFILE":
-        raise RunFailed("Profile jobs are not emulated by the sandbox (recipe jobs are)")
     if job.get("DataCatalogOutputs") or job.get("DatabaseOutputs"):
         raise RunFailed("DataCatalogOutputs and DatabaseOutputs are not emulated by the sandbox; "
                         "use Outputs (S3)")
