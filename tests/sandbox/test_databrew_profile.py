@@ -20,17 +20,12 @@ import duckdb
 import pytest
 
 from tests.sandbox.test_databrew import WORKSHOP, list_keys, wait_run
-from tests.sandbox.test_databrew_recipe_steps import RAW, ROLE
+from tests.sandbox.test_databrew_recipe_steps import RAW, ROLE, duckdb_on_raw
 
 
 @pytest.fixture(scope="module")
 def raw(tmp_path_factory) -> duckdb.DuckDBPyConnection:
-    """DuckDB on the raw CSV text: every column text, blank cells NULL."""
-    path = tmp_path_factory.mktemp("raw") / "people.csv"
-    path.write_text(RAW)
-    con = duckdb.connect()
-    con.execute("CREATE TABLE raw AS SELECT * FROM read_csv(?, header=true, all_varchar=true)", [str(path)])
-    return con
+    return duckdb_on_raw(tmp_path_factory.mktemp("raw"))
 
 
 def raw_rows() -> list[dict[str, str]]:
