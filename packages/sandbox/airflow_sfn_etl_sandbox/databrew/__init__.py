@@ -13,6 +13,7 @@ with target ``databrew_job``.
   the statistics as JSON to the job's ``OutputLocation``;
 - :mod:`.inputs`: reading a dataset from S3 (one object or every object under a prefix; CSV with
   or without a header, Parquet, JSON lines), CSV columns typed as DataBrew types them;
+- :mod:`.logs`: a run's lines in CloudWatch Logs (``/aws-glue-databrew/jobs/<job name>``);
 - :mod:`.outputs`: writing one of the job's ``Outputs`` (CSV, JSON or Parquet, compressed,
   Hive-style partition folders, Overwrite) into moto's S3 in-process.
 """
@@ -27,6 +28,7 @@ from .. import state
 from ..aws import AwsError, Call, paged
 from ..routes import FORWARD, route
 from .job_runs import ACTIVE_STATES, FINAL_STATES, RUNS, JobRun
+from .logs import logged
 from .profile_job import run_profile_job
 from .recipe_job import run_recipe_job
 
@@ -115,7 +117,7 @@ def start_job_run(call: Call) -> dict[str, Any]:
     run = JobRun(id="db_" + secrets.token_hex(28), name=name, region=call.region, job=described,
                  timeout=timeout, timeout_seconds=timeout * TIMEOUT_UNIT_SECONDS)
     effect = run_profile_job if described.get("Type") == "PROFILE" else run_recipe_job
-    RUNS.launch(run, effect, _one_at_a_time(name))
+    RUNS.launch(run, logged(effect), _one_at_a_time(name))
     return {"RunId": run.id}
 
 
