@@ -187,8 +187,12 @@ def test_default_sample_is_the_first_20000_rows(sandbox_env):
 
 def test_job_sample_is_kept_by_describe_and_update(sandbox_env):
     brew = sandbox_env.client("databrew")
-    job, bucket, _ = profile_job(sandbox_env, JobSample={"Mode": "CUSTOM_ROWS", "Size": 5})
-    assert brew.describe_job(Name=job)["JobSample"] == {"Mode": "CUSTOM_ROWS", "Size": 5}
+    configuration = {"ProfileColumns": [{"Name": "city"}]}
+    job, bucket, _ = profile_job(sandbox_env, JobSample={"Mode": "CUSTOM_ROWS", "Size": 5},
+                                 Configuration=configuration)
+    described = brew.describe_job(Name=job)
+    assert described["JobSample"] == {"Mode": "CUSTOM_ROWS", "Size": 5}
+    assert described["ProfileConfiguration"] == configuration
     brew.update_profile_job(Name=job, RoleArn=ROLE, OutputLocation={"Bucket": bucket, "Key": "profiles/"},
                             JobSample={"Mode": "FULL_DATASET"})
     assert brew.describe_job(Name=job)["JobSample"] == {"Mode": "FULL_DATASET"}
@@ -260,3 +264,4 @@ def test_our_operator_runs_a_profile_job_and_fails_on_an_unemulated_one(sandbox_
     with pytest.raises(AirflowException, match="PII entity detection is not emulated by the sandbox"):
         DataBrewStartJobOperator(task_id="profile", job_name=bad, poll_interval=0.2,
                                  deferrable=False).execute(_context())
+

@@ -74,8 +74,13 @@ def remember_timeout(call: Call) -> Any:
 
 @route("databrew", "DescribeJob")
 def describe_job(call: Call) -> dict[str, Any]:
+    """moto's description, with what it leaves out: Timeout, JobSample, a profile job's
+    ProfileConfiguration (AWS's DescribeJob has no OutputLocation)."""
     data = call.forward_json()
     key = (call.region, data.get("Name", ""))
+    kept = _moto_job(call.region, key[1]).as_dict()
+    if kept.get("Configuration") and "ProfileConfiguration" not in data:
+        data["ProfileConfiguration"] = kept["Configuration"]
     data["Timeout"] = _timeouts.get(key, DEFAULT_TIMEOUT_MINUTES)
     if key in _samples:
         data["JobSample"] = _samples[key]
