@@ -345,3 +345,41 @@ def test_parquet_dataset_under_a_prefix(brew, s3):
     lines = s3.get_object(Bucket=out, Key=key)["Body"].read().decode().splitlines()
     assert [json.loads(ln) for ln in lines] == [{"name": "alice", "Score": 0}, {"name": "bob", "Score": 1},
                                                 {"name": "carol", "Score": 10}]
+
+
+def _log_messages(sandbox_env, job: str, run_id: str) -> list[str]:
+    logs = sandbox_env.client("logs")
+    events = logs.get_log_events(logGroupName=f"/aws-glue-databrew/jobs/{job}", logStreamName=run_id,
+                                 startFromHead=True)["events"]
+    return [e["message"] for e in events]
+
+
+def test_run_log_in_cloudwatch_logs(sandbox_env, brew, s3):
+    output = {"Location": {"Bucket": "", "Key": "csv/"}, "Format": "CSV"}
+    job, _, _ = setup_job(brew, s3, csv_name="marketing_data.csv", steps=MARKETING_STEPS[:1], output=output)
+    run_id = brew.start_job_run(Name=job)["RunId"]
+    run = wait_run(brew, job, run_id)
+    assert run["State"] == "SUCCEEDED" and run["LogGroupName"] == f"/aws-glue-databrew/jobs/{job}"
+    with open(WORKSHOP / "marketing_data.csv", newline="") as fh:
+        rows = sum(1 for _ in csv.DictReader(fh))
+    messages = _log_messages(sandbox_env, job, run_id)
+    assert messages[0] == f"Job run {run_id} of recipe job {job} started"
+    assert f"Read {rows} rows of dataset" in messages[1]
+    assert messages[2] == f"Wrote {rows} rows in 1 objects"
+    assert messages[-1] == "Job run succeeded"
+
+    bad, _, _ = setup_job(brew, s3, csv_name="marketing_data.csv", steps=[step("MAKE_IT_PRETTY")], output=output)
+    bad_run = brew.start_job_run(Name=bad)["RunId"]
+    assert wait_run(brew, bad, bad_run)["State"] == "FAILED"
+    assert _log_messages(sandbox_env, bad, bad_run)[-1].startswith(
+        "Job run failed: Recipe step 1: unsupported operation 'MAKE_IT_PRETTY'")
+
+
+def test_run_log_disabled(sandbox_env, brew, s3):
+    job, _, out = setup_job(brew, s3, csv_name="marketing_data.csv", steps=MARKETING_STEPS[:1],
+                            output={"Location": {"Bucket": "", "Key": "csv/"}, "Format": "CSV"})
+    brew.update_recipe_job(Name=job, RoleArn=ROLE, LogSubscription="DISABLE",
+                           Outputs=[{"Location": {"Bucket": out, "Key": "csv/"}, "Format": "CSV"}])
+    assert wait_run(brew, job, brew.start_job_run(Name=job)["RunId"])["State"] == "SUCCEEDED"
+    groups = sandbox_env.client("logs").describe_log_groups(logGroupNamePrefix=f"/aws-glue-databrew/jobs/{job}")
+    assert groups["logGroups"] == []

@@ -48,14 +48,19 @@ def raw_rows() -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(RAW)))
 
 
-@pytest.fixture(scope="module")
-def raw(tmp_path_factory) -> duckdb.DuckDBPyConnection:
-    """DuckDB on the raw CSV text: every column text, blank cells NULL."""
-    path = tmp_path_factory.mktemp("raw") / "people.csv"
+def duckdb_on_raw(folder) -> duckdb.DuckDBPyConnection:
+    """DuckDB on the raw CSV text (written into ``folder``): every column text, blank cells NULL."""
+    path = folder / "people.csv"
     path.write_text(RAW)
     con = duckdb.connect()
     con.execute("CREATE TABLE raw AS SELECT * FROM read_csv(?, header=true, all_varchar=true)", [str(path)])
     return con
+
+
+@pytest.fixture(scope="module")
+def raw(tmp_path_factory) -> duckdb.DuckDBPyConnection:
+    """DuckDB on the raw CSV text: every column text, blank cells NULL."""
+    return duckdb_on_raw(tmp_path_factory.mktemp("raw"))
 
 
 def blank(value: str) -> bool:

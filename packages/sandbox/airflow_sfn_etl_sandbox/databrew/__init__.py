@@ -1,15 +1,19 @@
 """DataBrew job runs: StartJobRun applies the job's recipe to its dataset and writes the outputs.
 
 Datasets, recipes (create, publish, versions) and jobs stay moto's. This package owns the runs
-(StartJobRun, DescribeJobRun, ListJobRuns, StopJobRun) and keeps the job ``Timeout`` moto drops.
+(StartJobRun, DescribeJobRun, ListJobRuns, StopJobRun) and keeps the job ``Timeout`` and
+``JobSample`` moto drops.
 Runs follow the sandbox's shared lifecycle (:mod:`..runs`): STARTING -> RUNNING -> SUCCEEDED |
 FAILED | STOPPED | TIMEOUT, one run per job at a time (ConflictException otherwise), fault rules
 with target ``databrew_job``.
 
 - :mod:`.job_runs`: a run's state and its DescribeJobRun description;
-- :mod:`.recipe_job`: what a run does: read the dataset, apply the recipe, write the outputs;
+- :mod:`.recipe_job`: what a recipe job run does: read the dataset, apply the recipe, write the outputs;
+- :mod:`.profile_job`: what a profile job run does: profile the dataset (or its sample) and write
+  the statistics as JSON to the job's ``OutputLocation``;
 - :mod:`.inputs`: reading a dataset from S3 (one object or every object under a prefix; CSV with
   or without a header, Parquet, JSON lines), CSV columns typed as DataBrew types them;
+- :mod:`.logs`: a run's lines in CloudWatch Logs (``/aws-glue-databrew/jobs/<job name>``);
 - :mod:`.outputs`: writing one of the job's ``Outputs`` (CSV, JSON or Parquet, compressed,
   Hive-style partition folders, Overwrite) into moto's S3 in-process.
 """
@@ -24,6 +28,8 @@ from .. import state
 from ..aws import AwsError, Call, paged
 from ..routes import FORWARD, route
 from .job_runs import ACTIVE_STATES, FINAL_STATES, RUNS, JobRun
+from .logs import logged
+from .profile_job import run_profile_job
 from .recipe_job import run_recipe_job
 
 __all__ = ["ACTIVE_STATES", "DEFAULT_TIMEOUT_MINUTES", "FINAL_STATES", "TIMEOUT_UNIT_SECONDS", "JobRun", "reset"]
@@ -34,6 +40,8 @@ DEFAULT_TIMEOUT_MINUTES = 2880
 
 #: The ``Timeout`` of each job (moto drops it), per (region, job name).
 _timeouts: dict[tuple[str, str], int] = {}
+#: The ``JobSample`` of each profile job (moto drops it), per (region, job name).
+_samples: dict[tuple[str, str], dict[str, Any]] = {}
 
 
 def _job_name(call: Call) -> str:
@@ -49,7 +57,7 @@ def _moto_job(region: str, name: str) -> Any:
 
 @route("databrew", "CreateRecipeJob", "CreateProfileJob", "UpdateRecipeJob", "UpdateProfileJob")
 def remember_timeout(call: Call) -> Any:
-    """Keep the job's Timeout (moto drops it) and let moto create/update the job."""
+    """Keep the job's Timeout and JobSample (moto drops them) and let moto create/update the job."""
     status, headers, body = call.forward()
     if status < 400:
         name = call.params.get("Name") or _job_name(call)
@@ -57,13 +65,25 @@ def remember_timeout(call: Call) -> Any:
             _timeouts[(call.region, name)] = int(call.params["Timeout"])
         elif call.operation.startswith("Create"):
             _timeouts.pop((call.region, name), None)
+        if call.params.get("JobSample") is not None:
+            _samples[(call.region, name)] = dict(call.params["JobSample"])
+        elif call.operation.startswith("Create"):
+            _samples.pop((call.region, name), None)
     return status, headers, body
 
 
 @route("databrew", "DescribeJob")
 def describe_job(call: Call) -> dict[str, Any]:
+    """moto's description, with what it leaves out: Timeout, JobSample, a profile job's
+    ProfileConfiguration (AWS's DescribeJob has no OutputLocation)."""
     data = call.forward_json()
-    data["Timeout"] = _timeouts.get((call.region, data.get("Name", "")), DEFAULT_TIMEOUT_MINUTES)
+    key = (call.region, data.get("Name", ""))
+    kept = _moto_job(call.region, key[1]).as_dict()
+    if kept.get("Configuration") and "ProfileConfiguration" not in data:
+        data["ProfileConfiguration"] = kept["Configuration"]
+    data["Timeout"] = _timeouts.get(key, DEFAULT_TIMEOUT_MINUTES)
+    if key in _samples:
+        data["JobSample"] = _samples[key]
     return data
 
 
@@ -77,6 +97,7 @@ def delete_job(call: Call) -> Any:
                            f"Job {name} has a run in progress and cannot be deleted", 409)
         RUNS.forget(call.region, name)
         _timeouts.pop((call.region, name), None)
+        _samples.pop((call.region, name), None)
     return FORWARD
 
 
@@ -95,9 +116,13 @@ def start_job_run(call: Call) -> dict[str, Any]:
     name = _job_name(call)
     job = _moto_job(call.region, name)
     timeout = _timeouts.get((call.region, name), DEFAULT_TIMEOUT_MINUTES)
-    run = JobRun(id="db_" + secrets.token_hex(28), name=name, region=call.region, job=job.as_dict(),
+    described = job.as_dict()
+    if (call.region, name) in _samples:
+        described["JobSample"] = _samples[(call.region, name)]
+    run = JobRun(id="db_" + secrets.token_hex(28), name=name, region=call.region, job=described,
                  timeout=timeout, timeout_seconds=timeout * TIMEOUT_UNIT_SECONDS)
-    RUNS.launch(run, run_recipe_job, _one_at_a_time(name))
+    effect = run_profile_job if described.get("Type") == "PROFILE" else run_recipe_job
+    RUNS.launch(run, logged(effect), _one_at_a_time(name))
     return {"RunId": run.id}
 
 
@@ -149,6 +174,7 @@ def reset() -> None:
     """Forget all runs and remembered timeouts; running runs are stopped."""
     RUNS.clear()
     _timeouts.clear()
+    _samples.clear()
 
 
 def export_state() -> dict[tuple[str, str], Any]:

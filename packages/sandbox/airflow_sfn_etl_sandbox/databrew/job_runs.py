@@ -37,11 +37,14 @@ class JobRun(Run):
             "StartedBy": f"arn:aws:iam::{job.get('AccountId', '123456789012')}:user/sandbox",
             "ExecutionTime": int(round(self.run_seconds)) if not self.active else int(self.elapsed_seconds()),
             "LogSubscription": job.get("LogSubscription") or "ENABLE",
-            "LogGroupName": "/aws-glue-databrew/jobs",
+            "LogGroupName": f"/aws-glue-databrew/jobs/{self.name}",
         }
-        for key in ("DatasetName", "Outputs", "DataCatalogOutputs", "DatabaseOutputs", "RecipeReference"):
+        for key in ("DatasetName", "Outputs", "DataCatalogOutputs", "DatabaseOutputs", "RecipeReference",
+                    "JobSample", "ValidationConfigurations"):
             if job.get(key):
                 out[key] = job[key]
+        if job.get("Configuration"):
+            out["ProfileConfiguration"] = job["Configuration"]
         if self.completed_on is not None:
             out["CompletedOn"] = self.completed_on
         if self.error_message:

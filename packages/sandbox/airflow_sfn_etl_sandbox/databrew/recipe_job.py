@@ -2,8 +2,9 @@
 
 The effect of a run (:mod:`..runs`): it checks for a stop or the timeout before it starts,
 after the recipe and after the outputs are written; failures raise :class:`..runs.RunFailed`.
-Profile jobs, ``DataCatalogOutputs`` and ``DatabaseOutputs`` are not emulated (the run fails
-saying so). The run's ``metrics`` get ``rows_in``, ``rows_out``, ``files`` and ``seconds``.
+``DataCatalogOutputs`` write into existing Glue tables (:func:`.outputs.catalog_output`);
+``DatabaseOutputs`` (JDBC) are not emulated (the run fails saying so). The run's ``metrics`` get
+``rows_in``, ``rows_out``, ``files`` and ``seconds``.
 """
 
 from __future__ import annotations
@@ -16,19 +17,17 @@ from ..recipes import RecipeError, apply_recipe
 from ..runs import RunFailed
 from .inputs import read_dataset
 from .job_runs import JobRun
-from .outputs import write_output
+from .outputs import catalog_output, write_output
 
 
 def run_recipe_job(run: JobRun) -> None:
     run.checkpoint()
     job = run.job
-    if job.get("Type") == "PROFILE":
-        raise RunFailed("Profile jobs are not emulated by the sandbox (recipe jobs are)")
-    if job.get("DataCatalogOutputs") or job.get("DatabaseOutputs"):
-        raise RunFailed("DataCatalogOutputs and DatabaseOutputs are not emulated by the sandbox; "
-                        "use Outputs (S3)")
-    if not job.get("Outputs"):
-        raise RunFailed(f"Job {run.name} has no Outputs")
+    if job.get("DatabaseOutputs"):
+        raise RunFailed("DatabaseOutputs (JDBC databases) are not emulated by the sandbox; use Outputs (S3) or "
+                        "DataCatalogOutputs")
+    if not job.get("Outputs") and not job.get("DataCatalogOutputs"):
+        raise RunFailed(f"Job {run.name} has no Outputs or DataCatalogOutputs")
     t0 = time.monotonic()
     steps = recipe_steps(run)
     table = read_dataset(run.region, job.get("DatasetName") or "")
@@ -38,9 +37,14 @@ def run_recipe_job(run: JobRun) -> None:
     except RecipeError as exc:
         raise RunFailed(str(exc)) from None
     run.checkpoint()
+    # Every catalog table is checked before anything is written.
+    catalog = [catalog_output(run, table, output, number)
+               for number, output in enumerate(job.get("DataCatalogOutputs") or [], start=1)]
     files = 0
-    for number, output in enumerate(job["Outputs"], start=1):
+    for number, output in enumerate(job.get("Outputs") or [], start=1):
         files += write_output(run, table, output, number)
+    for number, (output, header) in enumerate(catalog, start=1):
+        files += write_output(run, table, output, number, header=header)
     run.metrics.update(rows_out=table.num_rows, files=files, seconds=round(time.monotonic() - t0, 3))
     run.checkpoint()
 

@@ -2,8 +2,8 @@
 
 :func:`apply_recipe` runs a recipe's ``Steps`` in order; an operation the sandbox does not
 implement, a parameter the operation does not take (a misspelt ``sourceColum``), a missing column
-or a step with ``ConditionExpressions`` raises :class:`RecipeError` naming the step number, the
-operation and the parameter, which fails the job run.
+or ``ConditionExpressions`` on a step that does not filter rows raises :class:`RecipeError` naming
+the step number, the operation and the parameter, which fails the job run.
 """
 
 from __future__ import annotations
@@ -12,15 +12,15 @@ from typing import Any
 
 import pyarrow as pa
 
-from . import columns, dates, quality, structure, text, types  # noqa: F401  (register their operations)
-from .base import OPERATIONS, PARAMETERS, RecipeError
+from . import aggregate, columns, dates, filters, quality, structure, text, types  # noqa: F401  (register them)
+from .base import CONDITIONAL_OPERATIONS, OPERATIONS, PARAMETERS, RecipeError
 
 __all__ = ["OPERATIONS", "RecipeError", "apply_recipe", "supported_operations"]
 
 
 def supported_operations() -> list[str]:
     """Names of the recipe operations the sandbox implements."""
-    return sorted(OPERATIONS)
+    return sorted([*OPERATIONS, *CONDITIONAL_OPERATIONS])
 
 
 def apply_recipe(table: pa.Table, steps: list[dict[str, Any]]) -> pa.Table:
@@ -29,11 +29,14 @@ def apply_recipe(table: pa.Table, steps: list[dict[str, Any]]) -> pa.Table:
         action = step.get("Action") or {}
         operation = action.get("Operation", "")
         params = {str(k): str(v) for k, v in (action.get("Parameters") or {}).items()}
-        if step.get("ConditionExpressions"):
-            raise RecipeError(f"Recipe step {number} ({operation}): ConditionExpressions are not "
-                              "supported by the sandbox")
+        conditions = list(step.get("ConditionExpressions") or [])
+        if conditions and operation in OPERATIONS:
+            raise RecipeError(f"Recipe step {number} ({operation}): ConditionExpressions on {operation} are not "
+                              f"emulated by the sandbox (it applies them to "
+                              f"{', '.join(sorted(CONDITIONAL_OPERATIONS))})")
         fn = OPERATIONS.get(operation)
-        if fn is None:
+        conditional = CONDITIONAL_OPERATIONS.get(operation)
+        if fn is None and conditional is None:
             raise RecipeError(f"Recipe step {number}: unsupported operation {operation!r}; the sandbox "
                               f"implements {', '.join(supported_operations())}")
         unknown = sorted(set(params) - PARAMETERS[operation])
@@ -42,7 +45,10 @@ def apply_recipe(table: pa.Table, steps: list[dict[str, Any]]) -> pa.Table:
                               f"{', '.join(repr(name) for name in unknown)}; {operation} takes "
                               f"{', '.join(sorted(PARAMETERS[operation]))}")
         try:
-            table = fn(table, params)
+            if conditional is not None:
+                table = conditional(table, params, conditions)
+            elif fn is not None:
+                table = fn(table, params)
         except RecipeError as exc:
             raise RecipeError(f"Recipe step {number} ({operation}): {exc}") from None
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError, KeyError) as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
+from typing import Any
 
 import pyarrow as pa
 
@@ -11,6 +12,9 @@ Operation = Callable[[pa.Table, dict[str, str]], pa.Table]
 OPERATIONS: dict[str, Operation] = {}
 #: The parameter names each operation takes (DataBrew's names); any other fails the step.
 PARAMETERS: dict[str, frozenset[str]] = {}
+#: Operations that take the step's ``ConditionExpressions`` (a list of {Condition, Value, TargetColumn}).
+ConditionalOperation = Callable[[pa.Table, dict[str, str], list[dict[str, Any]]], pa.Table]
+CONDITIONAL_OPERATIONS: dict[str, ConditionalOperation] = {}
 
 
 class RecipeError(ValueError):
@@ -24,6 +28,20 @@ def operation(*names: str, parameters: Iterable[str]) -> Callable[[Operation], O
     def register(fn: Operation) -> Operation:
         for name in names:
             OPERATIONS[name] = fn
+            PARAMETERS[name] = accepted
+        return fn
+
+    return register
+
+
+def conditional_operation(*names: str, parameters: Iterable[str]) -> Callable[[ConditionalOperation],
+                                                                             ConditionalOperation]:
+    """Register a function as DataBrew operations ``names`` that take ``ConditionExpressions``."""
+    accepted = frozenset(parameters)
+
+    def register(fn: ConditionalOperation) -> ConditionalOperation:
+        for name in names:
+            CONDITIONAL_OPERATIONS[name] = fn
             PARAMETERS[name] = accepted
         return fn
 

@@ -1,4 +1,5 @@
-"""Date functions: YEAR, MONTH, DAY, HOUR, MINUTE, SECOND, from a date column or a value.
+"""Date functions: YEAR, MONTH, DAY, HOUR, MINUTE, SECOND, from a date column or a value; DATE_FORMAT
+and DATE_ADD, which write a date in a ``dateTimeFormat``.
 
 Dates are read from strings such as ``12/31/2016`` (M/D/YYYY, the default for slashes),
 ``2016-12-31`` and ``2016-12-31 23:59:59``; ``dateTimeFormat`` (e.g. ``dd/MM/yyyy``) switches
@@ -7,6 +8,9 @@ month used as a partition column gives folders ``month=1`` .. ``month=12``.
 """
 
 from __future__ import annotations
+
+import calendar
+import datetime as dt
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -149,3 +153,60 @@ def date_format(table: pa.Table, params: dict[str, str]) -> pa.Table:
         raise RecipeError(f"{params.get('sourceColumn') or 'value'!r} holds values that are not a date this step "
                           f"can read: {examples} (it reads e.g. 12/31/2016, 31/12/2016 and 2016-12-31 23:59:59)")
     return put(table, target, pc.strftime(parsed, format=fmt))
+
+
+#: DATE_ADD ``units``: calendar months per unit, or the length of a unit.
+_MONTH_UNITS = {"MONTHS": 1, "QUARTERS": 3, "YEARS": 12}
+_TIME_UNITS = {"WEEKS": dt.timedelta(weeks=1), "DAYS": dt.timedelta(days=1), "HOURS": dt.timedelta(hours=1),
+               "MINUTES": dt.timedelta(minutes=1), "SECONDS": dt.timedelta(seconds=1),
+               "MILLISECONDS": dt.timedelta(milliseconds=1), "MICROSECONDS": dt.timedelta(microseconds=1)}
+
+
+def _add_months(when: dt.datetime, months: int) -> dt.datetime:
+    """``when`` moved by whole calendar months; a day past the end of the month becomes its last day."""
+    index = when.year * 12 + when.month - 1 + months
+    year, month = divmod(index, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return when.replace(year=year, month=month + 1, day=min(when.day, last))
+
+
+@operation("DATE_ADD", parameters=("sourceColumn", "value", "units", "dateAddValue", "dateTimeFormat",
+                                   "targetColumn"))
+def date_add(table: pa.Table, params: dict[str, str]) -> pa.Table:
+    """The date of each value moved by ``dateAddValue`` ``units``, written in ``dateTimeFormat``.
+
+    Dates are read as DATE_FORMAT reads them; MONTHS, QUARTERS and YEARS move the calendar month (a
+    day past the end of the new month becomes its last day, 2020-01-31 + 1 month = 2020-02-29).
+    """
+    target = require(params, "targetColumn")
+    if params.get("sourceColumn") and "value" in params:
+        raise RecipeError("specify either sourceColumn or value, not both")
+    units = require(params, "units").upper()
+    if units not in _MONTH_UNITS and units not in _TIME_UNITS:
+        raise RecipeError(f"units must be one of {', '.join([*_MONTH_UNITS, *_TIME_UNITS])}, got {params['units']!r}")
+    raw_amount = require(params, "dateAddValue")
+    try:
+        amount = int(raw_amount)
+    except ValueError:
+        raise RecipeError(f"dateAddValue must be a whole number, got {raw_amount!r}") from None
+    fmt = strftime_format(params.get("dateTimeFormat") or DEFAULT_DATE_FORMAT)
+    source = source_or_value(table, params)
+    if isinstance(source, pa.Array):
+        source = pa.chunked_array([source])
+    parsed = parse_dates(source, slashed_order(source))
+    text = source if pa.types.is_string(source.type) else pc.cast(source, pa.string())
+    unread = pc.and_(pc.is_null(parsed), pc.and_(pc.is_valid(text), pc.not_equal(pc.utf8_trim_whitespace(text), "")))
+    if pc.any(unread).as_py():
+        raise RecipeError(f"{params.get('sourceColumn') or 'value'!r} holds values that are not a date this step "
+                          f"can read: {text.filter(unread).to_pylist()[:3]}")
+    moved: list[dt.datetime | None] = []
+    for when in parsed.to_pylist():
+        if when is None:
+            moved.append(None)
+        elif units in _MONTH_UNITS:
+            moved.append(_add_months(when, amount * _MONTH_UNITS[units]))
+        else:
+            moved.append(when + amount * _TIME_UNITS[units])
+    # The format has no token below seconds: the seconds are written whole.
+    seconds = pc.cast(pa.array(moved, pa.timestamp("us")), pa.timestamp("s"), safe=False)
+    return put(table, target, pc.strftime(seconds, format=fmt))
