@@ -298,3 +298,206 @@ def test_airflow_glue_crawler_hook(sandbox_env, s3, bucket):
     hook.start_crawler(name)
     assert hook.wait_for_crawler_completion(name, poll_interval=1) == "SUCCEEDED"
     assert glue.get_table(DatabaseName=database, Name="se2_in0")["Table"]["Name"] == "se2_in0"
+
+
+# --------------------------------------------------------------------------- crawler settings
+
+
+def _config(**sections) -> str:
+    return json.dumps({"Version": 1.0, **sections})
+
+
+def _columns(glue, database: str, table: str) -> list[tuple[str, str]]:
+    sd = glue.get_table(DatabaseName=database, Name=table)["Table"]["StorageDescriptor"]
+    return [(c["Name"], c["Type"]) for c in sd["Columns"]]
+
+
+def _log_messages(sandbox_env, name: str) -> list[str]:
+    events = sandbox_env.client("logs").get_log_events(logGroupName="/aws-glue/crawlers", logStreamName=name)
+    return [e["message"] for e in events["events"]]
+
+
+FOLDERS_WITH_OWN_COLUMNS = {"a/x.csv": b"id,alpha\n1,2\n3,4\n", "b/y.csv": b"id,beta\n1,2\n3,4\n",
+                            "c/z.csv": b"id,gamma\n1,2\n3,4\n"}
+
+
+def test_table_threshold_fails_the_crawl_without_writing(sandbox_env, glue, s3, bucket):
+    for key, body in FOLDERS_WITH_OWN_COLUMNS.items():
+        s3.put_object(Bucket=bucket, Key=f"thr/{key}", Body=body)
+    headers = {body.split(b"\n", 1)[0] for body in FOLDERS_WITH_OWN_COLUMNS.values()}
+    assert len(headers) == 3  # three different column sets: three tables
+    name, database = make_crawler(glue, f"s3://{bucket}/thr/",
+                                  Configuration=_config(CrawlerOutput={"Tables": {"TableThreshold": 2}}))
+    crawler = crawl(glue, name)
+    assert crawler["LastCrawl"]["Status"] == "FAILED"
+    assert crawler["LastCrawl"]["ErrorMessage"].startswith(
+        "The number of tables detected by crawler: 3 is greater than the table threshold value provided: 2")
+    assert glue.get_tables(DatabaseName=database)["TableList"] == []
+    messages = _log_messages(sandbox_env, name)
+    assert messages[-1].endswith("BENCHMARK : Crawler has finished running and is in state READY")
+    assert any("ERROR : The number of tables detected" in m for m in messages)
+
+
+def test_combine_compatible_schemas_makes_one_table_of_the_folders(glue, s3, bucket):
+    for key, body in FOLDERS_WITH_OWN_COLUMNS.items():
+        s3.put_object(Bucket=bucket, Key=f"comb/{key}", Body=body)
+    plain, _ = make_crawler(glue, f"s3://{bucket}/comb/")
+    grouping = {"TableGroupingPolicy": "CombineCompatibleSchemas"}
+    combined, database = make_crawler(glue, f"s3://{bucket}/comb/", Configuration=_config(Grouping=grouping))
+    crawl(glue, plain)
+    plain_db = glue.get_crawler(Name=plain)["Crawler"]["DatabaseName"]
+    assert sorted(t["Name"] for t in glue.get_tables(DatabaseName=plain_db)["TableList"]) == ["a", "b", "c"]
+    assert crawl(glue, combined)["LastCrawl"]["Status"] == "SUCCEEDED"
+    tables = glue.get_tables(DatabaseName=database)["TableList"]
+    assert [t["Name"] for t in tables] == ["comb"]
+    expected: dict[str, None] = {}
+    for body in FOLDERS_WITH_OWN_COLUMNS.values():
+        expected.update(dict.fromkeys(body.decode().split("\n", 1)[0].split(",")))
+    assert [n for n, _ in _columns(glue, database, "comb")] == list(expected)
+    assert [k["Name"] for k in tables[0]["PartitionKeys"]] == ["partition_0"]
+    parts = glue.get_partitions(DatabaseName=database, TableName="comb")["Partitions"]
+    assert sorted(p["Values"][0] for p in parts) == sorted(k.split("/")[0] for k in FOLDERS_WITH_OWN_COLUMNS)
+
+
+def test_table_level_configuration_places_tables_at_that_level(glue, s3, bucket):
+    keys = ["lvl/sales/year=2024/month=01/a.csv", "lvl/sales/year=2024/month=02/b.csv",
+            "lvl/sales/year=2025/month=01/c.csv"]
+    for key in keys:
+        s3.put_object(Bucket=bucket, Key=key, Body=b"id,amount\n1,2.5\n2,3.5\n")
+    for level in (2, 3):
+        name, database = make_crawler(glue, f"s3://{bucket}/lvl/",
+                                      Configuration=_config(Grouping={"TableLevelConfiguration": level}))
+        assert crawl(glue, name)["LastCrawl"]["Status"] == "SUCCEEDED"
+        # the table is the folder at that level from the bucket (level 1 is the top-level folder)
+        roots = sorted({"/".join(k.split("/")[:level]) + "/" for k in keys})
+        tables = sorted(glue.get_tables(DatabaseName=database)["TableList"], key=lambda t: t["Name"])
+        assert [t["StorageDescriptor"]["Location"] for t in tables] == [f"s3://{bucket}/{r}" for r in roots]
+        depth = len(keys[0].split("/")) - 1 - level
+        assert all(len(t["PartitionKeys"]) == depth for t in tables)
+    assert [k["Name"] for k in tables[0]["PartitionKeys"]] == ["month"]
+
+
+def test_table_level_above_an_object_fails_the_crawl(glue, s3, bucket):
+    s3.put_object(Bucket=bucket, Key="shallow/a.csv", Body=b"id,v\n1,2\n")
+    name, _ = make_crawler(glue, f"s3://{bucket}/shallow/",
+                           Configuration=_config(Grouping={"TableLevelConfiguration": 3}))
+    crawler = crawl(glue, name)
+    assert crawler["LastCrawl"]["Status"] == "FAILED"
+    assert "not emulated by the sandbox" in crawler["LastCrawl"]["ErrorMessage"]
+
+
+def test_merge_new_columns_adds_columns_and_keeps_the_existing_ones(glue, s3, bucket):
+    s3.put_object(Bucket=bucket, Key="merge/a.csv", Body=b"id,v\n1,2\n3,4\n")
+    output = {"Tables": {"AddOrUpdateBehavior": "MergeNewColumns"}}
+    name, database = make_crawler(glue, f"s3://{bucket}/merge/", Configuration=_config(CrawlerOutput=output))
+    crawl(glue, name)
+    table = glue.get_table(DatabaseName=database, Name="merge")["Table"]
+    # a type set by hand in the catalog stays, as MergeNewColumns documents
+    edited = [{"Name": "id", "Type": "string"}, {"Name": "v", "Type": "bigint"}]
+    glue.update_table(DatabaseName=database, TableInput={
+        "Name": "merge", "PartitionKeys": table["PartitionKeys"], "Parameters": table["Parameters"],
+        "StorageDescriptor": dict(table["StorageDescriptor"], Columns=edited)})
+    s3.put_object(Bucket=bucket, Key="merge/a.csv", Body=b"id,w\n1,x\n3,y\n")
+    assert crawl(glue, name)["LastCrawl"]["Status"] == "SUCCEEDED"
+    new_columns = [("w", "string")]  # the new file's column that the table lacks ("x", "y": strings)
+    assert _columns(glue, database, "merge") == [(c["Name"], c["Type"]) for c in edited] + new_columns
+
+
+def test_partitions_have_their_own_schema_or_inherit_the_tables(glue, s3, bucket):
+    s3.put_object(Bucket=bucket, Key="inh/dt=1/a.csv", Body=b"id,v\n1,2\n3,4\n")
+    s3.put_object(Bucket=bucket, Key="inh/dt=2/b.csv", Body=b"id,v,w\n1,2,3\n4,5,6\n")
+    own, own_db = make_crawler(glue, f"s3://{bucket}/inh/")
+    output = {"Partitions": {"AddOrUpdateBehavior": "InheritFromTable"}}
+    inherit, inherit_db = make_crawler(glue, f"s3://{bucket}/inh/", Configuration=_config(CrawlerOutput=output))
+    crawl(glue, own)
+    crawl(glue, inherit)
+    for database in (own_db, inherit_db):
+        assert [n for n, _ in _columns(glue, database, "inh")] == ["id", "v", "w"]
+
+    def partition_columns(database: str) -> list[str]:
+        part = glue.get_partition(DatabaseName=database, TableName="inh", PartitionValues=["1"])["Partition"]
+        return [c["Name"] for c in part["StorageDescriptor"]["Columns"]]
+
+    assert partition_columns(own_db) == ["id", "v"]  # the header of dt=1/a.csv
+    assert partition_columns(inherit_db) == ["id", "v", "w"]  # the table's
+
+
+def test_crawl_new_folders_only_needs_the_log_schema_change_policy(glue, bucket):
+    with pytest.raises(ClientError) as err:
+        make_crawler(glue, f"s3://{bucket}/inc/", RecrawlPolicy={"RecrawlBehavior": "CRAWL_NEW_FOLDERS_ONLY"})
+    assert err.value.response["Error"]["Code"] == "InvalidInputException"
+    assert "can have only LOG DeleteBehavior value and LOG UpdateBehavior value" in str(err.value)
+
+
+def test_crawl_new_folders_only_adds_new_partitions_and_leaves_the_schema(glue, s3, bucket):
+    s3.put_object(Bucket=bucket, Key="inc/day=1/a.csv", Body=b"id,v\n1,2\n3,4\n")
+    name, database = make_crawler(glue, f"s3://{bucket}/inc/",
+                                  RecrawlPolicy={"RecrawlBehavior": "CRAWL_NEW_FOLDERS_ONLY"},
+                                  SchemaChangePolicy={"UpdateBehavior": "LOG", "DeleteBehavior": "LOG"})
+    crawl(glue, name)
+    first = _columns(glue, database, "inc")
+    s3.put_object(Bucket=bucket, Key="inc/day=1/b.csv", Body=b"id,v,extra\n1,2,3\n3,4,5\n")  # old folder
+    s3.put_object(Bucket=bucket, Key="inc/day=2/c.csv", Body=b"id,v\n5,6\n7,8\n")  # new folder
+    assert crawl(glue, name)["LastCrawl"]["Status"] == "SUCCEEDED"
+    assert _columns(glue, database, "inc") == first
+    parts = glue.get_partitions(DatabaseName=database, TableName="inc")["Partitions"]
+    assert sorted(p["Values"][0] for p in parts) == ["1", "2"]
+    crawls = glue.list_crawls(CrawlerName=name)["Crawls"]
+    assert json.loads(crawls[0]["Summary"])["PARTITION"]["ADD"]["Count"] == 1
+
+
+def test_crawl_everything_adds_new_partition_folders_on_recrawl(glue, s3, bucket):
+    s3.put_object(Bucket=bucket, Key="re/day=1/a.csv", Body=b"id,v\n1,2\n3,4\n")
+    name, database = make_crawler(glue, f"s3://{bucket}/re/")
+    crawl(glue, name)
+    for day in (2, 3):
+        s3.put_object(Bucket=bucket, Key=f"re/day={day}/a.csv", Body=b"id,v\n1,2\n3,4\n")
+    crawl(glue, name)
+    parts = glue.get_partitions(DatabaseName=database, TableName="re")["Partitions"]
+    assert sorted(p["Values"][0] for p in parts) == ["1", "2", "3"]
+    assert {p["StorageDescriptor"]["Location"] for p in parts} == {f"s3://{bucket}/re/day={d}/" for d in (1, 2, 3)}
+
+
+def test_event_mode_and_unknown_configuration_fail_the_crawl(glue, s3, bucket):
+    s3.put_object(Bucket=bucket, Key="ev/a.csv", Body=b"id,v\n1,2\n")
+    event, _ = make_crawler(glue, f"s3://{bucket}/ev/", RecrawlPolicy={"RecrawlBehavior": "CRAWL_EVENT_MODE"})
+    unknown, _ = make_crawler(glue, f"s3://{bucket}/ev/",
+                              Configuration=_config(CrawlerOutput={"Tables": {"Bogus": 1}}))
+    for name, needle in ((event, "CRAWL_EVENT_MODE"), (unknown, "CrawlerOutput.Tables.Bogus")):
+        last = crawl(glue, name)["LastCrawl"]
+        assert last["Status"] == "FAILED"
+        assert needle in last["ErrorMessage"] and "is not emulated by the sandbox" in last["ErrorMessage"]
+
+
+def test_configuration_that_is_not_a_json_object_is_rejected(glue, bucket):
+    for text in ("{not json", "[1, 2]"):
+        with pytest.raises(ClientError) as err:
+            make_crawler(glue, f"s3://{bucket}/x/", Configuration=text)
+        assert err.value.response["Error"]["Code"] == "InvalidInputException"
+
+
+def test_update_crawler_changes_the_definition(glue, s3, bucket):
+    s3.put_object(Bucket=bucket, Key="upd/a.csv", Body=b"id,v\n1,2\n")
+    name, database = make_crawler(glue, f"s3://{bucket}/upd/")
+    before = glue.get_crawler(Name=name)["Crawler"]
+    glue.update_crawler(Name=name, TablePrefix="p_", Configuration=_config(Grouping={"TableLevelConfiguration": 1}))
+    after = glue.get_crawler(Name=name)["Crawler"]
+    assert (after["TablePrefix"], after["Version"]) == ("p_", before["Version"] + 1)
+    assert after["Targets"] == before["Targets"]  # what the request leaves out stays
+    crawl(glue, name)
+    assert [t["Name"] for t in glue.get_tables(DatabaseName=database)["TableList"]] == ["p_upd"]
+    with pytest.raises(ClientError) as err:
+        glue.update_crawler(Name=name, RecrawlPolicy={"RecrawlBehavior": "CRAWL_NEW_FOLDERS_ONLY"})
+    assert err.value.response["Error"]["Code"] == "InvalidInputException"
+
+
+def test_crawl_log_lines_are_shaped_like_glues(sandbox_env, glue, s3, bucket):
+    s3.put_object(Bucket=bucket, Key="lg/a.csv", Body=b"id,v\n1,2\n")
+    name, _ = make_crawler(glue, f"s3://{bucket}/lg/")
+    crawler = crawl(glue, name)
+    prefix = crawler["LastCrawl"]["MessagePrefix"]
+    messages = _log_messages(sandbox_env, name)
+    assert messages[0] == f"[{prefix}] BENCHMARK : Running Start Crawl for Crawler {name}"
+    assert messages[-1] == f"[{prefix}] BENCHMARK : Crawler has finished running and is in state READY"
+    assert all(m.startswith(f"[{prefix}] ") for m in messages)
+    assert all(m.split("] ", 1)[1].split(" : ", 1)[0] in ("BENCHMARK", "INFO", "WARN", "ERROR") for m in messages)
