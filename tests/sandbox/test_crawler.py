@@ -501,3 +501,43 @@ def test_crawl_log_lines_are_shaped_like_glues(sandbox_env, glue, s3, bucket):
     assert messages[-1] == f"[{prefix}] BENCHMARK : Crawler has finished running and is in state READY"
     assert all(m.startswith(f"[{prefix}] ") for m in messages)
     assert all(m.split("] ", 1)[1].split(" : ", 1)[0] in ("BENCHMARK", "INFO", "WARN", "ERROR") for m in messages)
+
+
+# Glue's documented example of exclude patterns: the objects under the include path s3://mybucket/myfolder/
+# and, per pattern, the objects it excludes (the crawler documentation's "Example of Amazon S3 Exclude Patterns").
+EXCLUDE_TREE = ["departments/finance.json", "departments/market-us.json", "departments/market-emea.json",
+                "departments/market-ap.json", "employees/hr.json", "employees/john.csv", "employees/jane.csv",
+                "employees/juan.txt"]
+DOCUMENTED_EXCLUSIONS = {
+    "departments/**": [k for k in EXCLUDE_TREE if k.startswith("departments/")],
+    "departments/market*": ["departments/market-us.json", "departments/market-emea.json", "departments/market-ap.json"],
+    "**.csv": ["employees/john.csv", "employees/jane.csv"],
+    "employees/*.csv": ["employees/john.csv", "employees/jane.csv"],
+    "*.csv": [],  # an object name in the include folder itself; * does not cross folders
+    "employees/*.{csv,txt}": ["employees/john.csv", "employees/jane.csv", "employees/juan.txt"],
+    "employees/j[!o]*": ["employees/jane.csv", "employees/juan.txt"],
+    "employees/????.csv": ["employees/john.csv", "employees/jane.csv"],
+}
+
+
+@pytest.mark.parametrize("pattern", sorted(DOCUMENTED_EXCLUSIONS))
+def test_exclude_patterns_follow_glues_glob_rules(pattern):
+    from airflow_sfn_etl_sandbox.crawler.tables import glob_regex
+
+    assert [k for k in EXCLUDE_TREE if glob_regex(pattern).match(k)] == DOCUMENTED_EXCLUSIONS[pattern]
+
+
+def test_exclusions_leave_objects_out_of_the_crawl(glue, s3, bucket):
+    for key in EXCLUDE_TREE:
+        body = b'{"id": 1, "name": "x"}\n' if key.endswith(".json") else b"id,name\n1,x\n2,y\n"
+        s3.put_object(Bucket=bucket, Key=f"myfolder/{key}", Body=body)
+    name, database = make_crawler(glue, f"s3://{bucket}/myfolder/")
+    glue.update_crawler(Name=name, Targets={"S3Targets": [{"Path": f"s3://{bucket}/myfolder/",
+                                                           "Exclusions": ["departments/**", "**.{csv,txt}"]}]})
+    assert crawl(glue, name)["LastCrawl"]["Status"] == "SUCCEEDED"
+    left = [k for k in EXCLUDE_TREE if not k.startswith("departments/") and not k.endswith((".csv", ".txt"))]
+    assert left == ["employees/hr.json"]
+    tables = glue.get_tables(DatabaseName=database)["TableList"]
+    assert [(t["Name"], t["StorageDescriptor"]["Location"]) for t in tables] == [
+        ("myfolder", f"s3://{bucket}/myfolder/")]
+    assert tables[0]["Parameters"]["objectCount"] == str(len(left))
