@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import time
@@ -541,3 +542,88 @@ def test_exclusions_leave_objects_out_of_the_crawl(glue, s3, bucket):
     assert [(t["Name"], t["StorageDescriptor"]["Location"]) for t in tables] == [
         ("myfolder", f"s3://{bucket}/myfolder/")]
     assert tables[0]["Parameters"]["objectCount"] == str(len(left))
+
+
+# --------------------------------------------------------------------------- custom CSV classifiers
+
+
+def _csv_classifier(glue, **fields) -> str:
+    name = _name("csvc_")
+    glue.create_classifier(CsvClassifier={"Name": name, **fields})
+    return name
+
+
+def test_classifier_definitions_create_get_update_delete(glue):
+    name = _csv_classifier(glue, Delimiter=";", ContainsHeader="PRESENT")
+    got = glue.get_classifier(Name=name)["Classifier"]["CsvClassifier"]
+    assert (got["Name"], got["Delimiter"], got["ContainsHeader"], got["Version"]) == (name, ";", "PRESENT", 1)
+    with pytest.raises(ClientError) as err:
+        glue.create_classifier(CsvClassifier={"Name": name, "Delimiter": ","})
+    assert err.value.response["Error"]["Code"] == "AlreadyExistsException"
+    glue.update_classifier(CsvClassifier={"Name": name, "Delimiter": "|"})
+    got = glue.get_classifier(Name=name)["Classifier"]["CsvClassifier"]
+    assert (got["Delimiter"], got["ContainsHeader"], got["Version"]) == ("|", "PRESENT", 2)
+    assert name in [c["CsvClassifier"]["Name"] for c in glue.get_classifiers(MaxResults=1000)["Classifiers"]
+                    if "CsvClassifier" in c]
+    glue.delete_classifier(Name=name)
+    with pytest.raises(ClientError) as err:
+        glue.get_classifier(Name=name)
+    assert err.value.response["Error"]["Code"] == "EntityNotFoundException"
+    with pytest.raises(ClientError) as err:
+        glue.create_classifier(CsvClassifier={"Name": _name("q_"), "Delimiter": ",", "QuoteSymbol": ","})
+    assert err.value.response["Error"]["Code"] == "InvalidInputException"
+
+
+def test_custom_csv_classifier_runs_before_the_built_in_ones(glue, s3, bucket):
+    # '#'-separated: no built-in delimiter splits it, so only the custom classifier recognises it; no header
+    raw = b"1#ann#2.5\n2#bob#3.0\n3#cid#4.5\n"
+    s3.put_object(Bucket=bucket, Key="hash/a.txt", Body=raw)
+    header = ["id", "name", "score"]
+    classifier = _csv_classifier(glue, Delimiter="#", ContainsHeader="ABSENT", Header=header)
+    name, database = make_crawler(glue, f"s3://{bucket}/hash/", Classifiers=[classifier])
+    plain, plain_db = make_crawler(glue, f"s3://{bucket}/hash/")
+    assert crawl(glue, name)["LastCrawl"]["Status"] == "SUCCEEDED"
+    crawl(glue, plain)
+    assert glue.get_tables(DatabaseName=plain_db)["TableList"] == []  # the built-in classifiers skip it
+    rows = list(csv.reader(io.StringIO(raw.decode()), delimiter="#"))
+    expected = [(n, "bigint" if all(r[i].isdigit() for r in rows) else
+                 "double" if all(r[i].replace(".", "", 1).isdigit() for r in rows) else "string")
+                for i, n in enumerate(header)]
+    assert _columns(glue, database, "hash") == expected
+    table = glue.get_table(DatabaseName=database, Name="hash")["Table"]
+    assert table["Parameters"]["classification"] == "csv" and table["Parameters"]["delimiter"] == "#"
+    assert "skip.header.line.count" not in table["Parameters"]
+    assert table["Parameters"]["recordCount"] == str(len(rows))
+
+
+def test_custom_csv_classifier_header_trimming_and_single_column(glue, s3, bucket):
+    s3.put_object(Bucket=bucket, Key="trim/a.csv", Body=b"id,v\n 1, 2\n 3, 4\n")
+    s3.put_object(Bucket=bucket, Key="one/a.csv", Body=b"name\nann\nbob\n")
+    trimmed = _csv_classifier(glue, Delimiter=",", ContainsHeader="PRESENT")
+    untrimmed = _csv_classifier(glue, Delimiter=",", ContainsHeader="PRESENT", DisableValueTrimming=True)
+    single = _csv_classifier(glue, Delimiter=",", ContainsHeader="PRESENT", AllowSingleColumn=True)
+    results = {}
+    for label, classifier in (("trimmed", trimmed), ("untrimmed", untrimmed)):
+        name, database = make_crawler(glue, f"s3://{bucket}/trim/", Classifiers=[classifier])
+        crawl(glue, name)
+        results[label] = _columns(glue, database, "trim")
+    # " 1" is a bigint once trimmed, a string when values are not trimmed
+    assert results == {"trimmed": [("id", "bigint"), ("v", "bigint")],
+                       "untrimmed": [("id", "string"), ("v", "string")]}
+    name, database = make_crawler(glue, f"s3://{bucket}/one/", Classifiers=[single])
+    crawl(glue, name)
+    assert _columns(glue, database, "one") == [("name", "string")]
+    plain, plain_db = make_crawler(glue, f"s3://{bucket}/one/")
+    crawl(glue, plain)
+    assert glue.get_tables(DatabaseName=plain_db)["TableList"] == []  # one column: not CSV to the built-ins
+
+
+def test_crawler_with_a_non_csv_or_missing_classifier_fails(glue, s3, bucket):
+    s3.put_object(Bucket=bucket, Key="grok/a.csv", Body=b"id,v\n1,2\n")
+    grok = _name("grok_")
+    glue.create_classifier(GrokClassifier={"Name": grok, "Classification": "logs", "GrokPattern": "%{GREEDYDATA:x}"})
+    for classifiers, needle in (([grok], "only CsvClassifier custom classifiers are emulated"),
+                                (["no_such_classifier"], "no_such_classifier of the crawler does not exist")):
+        name, _ = make_crawler(glue, f"s3://{bucket}/grok/", Classifiers=classifiers)
+        last = crawl(glue, name)["LastCrawl"]
+        assert last["Status"] == "FAILED" and needle in last["ErrorMessage"]

@@ -21,6 +21,7 @@ from typing import Any
 from .. import state
 from ..aws import AwsError, Call, paged
 from ..routes import FORWARD, route
+from . import classifiers
 from .crawl import run_crawl
 from .crawls import CRAWLS, Crawl, metrics
 from .settings import check_definition
@@ -171,15 +172,20 @@ def get_crawler_metrics(call: Call) -> dict[str, Any]:
 
 
 def reset() -> None:
-    """Forget all crawls (running ones are cancelled)."""
+    """Forget all crawls (running ones are cancelled) and custom classifiers."""
     CRAWLS.clear()
+    classifiers.reset()
 
 
-def export_state() -> dict[tuple[str, str], Any]:
-    """The runs, for a snapshot (:mod:`..persist`)."""
-    return CRAWLS.export()
+def export_state() -> dict[str, Any]:
+    """The runs and the custom classifiers, for a snapshot (:mod:`..persist`)."""
+    return {"crawls": CRAWLS.export(), "classifiers": classifiers.export_state()}
 
 
-def import_state(saved: dict[tuple[str, str], Any]) -> None:
-    """Take back the runs :func:`export_state` saved."""
-    CRAWLS.restore(saved)
+def import_state(saved: dict[Any, Any]) -> None:
+    """Take back what :func:`export_state` saved (or the runs alone, as older snapshots have them)."""
+    if set(saved) <= {"crawls", "classifiers"}:
+        CRAWLS.restore(saved.get("crawls") or {})
+        classifiers.import_state(saved.get("classifiers") or {})
+    else:
+        CRAWLS.restore(saved)

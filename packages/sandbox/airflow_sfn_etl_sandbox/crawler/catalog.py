@@ -61,10 +61,14 @@ def _table_input(crawler: str, plan: TablePlan) -> dict[str, Any]:
 
 
 def _storage(schema: FileSchema, location: str, params: dict[str, str]) -> dict[str, Any]:
+    formats = storage_format(schema)
+    serde_params = formats["SerdeInfo"]["Parameters"]
+    if "quoteChar" in serde_params and "quoteChar" in schema.extra:  # a custom CSV classifier's QuoteSymbol
+        serde_params["quoteChar"] = schema.extra["quoteChar"]
     return {
         "Columns": [{"Name": n, "Type": t} for n, t in schema.columns],
         "Location": location,
-        **storage_format(schema),
+        **formats,
         "Compressed": schema.compression != "none",
         "NumberOfBuckets": -1,
         "BucketColumns": [],

@@ -27,6 +27,7 @@ from .. import state
 from ..aws import AwsError
 from ..runs import RunFailed
 from ..schema import FileSchema, UnreadableData, classify, merge_schemas
+from .classifiers import classify_with_csv, crawler_classifiers
 from .settings import CrawlerSettings
 
 _UNSUPPORTED_TARGETS = ("JdbcTargets", "MongoDBTargets", "DynamoDBTargets", "CatalogTargets",
@@ -130,15 +131,23 @@ class _Classifier:
     """Each object's schema, classified once per crawl; None for an object no classifier recognises."""
 
     log: Callable[..., None]
+    custom: list[dict[str, Any]] = field(default_factory=list)  #: the crawler's CSV classifiers, in order
     seen: dict[tuple[str, str], FileSchema | None] = field(default_factory=dict)
 
     def __call__(self, bucket: str, key: str) -> FileSchema | None:
         if (bucket, key) not in self.seen:
-            try:
-                found: FileSchema | None = classify(f"s3://{bucket}/{key}", state.s3_get(bucket, key))
-            except UnreadableData as exc:
-                self.log(f"WARN : Skipping s3://{bucket}/{key}: no built-in classifier recognises it ({exc})")
-                found = None
+            uri = f"s3://{bucket}/{key}"
+            data = state.s3_get(bucket, key)
+            found: FileSchema | None = None
+            for body in self.custom:  # custom classifiers first, in the crawler's order, as Glue runs them
+                found = classify_with_csv(uri, data, body)
+                if found is not None:
+                    break
+            if found is None:
+                try:
+                    found = classify(uri, data)
+                except UnreadableData as exc:
+                    self.log(f"WARN : Skipping {uri}: no classifier recognises it ({exc})")
             self.seen[bucket, key] = found
         return self.seen[bucket, key]
 
@@ -155,7 +164,8 @@ def plan_tables(crawler: Any, log: Callable[..., None] | None = None, opts: Craw
     :param read_folders: gets the folders this crawl reads.
     """
     opts = opts or CrawlerSettings()
-    classifier = _Classifier(log or (lambda *lines: None))
+    classifier = _Classifier(log or (lambda *lines: None),
+                             crawler_classifiers(crawler.backend.region_name, crawler.classifiers))
     targets = crawler.targets or {}
     for kind in _UNSUPPORTED_TARGETS:
         if targets.get(kind):
