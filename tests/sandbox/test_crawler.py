@@ -599,17 +599,20 @@ def test_custom_csv_classifier_runs_before_the_built_in_ones(glue, s3, bucket):
 def test_custom_csv_classifier_header_trimming_and_single_column(glue, s3, bucket):
     s3.put_object(Bucket=bucket, Key="trim/a.csv", Body=b"id,v\n 1, 2\n 3, 4\n")
     s3.put_object(Bucket=bucket, Key="one/a.csv", Body=b"name\nann\nbob\n")
-    trimmed = _csv_classifier(glue, Delimiter=",", ContainsHeader="PRESENT")
+    trimmed = _csv_classifier(glue, Delimiter=",", ContainsHeader="PRESENT", DisableValueTrimming=False)
     untrimmed = _csv_classifier(glue, Delimiter=",", ContainsHeader="PRESENT", DisableValueTrimming=True)
+    default = _csv_classifier(glue, Delimiter=",", ContainsHeader="PRESENT")
     single = _csv_classifier(glue, Delimiter=",", ContainsHeader="PRESENT", AllowSingleColumn=True)
     results = {}
-    for label, classifier in (("trimmed", trimmed), ("untrimmed", untrimmed)):
+    for label, classifier in (("trimmed", trimmed), ("untrimmed", untrimmed), ("default", default)):
         name, database = make_crawler(glue, f"s3://{bucket}/trim/", Classifiers=[classifier])
         crawl(glue, name)
         results[label] = _columns(glue, database, "trim")
-    # " 1" is a bigint once trimmed, a string when values are not trimmed
+    # " 1" is a bigint once trimmed, a string when values are not trimmed; the API documents
+    # DisableValueTrimming's default as true
     assert results == {"trimmed": [("id", "bigint"), ("v", "bigint")],
-                       "untrimmed": [("id", "string"), ("v", "string")]}
+                       "untrimmed": [("id", "string"), ("v", "string")],
+                       "default": [("id", "string"), ("v", "string")]}
     name, database = make_crawler(glue, f"s3://{bucket}/one/", Classifiers=[single])
     crawl(glue, name)
     assert _columns(glue, database, "one") == [("name", "string")]

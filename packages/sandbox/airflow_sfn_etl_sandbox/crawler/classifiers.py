@@ -11,7 +11,8 @@ A CSV classifier recognises an object when each sample row splits with its ``Del
 ``QuoteSymbol``) into the same number of columns, at least two (one with ``AllowSingleColumn``).
 ``ContainsHeader`` PRESENT takes the first row as the header, ABSENT as data, UNKNOWN decides as
 the built-in classifier does; ``Header`` names the columns. Values are trimmed before their type is
-inferred unless ``DisableValueTrimming``. ``Serde`` picks the table's SerDe.
+inferred only with ``DisableValueTrimming`` false (the API documents true as its default).
+``Serde`` picks the table's SerDe.
 """
 
 from __future__ import annotations
@@ -169,7 +170,7 @@ def classify_with_csv(key: str, data: bytes, body: dict[str, Any]) -> FileSchema
     if not rows or len(widths) != 1 or widths.pop() < least:
         return None
     width = len(rows[0])
-    trim = not body.get("DisableValueTrimming")
+    trim = body.get("DisableValueTrimming") is False  # the API's default is true: no trimming
     contains = body.get("ContainsHeader", "UNKNOWN")
     first, rest = rows[0], rows[1:]
     if contains == "UNKNOWN":
