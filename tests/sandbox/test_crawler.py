@@ -630,3 +630,16 @@ def test_crawler_with_a_non_csv_or_missing_classifier_fails(glue, s3, bucket):
         name, _ = make_crawler(glue, f"s3://{bucket}/grok/", Classifiers=classifiers)
         last = crawl(glue, name)["LastCrawl"]
         assert last["Status"] == "FAILED" and needle in last["ErrorMessage"]
+
+
+def test_merge_new_columns_deprecates_a_table_whose_delimiter_changed(glue, s3, bucket):
+    s3.put_object(Bucket=bucket, Key="dep/a.csv", Body=b"id,v\n1,2\n3,4\n")
+    output = {"Tables": {"AddOrUpdateBehavior": "MergeNewColumns"}}
+    name, database = make_crawler(glue, f"s3://{bucket}/dep/", Configuration=_config(CrawlerOutput=output))
+    crawl(glue, name)
+    before = _columns(glue, database, "dep")
+    s3.put_object(Bucket=bucket, Key="dep/a.csv", Body=b"id|v|w\n1|2|3\n3|4|5\n")
+    assert crawl(glue, name)["LastCrawl"]["Status"] == "SUCCEEDED"
+    table = glue.get_table(DatabaseName=database, Name="dep")["Table"]
+    assert table["Parameters"]["DEPRECATED_BY_CRAWLER"] == "1" and table["Parameters"]["delimiter"] == ","
+    assert _columns(glue, database, "dep") == before

@@ -110,6 +110,7 @@ with Sandbox(data_dir=data_dir) as sb:
              in ("SUCCEEDED", "FAILED"))
         glue.create_crawler(Name="kept_crawler", Role="arn:aws:iam::123456789012:role/crawler",
                             DatabaseName="kept_db", Targets={"S3Targets": [{"Path": "s3://kept/data/"}]})
+        glue.create_classifier(CsvClassifier={"Name": "kept_csv", "Delimiter": ";", "ContainsHeader": "PRESENT"})
         glue.start_crawler(Name="kept_crawler")
         wait(lambda: (c := glue.get_crawler(Name="kept_crawler")["Crawler"])["State"] == "READY"
              and "LastCrawl" in c)
@@ -122,6 +123,8 @@ with Sandbox(data_dir=data_dir) as sb:
                  for r in athena.get_query_results(QueryExecutionId=qid)["ResultSet"]["Rows"]],
         "crawls": [(c["CrawlId"], c["State"]) for c in glue.list_crawls(CrawlerName="kept_crawler")["Crawls"]],
         "tables": [t["Name"] for t in glue.get_tables(DatabaseName="kept_db")["TableList"]],
+        "classifier": {k: v for k, v in glue.get_classifier(Name="kept_csv")["Classifier"]["CsvClassifier"].items()
+                       if k in ("Name", "Delimiter", "ContainsHeader", "Version")},
     }
 print(json.dumps(out))
 '''
@@ -148,5 +151,6 @@ def test_in_process_sandbox_with_a_data_dir_keeps_state_across_a_restart(tmp_pat
 
     again = run("read")
     assert "sandbox/crawler" in again["restored"] and "sandbox/athena" in again["restored"]
-    assert {k: again[k] for k in ("query", "rows", "crawls", "tables")} == {
-        k: made[k] for k in ("query", "rows", "crawls", "tables")}
+    assert made["classifier"] == {"Name": "kept_csv", "Delimiter": ";", "ContainsHeader": "PRESENT", "Version": 1}
+    assert {k: again[k] for k in ("query", "rows", "crawls", "tables", "classifier")} == {
+        k: made[k] for k in ("query", "rows", "crawls", "tables", "classifier")}
