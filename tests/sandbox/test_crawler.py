@@ -430,7 +430,7 @@ def test_crawl_new_folders_only_needs_the_log_schema_change_policy(glue, bucket)
     assert "can have only LOG DeleteBehavior value and LOG UpdateBehavior value" in str(err.value)
 
 
-def test_crawl_new_folders_only_adds_new_partitions_and_leaves_the_schema(glue, s3, bucket):
+def test_crawl_new_folders_only_adds_new_partitions_and_leaves_the_schema(sandbox_env, glue, s3, bucket):
     s3.put_object(Bucket=bucket, Key="inc/day=1/a.csv", Body=b"id,v\n1,2\n3,4\n")
     name, database = make_crawler(glue, f"s3://{bucket}/inc/",
                                   RecrawlPolicy={"RecrawlBehavior": "CRAWL_NEW_FOLDERS_ONLY"},
@@ -439,7 +439,13 @@ def test_crawl_new_folders_only_adds_new_partitions_and_leaves_the_schema(glue, 
     first = _columns(glue, database, "inc")
     s3.put_object(Bucket=bucket, Key="inc/day=1/b.csv", Body=b"id,v,extra\n1,2,3\n3,4,5\n")  # old folder
     s3.put_object(Bucket=bucket, Key="inc/day=2/c.csv", Body=b"id,v\n5,6\n7,8\n")  # new folder
-    assert crawl(glue, name)["LastCrawl"]["Status"] == "SUCCEEDED"
+    for folder in ("day=1", "day=2"):  # objects no classifier recognises: a crawl that reads them logs them
+        s3.put_object(Bucket=bucket, Key=f"inc/{folder}/blob.bin", Body=bytes(range(256)))
+    second = crawl(glue, name)
+    assert second["LastCrawl"]["Status"] == "SUCCEEDED"
+    logged = [m for m in _log_messages(sandbox_env, name) if m.startswith(f"[{second['LastCrawl']['MessagePrefix']}]")]
+    skipped = [m for m in logged if "Skipping" in m]
+    assert len(skipped) == 1 and f"s3://{bucket}/inc/day=2/blob.bin" in skipped[0]  # day=1 was not read again
     assert _columns(glue, database, "inc") == first
     parts = glue.get_partitions(DatabaseName=database, TableName="inc")["Partitions"]
     assert sorted(p["Values"][0] for p in parts) == ["1", "2"]
