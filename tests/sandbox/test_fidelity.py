@@ -123,6 +123,81 @@ def test_s3_headers_match_moto_alone(sandbox_env, moto_alone):
     assert [k for page, _ in pages[0] for k, _, _ in page] == [f"k/{i}.bin" for i in range(5)]
 
 
+def _status_line_and_headers(client, op: str, **kwargs) -> tuple[int, str, dict[str, str]]:
+    """(HTTP status, error code or "", headers) of one call, error or not."""
+    from botocore.exceptions import ClientError
+
+    try:
+        response = getattr(client, op)(**kwargs)
+        return response["ResponseMetadata"]["HTTPStatusCode"], "", _headers(response)
+    except ClientError as err:
+        return err.response["ResponseMetadata"]["HTTPStatusCode"], err.response["Error"]["Code"], _headers(err.response)
+
+
+def test_s3_multipart_ranges_and_conditional_writes_match_moto_alone(sandbox_env, moto_alone, tmp_path):
+    import hashlib
+
+    from boto3.s3.transfer import TransferConfig
+
+    s3 = sandbox_env.client("s3")
+    bucket = f"fid-mp-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    part = bytes(range(256)) * (5 * 1024 * 1024 // 256)  # 5 MiB: the smallest part S3 accepts but the last
+    tail = b"tail" * 100
+    answers = []
+    for client, key in ((s3, "mp/ours"), (moto_alone, "mp/moto")):  # same lengths: same body sizes
+        created = client.create_multipart_upload(Bucket=bucket, Key=key, ContentType="application/x-test")
+        upload = created["UploadId"]
+        etags = []
+        # the answer's body holds the upload id, whose length varies: its Content-Length is left out
+        calls = [{k: v for k, v in _headers(created).items() if k != "content-length"}]
+        for number, body in ((1, part), (2, tail)):
+            done = client.upload_part(Bucket=bucket, Key=key, UploadId=upload, PartNumber=number, Body=body)
+            etags.append(done["ETag"])
+            calls.append(_headers(done))
+        listed = client.list_parts(Bucket=bucket, Key=key, UploadId=upload)
+        assert [p["Size"] for p in listed["Parts"]] == [len(part), len(tail)]
+        completed = client.complete_multipart_upload(
+            Bucket=bucket, Key=key, UploadId=upload,
+            MultipartUpload={"Parts": [{"PartNumber": n, "ETag": e} for n, e in enumerate(etags, 1)]})
+        calls.append(_headers(completed))
+        # S3's multipart ETag: the MD5 of the parts' MD5s, then "-" and the number of parts
+        digest = hashlib.md5(hashlib.md5(part).digest() + hashlib.md5(tail).digest()).hexdigest()
+        assert completed["ETag"] == f'"{digest}-2"'
+        assert client.get_object(Bucket=bucket, Key=key)["Body"].read() == part + tail
+        answers.append(calls)
+    assert answers[0] == answers[1]
+
+    for rng in ("bytes=0-0", "bytes=100-", "bytes=-10", f"bytes={len(part) - 5}-{len(part) + 5}"):
+        ours = s3.get_object(Bucket=bucket, Key="mp/ours", Range=rng)
+        theirs = moto_alone.get_object(Bucket=bucket, Key="mp/ours", Range=rng)
+        assert _headers(ours) == _headers(theirs), rng
+        start, _, end = rng[6:].partition("-")
+        whole = part + tail
+        expected = whole[-int(end):] if not start else whole[int(start): int(end) + 1 if end else None]
+        assert ours["Body"].read() == expected, rng
+
+    # If-None-Match: * refuses to overwrite an existing key with 412 PreconditionFailed (S3 since 2024)
+    new_key = {"Bucket": bucket, "IfNoneMatch": "*", "Body": b"new"}
+    assert _status_line_and_headers(s3, "put_object", Key="mp/ours", **new_key)[:2] == (412, "PreconditionFailed")
+    assert (_status_line_and_headers(s3, "put_object", Key="mp/ours", **new_key)
+            == _status_line_and_headers(moto_alone, "put_object", Key="mp/ours", **new_key))
+    assert _status_line_and_headers(s3, "put_object", Key="mp/fresh", **new_key)[:2] == (200, "")
+    assert s3.get_object(Bucket=bucket, Key="mp/ours")["Body"].read() == part + tail
+
+    # boto3's managed upload with a small multipart threshold: several parts, the object reads back the same
+    source = tmp_path / "big.bin"
+    source.write_bytes(hashlib.sha256(b"seed").digest() * (13 * 1024 * 1024 // 32))
+    config = TransferConfig(multipart_threshold=5 * 1024 * 1024, multipart_chunksize=5 * 1024 * 1024)
+    s3.upload_file(str(source), bucket, "mp/managed", Config=config)
+    head = s3.head_object(Bucket=bucket, Key="mp/managed")
+    assert head["ContentLength"] == source.stat().st_size
+    assert head["ETag"].endswith('-3"')  # 13 MiB in 5 MiB parts
+    target = tmp_path / "back.bin"
+    s3.download_file(bucket, "mp/managed", str(target), Config=config)
+    assert target.read_bytes() == source.read_bytes()
+
+
 def test_stock_s3_key_sensor_check_fn_sees_the_object_size(sandbox_env):
     from airflow.providers.amazon.aws.sensors.s3 import S3KeySensor
 

@@ -13,6 +13,7 @@ import io
 import threading
 import time
 from collections.abc import Callable, Iterable
+from http import HTTPStatus
 from typing import Any
 
 from . import admin, faults, request_log
@@ -58,7 +59,7 @@ class SandboxApp:
             headers["Content-Length"] = resource_length
         else:
             headers["Content-Length"] = str(len(data))
-        start_response(f"{status} {_REASONS.get(status, 'OK')}", list(headers.items()))
+        start_response(f"{status} {_reason(status)}", list(headers.items()))
         return [data]
 
     def handle(self, environ: dict[str, Any], body: bytes) -> Response:
@@ -95,5 +96,9 @@ class SandboxApp:
             return error_response(call, err)
 
 
-_REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 409: "Conflict", 500: "Internal Server Error",
-            503: "Service Unavailable"}
+def _reason(status: int) -> str:
+    """The HTTP reason phrase of ``status`` (e.g. 412 Precondition Failed, 206 Partial Content)."""
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "OK" if status < 400 else "Error"

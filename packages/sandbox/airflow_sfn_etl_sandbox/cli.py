@@ -1,8 +1,9 @@
 """``airflow-sfn-etl sandbox`` (or ``airflow-sfn-etl-sandbox``): run the local AWS sandbox until Ctrl-C.
 
-With ``--data-dir``, moto's state (S3 objects, Glue catalog, workgroups, topics, ...) and the
-sandbox's run histories (Athena query executions, crawls, Glue and DataBrew job runs; see
-:mod:`.persist`) are saved there every ``--save-interval`` seconds and on shutdown, and restored at start.
+With ``--data-dir`` (the :class:`.server.Sandbox`'s ``data_dir``), moto's state (S3 objects, Glue
+catalog, workgroups, topics, ...) and the sandbox's run histories (Athena query executions, crawls,
+Glue and DataBrew job runs; see :mod:`.persist`) are saved there every ``--save-interval`` seconds
+and on shutdown, and restored at start.
 """
 
 from __future__ import annotations
@@ -68,13 +69,12 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     from airflow_sfn_etl_sandbox import Sandbox
 
-    sb = Sandbox(port=args.port, data_dir=args.data_dir, host=args.host)
+    sb = Sandbox(port=args.port, data_dir=args.data_dir, host=args.host, save_interval=args.save_interval)
     try:
         sb.start()
     except OSError as exc:
         print(f"airflow-sfn-etl sandbox: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 1
-    autosave = None
 
     def on_term(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
@@ -86,12 +86,7 @@ def run(args: argparse.Namespace) -> int:
     # Everything after the start is inside the try: a Ctrl-C or SIGTERM that lands before the wait
     # (right after the banner, say) still stops the autosave and the server, and the process exits.
     try:
-        restored = 0
-        if args.data_dir:
-            from airflow_sfn_etl_sandbox import persist
-
-            restored = len(persist.restore(args.data_dir))
-            autosave = persist.Autosave(args.data_dir, args.save_interval).start()
+        restored = len(sb.restored)
         # Load the SQL engine now, off the start-up path, so the first Athena query does not wait for it.
         threading.Thread(
             target=importlib.import_module,
@@ -104,15 +99,15 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        if autosave is not None:
-            report = autosave.stop()
+        sb.stop()
+        report = sb.saved
+        if report is not None:
             print(
                 f"saved state to {args.data_dir} ({len(report['saved'])} backends"
                 + (f"; skipped {report['skipped']}" if report["skipped"] else "")
                 + ")",
                 flush=True,
             )
-        sb.stop()
         print("AWS sandbox stopped.", flush=True)
     return 0
 

@@ -290,7 +290,8 @@ def merge_schemas(schemas: list[FileSchema]) -> FileSchema:
             types[name] = merge_type(types[name], typ) if name in types else typ
     merged = FileSchema(first.classification, [(n, t or "string") for n, t in types.items()],
                         header=any(s.header for s in schemas), delimiter=first.delimiter,
-                        quoted=any(s.quoted for s in schemas), compression=first.compression)
+                        quoted=any(s.quoted for s in schemas), compression=first.compression,
+                        extra=dict(first.extra))
     merged.record_count = sum(s.record_count for s in schemas)
     merged.size = sum(s.size for s in schemas)
     return merged

@@ -90,15 +90,26 @@ def _reset_admin(method: str, query: dict[str, Any], body: bytes) -> Response:
 class Sandbox:
     """A local AWS on ``http://127.0.0.1:<port>``; use as a context manager or start()/stop().
 
+    With a ``data_dir``, the state is kept there across restarts (:mod:`.persist`): moto's state
+    and the run histories (query executions, crawls, job runs) saved there by an earlier sandbox are
+    restored at :meth:`start` (:attr:`restored` lists them), saved every ``save_interval`` seconds
+    and once more at :meth:`stop` (:attr:`saved` reports the last save).
+
     :param port: TCP port; 0 picks a free one.
-    :param data_dir: where run artefacts (job logs, DuckDB spill) live; a temp dir if None.
+    :param data_dir: where state and run artefacts (job logs, DuckDB spill) live; a temp dir (and no
+        state kept) if None.
+    :param save_interval: seconds between state snapshots when there is a ``data_dir``.
     """
 
     def __init__(self, *, port: int = 0, data_dir: str | os.PathLike[str] | None = None,
-                 host: str = "127.0.0.1") -> None:
+                 host: str = "127.0.0.1", save_interval: float = 30.0) -> None:
         self.host = host
         self.port = port or free_port()
         self.data_dir = Path(data_dir) if data_dir else None
+        self.save_interval = save_interval
+        self.restored: list[str] = []
+        self.saved: dict[str, list[str]] | None = None
+        self._autosave: Any = None
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -133,6 +144,11 @@ class Sandbox:
         _load_service_modules()
         request_log.configure_from_env()
         runtime.configure(endpoint_url=self.endpoint_url, data_dir=self.data_dir)
+        if self.data_dir is not None:
+            from . import persist
+
+            self.restored = persist.restore(self.data_dir)
+            self._autosave = persist.Autosave(self.data_dir, self.save_interval).start()
         app = SandboxApp(DomainDispatcherApplication(create_backend_app))
         self._server = make_server(self.host, self.port, app, threaded=True,
                                    request_handler=QuietRequestHandler)
@@ -141,6 +157,9 @@ class Sandbox:
         return self
 
     def stop(self) -> None:
+        if self._autosave is not None:
+            self.saved = self._autosave.stop()
+            self._autosave = None
         runtime.shutdown()
         if self._server is not None:
             self._server.shutdown()

@@ -1,13 +1,15 @@
 """Glue crawler runs: StartCrawler really crawls the S3 targets and writes the Glue catalog.
 
-Crawler definitions (CreateCrawler, GetCrawler's static fields, UpdateCrawler, DeleteCrawler)
-stay moto's. This package owns the runs: ``State`` (READY -> RUNNING -> STOPPING -> READY),
-``LastCrawl`` (SUCCEEDED | FAILED | CANCELLED with ``ErrorMessage``), ``ListCrawls`` and
-``GetCrawlerMetrics``, with the sandbox's shared run lifecycle (:mod:`..runs`; fault rules with
-target ``crawler``).
+Crawler definitions (CreateCrawler, GetCrawler's static fields, DeleteCrawler) stay moto's;
+CreateCrawler and UpdateCrawler are checked as Glue checks them (:func:`.settings.check_definition`)
+and UpdateCrawler, which moto lacks, changes moto's crawler. This package owns the runs:
+``State`` (READY -> RUNNING -> STOPPING -> READY), ``LastCrawl`` (SUCCEEDED | FAILED | CANCELLED
+with ``ErrorMessage``), ``ListCrawls`` and ``GetCrawlerMetrics``, with the sandbox's shared run
+lifecycle (:mod:`..runs`; fault rules with target ``crawler``).
 
 - :mod:`.crawls`: a crawl's state and how the API describes it;
 - :mod:`.crawl`: what a crawl does;
+- :mod:`.settings`: the crawler's Configuration, SchemaChangePolicy and RecrawlPolicy;
 - :mod:`.tables`: which tables the S3 targets hold (classification, schema merge, partitions);
 - :mod:`.catalog`: creating and updating those tables and partitions in the crawler's database.
 """
@@ -19,8 +21,10 @@ from typing import Any
 from .. import state
 from ..aws import AwsError, Call, paged
 from ..routes import FORWARD, route
+from . import classifiers
 from .crawl import run_crawl
 from .crawls import CRAWLS, Crawl, metrics
+from .settings import check_definition
 
 __all__ = ["Crawl", "reset"]
 
@@ -91,16 +95,59 @@ def stop_crawler(call: Call) -> dict[str, Any]:
     return {}
 
 
-@route("glue", "DeleteCrawler", "UpdateCrawler")
-def change_crawler(call: Call) -> Any:
-    """Delete/update a crawler (moto's), refused while it runs."""
+#: UpdateCrawler's fields -> moto's FakeCrawler attributes.
+_UPDATABLE = {"Role": "role", "DatabaseName": "database_name", "Description": "description", "Targets": "targets",
+              "Classifiers": "classifiers", "TablePrefix": "table_prefix",
+              "SchemaChangePolicy": "schema_change_policy", "RecrawlPolicy": "recrawl_policy",
+              "LineageConfiguration": "lineage_configuration", "Configuration": "configuration",
+              "CrawlerSecurityConfiguration": "crawler_security_configuration"}
+
+
+def _refuse_while_running(region: str, name: str) -> None:
+    latest = CRAWLS.latest(region, name)
+    if latest is not None and latest.active:
+        raise AwsError("CrawlerRunningException", f"Crawler with name {name} is running")
+
+
+@route("glue", "CreateCrawler")
+def create_crawler(call: Call) -> Any:
+    """moto's CreateCrawler, after Glue's checks of the settings."""
+    check_definition(call.params)
+    return FORWARD
+
+
+@route("glue", "UpdateCrawler")
+def update_crawler(call: Call) -> dict[str, Any]:
+    """Change moto's crawler (moto has no UpdateCrawler): the fields given replace the stored ones."""
+    import datetime as dt
+
+    name = call.params.get("Name", "")
+    crawler = _moto_crawler(call.region, name)
+    current = {field: getattr(crawler, attr) for field, attr in _UPDATABLE.items()}
+    unsupported = sorted(k for k in call.params if k not in _UPDATABLE and k not in ("Name", "Schedule"))
+    if unsupported:
+        raise AwsError("InvalidInputException",
+                       f"UpdateCrawler {', '.join(unsupported)} is not emulated by the sandbox")
+    check_definition(call.params, current)
+    with CRAWLS.lock:
+        _refuse_while_running(call.region, name)
+        for field, attr in _UPDATABLE.items():
+            if call.params.get(field) is not None:
+                setattr(crawler, attr, call.params[field])
+        if call.params.get("Schedule") is not None:
+            crawler.schedule = call.params["Schedule"] or None
+        crawler.version += 1
+        crawler.last_updated = dt.datetime.now(dt.timezone.utc)
+    return {}
+
+
+@route("glue", "DeleteCrawler")
+def delete_crawler(call: Call) -> Any:
+    """Delete a crawler (moto's), refused while it runs."""
     name = call.params.get("Name", "")
     with CRAWLS.lock:
-        latest = CRAWLS.latest(call.region, name)
-        if latest is not None and latest.active:
-            raise AwsError("CrawlerRunningException", f"Crawler with name {name} is running")
-        if call.operation == "DeleteCrawler":
-            CRAWLS.forget(call.region, name)
+        _refuse_while_running(call.region, name)
+        CRAWLS.forget(call.region, name)
     return FORWARD
 
 
@@ -125,15 +172,20 @@ def get_crawler_metrics(call: Call) -> dict[str, Any]:
 
 
 def reset() -> None:
-    """Forget all crawls (running ones are cancelled)."""
+    """Forget all crawls (running ones are cancelled) and custom classifiers."""
     CRAWLS.clear()
+    classifiers.reset()
 
 
-def export_state() -> dict[tuple[str, str], Any]:
-    """The runs, for a snapshot (:mod:`..persist`)."""
-    return CRAWLS.export()
+def export_state() -> dict[str, Any]:
+    """The runs and the custom classifiers, for a snapshot (:mod:`..persist`)."""
+    return {"crawls": CRAWLS.export(), "classifiers": classifiers.export_state()}
 
 
-def import_state(saved: dict[tuple[str, str], Any]) -> None:
-    """Take back the runs :func:`export_state` saved."""
-    CRAWLS.restore(saved)
+def import_state(saved: dict[Any, Any]) -> None:
+    """Take back what :func:`export_state` saved (or the runs alone, as older snapshots have them)."""
+    if set(saved) <= {"crawls", "classifiers"}:
+        CRAWLS.restore(saved.get("crawls") or {})
+        classifiers.import_state(saved.get("classifiers") or {})
+    else:
+        CRAWLS.restore(saved)

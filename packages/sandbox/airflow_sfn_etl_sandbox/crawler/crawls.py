@@ -33,6 +33,7 @@ class Crawl(Run):
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
     changes: CatalogChanges = field(default_factory=CatalogChanges)
     definition: Any = None  #: moto's crawler, read when the crawl begins
+    folders: frozenset[str] = frozenset()  #: the S3 folders the crawl read (``s3://bucket/dir/``)
 
     @property
     def crawler(self) -> str:
@@ -45,8 +46,9 @@ class Crawl(Run):
         self.log(f"BENCHMARK : Running Start Crawl for Crawler {self.name}")
 
     def finished(self) -> None:
-        self.log(f"BENCHMARK : Crawler has finished running and is in state READY ({self.state})"
-                 + (f": {self.error_message}" if self.error_message else ""))
+        if self.error_message:
+            self.log(f"ERROR : {self.error_message}")
+        self.log("BENCHMARK : Crawler has finished running and is in state READY")
 
     def log(self, *lines: str) -> None:
         try:
