@@ -169,10 +169,24 @@ def jsonata_evaluator() -> dict[str, Any]:
             "error": jsonata_pass("{% $states.input.x + 'a' %}", {"x": 2})}
 
 
+def heartbeat_timeout() -> dict[str, Any]:
+    queue = boto3.client("sqs", region_name=REGION).create_queue(QueueName="probe-heartbeat")["QueueUrl"]
+
+    def waits(**extra: Any) -> dict[str, Any]:
+        return {"StartAt": "Wait", "States": {"Wait": {
+            "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken", "HeartbeatSeconds": 1,
+            "TimeoutSeconds": 30, "Parameters": {"QueueUrl": queue, "MessageBody": {"token.$": "$$.Task.Token"}},
+            **extra}}}
+
+    caught = waits(Catch=[{"ErrorEquals": ["States.Timeout"], "Next": "Caught"}], Next="Done")
+    caught["States"].update({"Caught": {"Type": "Pass", "End": True}, "Done": {"Type": "Succeed"}})
+    return {"missed": execute(waits(End=True)), "caught_as_timeout": execute(caught)}
+
+
 PROBES: dict[str, Callable[[], dict[str, Any]]] = {
     probe.__name__: probe for probe in (task_services, aws_sdk_error_names, aborted_stays_aborted, json_safe_output,
                                         intrinsic_escapes, intrinsic_json_strings, reraised_states_errors,
-                                        jsonata_evaluator)
+                                        jsonata_evaluator, heartbeat_timeout)
 }
 
 
