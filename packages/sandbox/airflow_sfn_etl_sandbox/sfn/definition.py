@@ -75,6 +75,15 @@ INTEGRATION_PATTERNS: Final[dict[str, frozenset[str]]] = {
     "sqs": frozenset({"waitForTaskToken"}),
     "states": frozenset({"sync", "sync:2", "waitForTaskToken"}),
 }
+#: Diagnostic code of a field AWS accepts that the sandbox does not run (not one of AWS's codes).
+NOT_EMULATED: Final[str] = "NOT_EMULATED_BY_SANDBOX"
+#: Map fields the sandbox refuses, with why and what to do instead.
+MAP_FIELDS_NOT_EMULATED: Final[dict[str, str]] = {
+    "ItemBatcher": "ItemBatcher is not emulated by the sandbox (a Distributed Map's items are not batched); "
+                   "leave it out to give the item processor one item at a time",
+    "ResultWriter": "ResultWriter is not emulated by the sandbox (no result files would be written to S3); "
+                    "leave it out to get the results in the Map state's output",
+}
 #: The prefix of the InvalidDefinition message of CreateStateMachine / UpdateStateMachine.
 INVALID_PREFIX: Final[str] = "Invalid State Machine Definition: "
 
@@ -306,6 +315,9 @@ def _check_state(state: dict[str, Any], where: str, states: dict[str, Any], foun
                     found.append(Diagnostic("SCHEMA_VALIDATION_FAILED", "A branch must be a JSON object",
                                             f"{where}/Branches[{i}]"))
     elif kind == "Map":
+        for name, reason in MAP_FIELDS_NOT_EMULATED.items():
+            if name in state:
+                found.append(Diagnostic(NOT_EMULATED, reason, f"{where}/{name}"))
         field = "ItemProcessor" if "ItemProcessor" in state else "Iterator"
         processor = state.get(field)
         if not isinstance(processor, dict):
