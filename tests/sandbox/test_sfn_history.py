@@ -268,11 +268,12 @@ def queue_with_arn(aws: dict[str, Any]) -> str:
     return str(aws["sqs"].create_queue(QueueName=f"q-{uuid.uuid4().hex[:8]}")["QueueUrl"])
 
 
-def next_token_from(aws: dict[str, Any], queue: str) -> str:
+def next_token_from(aws: dict[str, Any], queue: str, raw: bool = False) -> str:
+    """The task token of the next message on ``queue``: its body (``raw``) or the body's ``token``."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         for message in aws["sqs"].receive_message(QueueUrl=queue, WaitTimeSeconds=1).get("Messages", []):
-            return str(json.loads(message["Body"])["token"])
+            return str(message["Body"] if raw else json.loads(message["Body"])["token"])
     raise AssertionError("no task token arrived on the queue")
 
 
@@ -376,3 +377,18 @@ def test_sns_publish_wait_for_task_token(aws: dict[str, Any]) -> None:
 
     described = wait_done(aws, execution)
     assert described["status"] == "SUCCEEDED" and json.loads(described["output"]) == {"ok": True}
+
+
+def test_aws_sdk_wait_for_task_token(aws: dict[str, Any]) -> None:
+    queue = queue_with_arn(aws)
+    execution = start(aws, {"StartAt": "Ask", "States": {"Ask": {
+        "Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sqs:sendMessage.waitForTaskToken", "End": True,
+        "Parameters": {"QueueUrl": queue, "MessageBody.$": "$$.Task.Token"}}}})
+    token = next_token_from(aws, queue, raw=True)
+    aws["stepfunctions"].send_task_success(taskToken=token, output=json.dumps([1, 2]))
+
+    described = wait_done(aws, execution)
+    assert described["status"] == "SUCCEEDED" and json.loads(described["output"]) == [1, 2]
+    submitted = next(e for e in all_events(aws, execution) if e["type"] == "TaskSubmitted")
+    assert submitted["taskSubmittedEventDetails"]["resourceType"] == "aws-sdk:sqs"
+    assert submitted["taskSubmittedEventDetails"]["resource"] == "sendMessage.waitForTaskToken"
