@@ -11,7 +11,8 @@ moto answers every event, oldest first, whatever the request asks. AWS documents
   answers fails with ``InvalidToken`` (HTTP 400).
 
 A token names the id of the next event to answer, so pages stay right while a running execution
-adds events.
+adds events. The JSON text of a task's ``parameters`` and ``output`` is compact, as AWS writes it
+(``{"TopicArn":"arn:...","Message":"done"}``; moto puts a space after each ``:`` and ``,``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ from ..aws import AwsError
 #: Page size when ``maxResults`` is absent or 0, and the largest one allowed.
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
+#: (details key, field) of the task events whose JSON text AWS writes compact.
+TASK_JSON_FIELDS = (("taskScheduledEventDetails", "parameters"), ("taskSubmittedEventDetails", "output"),
+                    ("taskSucceededEventDetails", "output"))
 #: Keys of an event's details that hold execution data.
 EXECUTION_DATA_KEYS = ("input", "inputDetails", "output", "outputDetails")
 
@@ -68,12 +72,25 @@ def without_execution_data(event: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def compact_task_json(event: dict[str, Any]) -> dict[str, Any]:
+    """``event`` with the JSON text of its task parameters or output written compact."""
+    for key, field in TASK_JSON_FIELDS:
+        details = event.get(key)
+        if isinstance(details, dict) and isinstance(details.get(field), str):
+            try:
+                value = json.loads(details[field])
+            except ValueError:
+                continue
+            event = {**event, key: {**details, field: json.dumps(value, separators=(",", ":"), ensure_ascii=False)}}
+    return event
+
+
 def history_page(events: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
     """The answer to GetExecutionHistory ``params`` for an execution's ``events`` (oldest first)."""
     execution_arn = str(params.get("executionArn", ""))
     reverse = bool(params.get("reverseOrder", False))
     size = page_size(params.get("maxResults"))
-    ordered = sorted(events, key=lambda e: int(e["id"]), reverse=reverse)
+    ordered = sorted((compact_task_json(e) for e in events), key=lambda e: int(e["id"]), reverse=reverse)
     token = params.get("nextToken")
     if token:
         start = _next_id(str(token), execution_arn, reverse)
