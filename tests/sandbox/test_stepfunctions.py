@@ -327,6 +327,20 @@ def test_stop_execution_stops_the_running_glue_job_run(aws: dict[str, Any]) -> N
     assert types[-1] == "ExecutionAborted" and "TaskSucceeded" not in types and "TaskFailed" not in types
 
 
+def test_glue_sync_task_timing_out_fails_with_states_timeout_and_stops_the_run(aws: dict[str, Any]) -> None:
+    job = glue_job(aws, "import time\nprint('working', flush=True)\ntime.sleep(120)\n")
+    described = run(aws, {"StartAt": "Run", "States": {"Run": {**sync_job_state(job), "TimeoutSeconds": 2,
+                                                                "End": True}}})
+
+    assert (described["status"], described["error"]) == ("FAILED", "States.Timeout")
+    timed_out = next(e for e in history(aws, described["executionArn"]) if e["type"] == "TaskTimedOut")
+    assert timed_out["taskTimedOutEventDetails"] == {"resourceType": "glue", "resource": "startJobRun.sync",
+                                                     "error": "States.Timeout"}
+    run_id = aws["glue"].get_job_runs(JobName=job)["JobRuns"][0]["Id"]
+    assert until(lambda: aws["glue"].get_job_run(JobName=job, RunId=run_id)["JobRun"]["JobRunState"] == "STOPPED",
+                 what="the job run to be STOPPED")
+
+
 # --------------------------------------------------------------------------- Athena
 
 
