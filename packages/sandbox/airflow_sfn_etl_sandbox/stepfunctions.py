@@ -167,13 +167,16 @@ def stop_execution(call: Call) -> Any:
     if execution.status == "RUNNING":
         if _wait_for_env(execution) is None:
             return FORWARD
-        execution.stop(stop_date=stop_date, error=call.params.get("error"), cause=call.params.get("cause"))
+        error, cause = call.params.get("error"), call.params.get("cause")
+        # Recorded before the stop: moto leaves them alone when the execution ends ABORTED, and a
+        # reader (a parent's .sync task) that sees ABORTED then sees them too.
+        execution.error, execution.cause = error, cause
+        execution.stop(stop_date=stop_date, error=error, cause=cause)
         deadline = time.monotonic() + STOP_WAIT_SECONDS
         while execution.status == "RUNNING" and time.monotonic() < deadline:
             time.sleep(0.05)
-        if execution.status == "ABORTED":
-            execution.error = call.params.get("error")
-            execution.cause = call.params.get("cause")
+        if execution.status == "SUCCEEDED":  # it ended on its own before the stop took effect
+            execution.error = execution.cause = None
     stopped = execution.stop_date or stop_date
     return {"stopDate": stopped.timestamp()}
 
