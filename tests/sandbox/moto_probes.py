@@ -169,10 +169,45 @@ def jsonata_evaluator() -> dict[str, Any]:
             "error": jsonata_pass("{% $states.input.x + 'a' %}", {"x": 2})}
 
 
+def heartbeat_timeout() -> dict[str, Any]:
+    queue = boto3.client("sqs", region_name=REGION).create_queue(QueueName="probe-heartbeat")["QueueUrl"]
+
+    def waits(**extra: Any) -> dict[str, Any]:
+        return {"StartAt": "Wait", "States": {"Wait": {
+            "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken", "HeartbeatSeconds": 1,
+            "TimeoutSeconds": 30, "Parameters": {"QueueUrl": queue, "MessageBody": {"token.$": "$$.Task.Token"}},
+            **extra}}}
+
+    caught = waits(Catch=[{"ErrorEquals": ["States.Timeout"], "Next": "Caught"}], Next="Done")
+    caught["States"].update({"Caught": {"Type": "Pass", "End": True}, "Done": {"Type": "Succeed"}})
+    return {"missed": execute(waits(End=True)), "caught_as_timeout": execute(caught)}
+
+
+def distributed_map_thresholds() -> dict[str, Any]:
+    def distributed(**extra: Any) -> dict[str, Any]:
+        return {"StartAt": "Each", "States": {"Each": {
+            "Type": "Map", "ItemsPath": "$.items", "End": True, **extra, "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, "StartAt": "Check",
+                "States": {"Check": {"Type": "Choice", "Default": "Good",
+                                     "Choices": [{"Variable": "$", "NumericEquals": 2, "Next": "Bad"}]},
+                           "Bad": {"Type": "Fail", "Error": "Bad"}, "Good": {"Type": "Succeed"}}}}}}
+
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    try:
+        sfn.create_state_machine(name="probe-percentage", definition=json.dumps(distributed(
+            ToleratedFailurePercentage=50)), roleArn=ROLE)
+        integer_percentage = "created"
+    except Exception as exc:
+        integer_percentage = f"{type(exc).__name__}: {exc}"
+    return {"default": execute(distributed(), {"items": [1, 2, 3]}),
+            "tolerated": execute(distributed(ToleratedFailureCount=1), {"items": [1, 2, 3]}),
+            "integer_percentage": integer_percentage}
+
+
 PROBES: dict[str, Callable[[], dict[str, Any]]] = {
     probe.__name__: probe for probe in (task_services, aws_sdk_error_names, aborted_stays_aborted, json_safe_output,
                                         intrinsic_escapes, intrinsic_json_strings, reraised_states_errors,
-                                        jsonata_evaluator)
+                                        jsonata_evaluator, heartbeat_timeout, distributed_map_thresholds)
 }
 
 

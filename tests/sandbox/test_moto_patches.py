@@ -24,7 +24,8 @@ from airflow_sfn_etl_sandbox import moto_patches
 
 PROBES = Path(__file__).with_name("moto_probes.py")
 ALL_PATCHES = ["task_services", "aws_sdk_error_names", "aborted_stays_aborted", "json_safe_output",
-               "intrinsic_escapes", "intrinsic_json_strings", "reraised_states_errors", "jsonata_evaluator"]
+               "intrinsic_escapes", "intrinsic_json_strings", "reraised_states_errors", "jsonata_evaluator",
+               "heartbeat_timeout", "distributed_map_thresholds"]
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z$")
 
 
@@ -163,3 +164,24 @@ def test_jsonata_evaluator(probe):
     assert patched["error"]["status"] == "FAILED"
     assert patched["error"]["error"] == "States.QueryEvaluationError"
     assert "$states.input.x + 'a'" in patched["error"]["cause"]
+
+
+def test_heartbeat_timeout(probe):
+    unpatched, patched = probe("heartbeat_timeout")
+    assert unpatched["missed"]["status"] == "FAILED" and unpatched["missed"]["error"] == "States.Timeout"
+    # AWS: a missed heartbeat is States.HeartbeatTimeout, which a catcher on States.Timeout also matches.
+    assert patched["missed"]["status"] == "FAILED" and patched["missed"]["error"] == "States.HeartbeatTimeout"
+    assert output(patched["caught_as_timeout"])["Error"] == "States.HeartbeatTimeout"
+
+
+def test_distributed_map_thresholds(probe):
+    unpatched, patched = probe("distributed_map_thresholds")
+    # moto: the failed item is a null and the Map succeeds; an integer percentage does not parse.
+    assert output(unpatched["default"]) == [1, None, 3]
+    assert "ASLParserException" in unpatched["integer_percentage"]
+    # AWS: no failure tolerated by default; one failure within ToleratedFailureCount 1 is tolerated.
+    assert patched["default"]["status"] == "FAILED"
+    assert patched["default"]["error"] == "States.ExceedToleratedFailureThreshold"
+    assert "1 of 3 items failed" in patched["default"]["cause"]
+    assert patched["tolerated"]["status"] == "SUCCEEDED"
+    assert patched["integer_percentage"] == "created"

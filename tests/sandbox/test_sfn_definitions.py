@@ -142,3 +142,40 @@ def test_max_results_truncates_the_diagnostics(sfn: Any) -> None:
     assert answer["result"] == "FAIL"
     assert answer["truncated"] is True
     assert len(answer["diagnostics"]) == 1
+
+
+def _task_machine(resource: str) -> dict[str, Any]:
+    return {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": resource, "Parameters": {}, "End": True}}}
+
+
+# AWS's table of optimized integrations: Glue, Athena and DataBrew have .sync but no .waitForTaskToken;
+# SQS, SNS, Lambda and EventBridge have .waitForTaskToken but no .sync; DynamoDB has neither; the
+# AWS SDK integrations have .waitForTaskToken only.
+@pytest.mark.parametrize("resource", [
+    "arn:aws:states:::glue:startJobRun.waitForTaskToken",
+    "arn:aws:states:::athena:startQueryExecution.waitForTaskToken",
+    "arn:aws:states:::databrew:startJobRun.waitForTaskToken",
+    "arn:aws:states:::sqs:sendMessage.sync",
+    "arn:aws:states:::dynamodb:getItem.waitForTaskToken",
+    "arn:aws:states:::aws-sdk:glue:startJobRun.sync",
+])
+def test_an_integration_pattern_aws_does_not_offer_is_invalid(sfn: Any, resource: str) -> None:
+    error = create_error(sfn, _task_machine(resource))
+    assert error["Code"] == "InvalidDefinition"
+    assert error["Message"] == (
+        f"Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: The resource provided {resource} is not "
+        "recognized. The value is not a valid resource ARN, or the resource is not available in this region. "
+        "at /States/T/Resource'")
+
+
+@pytest.mark.parametrize("resource", [
+    "arn:aws:states:::glue:startJobRun.sync",
+    "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+    "arn:aws:states:::sns:publish.waitForTaskToken",
+    "arn:aws:states:::lambda:invoke.waitForTaskToken",
+    "arn:aws:states:::events:putEvents.waitForTaskToken",
+    "arn:aws:states:::states:startExecution.sync:2",
+    "arn:aws:states:::aws-sdk:glue:getCrawler.waitForTaskToken",
+])
+def test_an_integration_pattern_aws_offers_is_valid(sfn: Any, resource: str) -> None:
+    assert validate(sfn, _task_machine(resource))["result"] == "OK"

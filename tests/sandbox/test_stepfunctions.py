@@ -327,6 +327,20 @@ def test_stop_execution_stops_the_running_glue_job_run(aws: dict[str, Any]) -> N
     assert types[-1] == "ExecutionAborted" and "TaskSucceeded" not in types and "TaskFailed" not in types
 
 
+def test_glue_sync_task_timing_out_fails_with_states_timeout_and_stops_the_run(aws: dict[str, Any]) -> None:
+    job = glue_job(aws, "import time\nprint('working', flush=True)\ntime.sleep(120)\n")
+    described = run(aws, {"StartAt": "Run", "States": {"Run": {**sync_job_state(job), "TimeoutSeconds": 2,
+                                                                "End": True}}})
+
+    assert (described["status"], described["error"]) == ("FAILED", "States.Timeout")
+    timed_out = next(e for e in history(aws, described["executionArn"]) if e["type"] == "TaskTimedOut")
+    assert timed_out["taskTimedOutEventDetails"] == {"resourceType": "glue", "resource": "startJobRun.sync",
+                                                     "error": "States.Timeout"}
+    run_id = aws["glue"].get_job_runs(JobName=job)["JobRuns"][0]["Id"]
+    assert until(lambda: aws["glue"].get_job_run(JobName=job, RunId=run_id)["JobRun"]["JobRunState"] == "STOPPED",
+                 what="the job run to be STOPPED")
+
+
 # --------------------------------------------------------------------------- Athena
 
 
@@ -615,6 +629,30 @@ def test_failing_child_fails_the_sync_task_with_its_error(aws: dict[str, Any], r
     assert (described["status"], described["error"]) == ("FAILED", "States.TaskFailed")
     cause = json.loads(described["cause"])
     assert (cause["Status"], cause["Error"], cause["Cause"]) == ("FAILED", "ChildBroke", "no rows")
+
+
+def test_child_timing_out_fails_the_sync_task(aws: dict[str, Any]) -> None:
+    child = deploy(aws, {"TimeoutSeconds": 1, "StartAt": "Long",
+                         "States": {"Long": {"Type": "Wait", "Seconds": 60, "End": True}}})
+    described = run(aws, _parent(child, "startExecution.sync:2", {}))
+    assert (described["status"], described["error"]) == ("FAILED", "States.TaskFailed")
+    cause = json.loads(described["cause"])
+    assert cause["Status"] == "TIMED_OUT" and cause["StateMachineArn"] == child
+
+
+def test_child_stopped_from_outside_fails_the_sync_task(aws: dict[str, Any]) -> None:
+    child = deploy(aws, {"StartAt": "Long", "States": {"Long": {"Type": "Wait", "Seconds": 3600, "End": True}}})
+    execution = start(aws, deploy(aws, _parent(child, "startExecution.sync", {})))
+    child_arn = until(lambda: next((e["executionArn"] for e in aws["stepfunctions"].list_executions(
+        stateMachineArn=child)["executions"] if e["status"] == "RUNNING"), None), what="the child to run")
+
+    aws["stepfunctions"].stop_execution(executionArn=child_arn, error="Operator", cause="not needed")
+
+    described = wait_done(aws, execution)
+    assert (described["status"], described["error"]) == ("FAILED", "States.TaskFailed")
+    cause = json.loads(described["cause"])
+    assert (cause["Status"], cause["ExecutionArn"]) == ("ABORTED", child_arn)
+    assert (cause["Error"], cause["Cause"]) == ("Operator", "not needed")
 
 
 def test_aborting_the_parent_stops_a_sync_child(aws: dict[str, Any]) -> None:

@@ -16,6 +16,9 @@ layer gets wrong:
   from the state it did not get past (:mod:`.sfn.redrive`); ``DescribeExecution`` answers
   ``redriveCount``, ``redriveDate``, ``redriveStatus`` and ``redriveStatusReason`` as AWS does.
 - ``TestState`` (absent in moto's API): one state run on an input (:mod:`.sfn.test_state`).
+- ``GetExecutionHistory``: ``reverseOrder``, ``includeExecutionData`` and paging with
+  ``maxResults`` / ``nextToken`` as AWS documents them (moto ignores them; :mod:`.sfn.history`).
+- ``SendTaskFailure``: passes ``cause`` on to the task (moto's API layer drops it).
 - ``StopExecution``: records ``error``/``cause`` (moto drops them), stops the running
   ``.sync`` task's AWS run, waits until the execution is ABORTED so that a DescribeExecution
   right after says so, and answers ``stopDate`` (moto leaves it out).
@@ -40,6 +43,7 @@ from .aws import AwsError, Call
 from .routes import FORWARD, route
 from .sfn import redrive as redrives
 from .sfn.definition import Diagnostic, diagnose, invalid_definition_message
+from .sfn.history import history_page
 from .sfn.test_state import test_state as run_test_state
 
 LOG = logging.getLogger(__name__)
@@ -163,15 +167,32 @@ def stop_execution(call: Call) -> Any:
     if execution.status == "RUNNING":
         if _wait_for_env(execution) is None:
             return FORWARD
-        execution.stop(stop_date=stop_date, error=call.params.get("error"), cause=call.params.get("cause"))
+        error, cause = call.params.get("error"), call.params.get("cause")
+        # Recorded before the stop: moto leaves them alone when the execution ends ABORTED, and a
+        # reader (a parent's .sync task) that sees ABORTED then sees them too.
+        execution.error, execution.cause = error, cause
+        execution.stop(stop_date=stop_date, error=error, cause=cause)
         deadline = time.monotonic() + STOP_WAIT_SECONDS
         while execution.status == "RUNNING" and time.monotonic() < deadline:
             time.sleep(0.05)
-        if execution.status == "ABORTED":
-            execution.error = call.params.get("error")
-            execution.cause = call.params.get("cause")
+        if execution.status == "SUCCEEDED":  # it ended on its own before the stop took effect
+            execution.error = execution.cause = None
     stopped = execution.stop_date or stop_date
     return {"stopDate": stopped.timestamp()}
+
+
+@route("stepfunctions", "SendTaskFailure")
+def send_task_failure(call: Call) -> dict[str, Any]:
+    """Fail the task waiting for ``taskToken`` with the ``error`` and the ``cause`` given."""
+    from moto.core.exceptions import AWSError
+
+    try:
+        _backend(call).send_task_failure(call.params.get("taskToken", ""), error=call.params.get("error"),
+                                         cause=call.params.get("cause"))
+    except AWSError as err:  # moto's TaskTimedOut, TaskDoesNotExist, InvalidToken
+        raise AwsError(getattr(err, "code", type(err).__name__), getattr(err, "message", str(err)),
+                       int(getattr(err, "status_code", 400))) from err
+    return {}
 
 
 @route("stepfunctions", "TestState")
@@ -188,6 +209,13 @@ def redrive_execution(call: Call) -> dict[str, Any]:
     if execution is None or not hasattr(execution, "exec_worker"):
         raise AwsError("ExecutionDoesNotExist", f"Execution Does Not Exist: '{arn}'")
     return {"redriveDate": redrives.redrive(execution).timestamp()}
+
+
+@route("stepfunctions", "GetExecutionHistory")
+def get_execution_history(call: Call) -> dict[str, Any]:
+    """moto's events, in the order, page and detail the request asks for."""
+    events = call.forward_json(json.dumps({"executionArn": call.params.get("executionArn", "")}).encode())["events"]
+    return history_page(events, call.params)
 
 
 @route("stepfunctions", "DescribeExecution")

@@ -16,7 +16,9 @@ All patches are on moto's Step Functions interpreter (``moto.stepfunctions.parse
 - :mod:`.intrinsic_escapes`: ``\\'``, ``\\{``, ``\\}``, ``\\\\`` in intrinsic literals, ``States.Format``;
 - :mod:`.intrinsic_json_strings`: intrinsic functions read from the JSON string's value;
 - :mod:`.reraised_states_errors`: ``States.*`` errors out of branches, iterations and callbacks;
-- :mod:`.jsonata_evaluator`: JSONata expressions and workflow variables evaluate (jsonata-python).
+- :mod:`.jsonata_evaluator`: JSONata expressions and workflow variables evaluate (jsonata-python);
+- :mod:`.heartbeat_timeout`: a missed heartbeat fails with ``States.HeartbeatTimeout``;
+- :mod:`.distributed_map_thresholds`: a Distributed Map fails past its tolerated failures.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from types import ModuleType
 from . import (
     aborted_stays_aborted,
     aws_sdk_error_names,
+    distributed_map_thresholds,
+    heartbeat_timeout,
     intrinsic_escapes,
     intrinsic_json_strings,
     json_safe_output,
@@ -44,6 +48,8 @@ PATCHES: tuple[ModuleType, ...] = (
     intrinsic_json_strings,
     reraised_states_errors,
     jsonata_evaluator,
+    heartbeat_timeout,
+    distributed_map_thresholds,
 )
 
 

@@ -50,6 +50,40 @@ JSONATA_ONLY: Final[tuple[str, ...]] = ("Arguments", "Output", "Items")
 QUERY_LANGUAGES: Final[tuple[str, ...]] = ("JSONPath", "JSONata")
 #: Longest state name AWS accepts.
 MAX_STATE_NAME: Final[int] = 80
+#: Integration patterns each optimized integration supports besides request-response, as AWS lists
+#: them ("Integrating optimized services with Step Functions"); ``aws-sdk`` is every SDK integration.
+INTEGRATION_PATTERNS: Final[dict[str, frozenset[str]]] = {
+    "aws-sdk": frozenset({"waitForTaskToken"}),
+    "apigateway": frozenset({"waitForTaskToken"}),
+    "athena": frozenset({"sync"}),
+    "batch": frozenset({"sync"}),
+    "bedrock": frozenset({"sync", "waitForTaskToken"}),
+    "codebuild": frozenset({"sync"}),
+    "dynamodb": frozenset(),
+    "ecs": frozenset({"sync", "waitForTaskToken"}),
+    "eks": frozenset({"sync", "waitForTaskToken"}),
+    "elasticmapreduce": frozenset({"sync"}),
+    "emr-containers": frozenset({"sync"}),
+    "emr-serverless": frozenset({"sync"}),
+    "events": frozenset({"waitForTaskToken"}),
+    "glue": frozenset({"sync"}),
+    "databrew": frozenset({"sync"}),
+    "lambda": frozenset({"waitForTaskToken"}),
+    "mediaconvert": frozenset({"sync"}),
+    "sagemaker": frozenset({"sync"}),
+    "sns": frozenset({"waitForTaskToken"}),
+    "sqs": frozenset({"waitForTaskToken"}),
+    "states": frozenset({"sync", "sync:2", "waitForTaskToken"}),
+}
+#: Diagnostic code of a field AWS accepts that the sandbox does not run (not one of AWS's codes).
+NOT_EMULATED: Final[str] = "NOT_EMULATED_BY_SANDBOX"
+#: Map fields the sandbox refuses, with why and what to do instead.
+MAP_FIELDS_NOT_EMULATED: Final[dict[str, str]] = {
+    "ItemBatcher": "ItemBatcher is not emulated by the sandbox (a Distributed Map's items are not batched); "
+                   "leave it out to give the item processor one item at a time",
+    "ResultWriter": "ResultWriter is not emulated by the sandbox (no result files would be written to S3); "
+                    "leave it out to get the results in the Map state's output",
+}
 #: The prefix of the InvalidDefinition message of CreateStateMachine / UpdateStateMachine.
 INVALID_PREFIX: Final[str] = "Invalid State Machine Definition: "
 
@@ -209,6 +243,26 @@ def _check_query_language(state: dict[str, Any], where: str, machine_language: s
                                     f"{where}/Choices[{i}]/{wrong}"))
 
 
+def _pattern_supported(resource: Any) -> bool:
+    """False for an optimized integration with a pattern AWS does not offer (``sqs:sendMessage.sync``).
+
+    ``arn:aws:states:::<service>:<action>[.<pattern>]`` and ``arn:aws:states:::aws-sdk:<service>:<action>...``;
+    other resources (Lambda function ARNs, activities, services not in :data:`INTEGRATION_PATTERNS`)
+    are left to the interpreter.
+    """
+    prefix = "arn:aws:states:::"
+    if not isinstance(resource, str) or not resource.startswith(prefix):
+        return True
+    path = resource[len(prefix):]
+    service = "aws-sdk" if path.startswith("aws-sdk:") else path.split(":", 1)[0]
+    if service not in INTEGRATION_PATTERNS:
+        return True
+    action = path.rsplit(":", 1)[-1] if service == "aws-sdk" else path.split(":", 1)[-1]
+    if "." not in action:
+        return True
+    return action.split(".", 1)[1] in INTEGRATION_PATTERNS[service]
+
+
 def _check_state(state: dict[str, Any], where: str, states: dict[str, Any], found: list[Diagnostic],
                  seen_names: set[str], language: str) -> None:
     kind = state.get("Type")
@@ -237,6 +291,11 @@ def _check_state(state: dict[str, Any], where: str, states: dict[str, Any], foun
         found.append(Diagnostic("SCHEMA_VALIDATION_FAILED", f"Field '{field}' is not supported", where))
     if kind == "Task" and "Resource" not in state:
         found.append(Diagnostic("SCHEMA_VALIDATION_FAILED", "These fields are required: [Resource]", where))
+    elif kind == "Task" and not _pattern_supported(state["Resource"]):
+        found.append(Diagnostic(
+            "SCHEMA_VALIDATION_FAILED",
+            f"The resource provided {state['Resource']} is not recognized. The value is not a valid resource ARN, "
+            "or the resource is not available in this region.", f"{where}/Resource"))
     if kind == "Choice" and not state.get("Choices"):
         found.append(Diagnostic("SCHEMA_VALIDATION_FAILED", "These fields are required: [Choices]", where))
     for location, target in _transitions(state):
@@ -256,6 +315,9 @@ def _check_state(state: dict[str, Any], where: str, states: dict[str, Any], foun
                     found.append(Diagnostic("SCHEMA_VALIDATION_FAILED", "A branch must be a JSON object",
                                             f"{where}/Branches[{i}]"))
     elif kind == "Map":
+        for name, reason in MAP_FIELDS_NOT_EMULATED.items():
+            if name in state:
+                found.append(Diagnostic(NOT_EMULATED, reason, f"{where}/{name}"))
         field = "ItemProcessor" if "ItemProcessor" in state else "Iterator"
         processor = state.get(field)
         if not isinstance(processor, dict):
