@@ -313,7 +313,7 @@ def test_comparisons_of_one_kind_still_run(env, sql, expected):
     assert env.query(sql)[1:] == expected
 
 
-# --------------------------------------------------------------------------- views, partition projection
+# --------------------------------------------------------------------------- views
 
 ORDERS = b"1|7|a\n2|12|b\n3|30|c\n"
 
@@ -382,27 +382,13 @@ def test_drop_view_does_not_drop_a_table_nor_drop_table_a_view(env):
     assert env.query("SELECT count(*) FROM orders")[1:] == [[str(len(_orders_rows()))]]
 
 
-def test_unreadable_views_and_projected_tables_fail_naming_the_feature(env):
+def test_unreadable_views_fail_naming_the_feature(env):
     env.glue.create_table(DatabaseName=env.db, TableInput={
         "Name": "spark_view", "TableType": "VIRTUAL_VIEW", "ViewOriginalText": "SELECT 1 AS x",
         "ViewExpandedText": "SELECT 1 AS x", "StorageDescriptor": {"Columns": [{"Name": "x", "Type": "int"}]}})
     ex = env.run("SELECT * FROM spark_view", expect="FAILED")
     assert "without Presto view text" in ex["Status"]["StateChangeReason"]
     assert "not emulated by the sandbox" in ex["Status"]["StateChangeReason"]
-
-    env.glue.create_table(DatabaseName=env.db, TableInput={
-        "Name": "projected", "TableType": "EXTERNAL_TABLE",
-        "Parameters": {"projection.enabled": "true", "projection.dt.type": "date",
-                       "projection.dt.range": "2024-01-01,NOW", "projection.dt.format": "yyyy-MM-dd",
-                       "classification": "parquet"},
-        "PartitionKeys": [{"Name": "dt", "Type": "string"}],
-        "StorageDescriptor": {"Columns": [{"Name": "x", "Type": "int"}], "Location": f"s3://{env.data}/proj/",
-                              "SerdeInfo": {"SerializationLibrary":
-                                            "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"}}})
-    ex = env.run("SELECT count(*) FROM projected", expect="FAILED")
-    reason = ex["Status"]["StateChangeReason"]
-    assert reason.startswith("NOT_SUPPORTED: ")
-    assert "Partition projection (table property projection.enabled) is not emulated by the sandbox" in reason
 
 
 # --------------------------------------------------------------------------- crawler

@@ -4,7 +4,8 @@
 - :mod:`.ddl` handles Hive DDL (external tables, databases, partitions, MSCK REPAIR, SHOW/DESCRIBE);
 - :mod:`.query` runs SELECT and CTAS on DuckDB;
 - :mod:`.translate` rewrites Trino SQL for DuckDB; :mod:`.types` maps Hive/DuckDB/Athena types;
-- :mod:`.catalog` reads and writes the Glue catalog; :mod:`.storage` reads and caches S3 files.
+- :mod:`.catalog` reads and writes the Glue catalog; :mod:`.storage` reads and caches S3 files;
+- :mod:`.projection` computes the partitions of a table with partition projection.
 """
 
 from __future__ import annotations

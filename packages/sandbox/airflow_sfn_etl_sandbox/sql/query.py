@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from sqlglot import exp
 
-from . import catalog, semantics, storage, views
+from . import catalog, projection, semantics, storage, views
 from .catalog import PARQUET_FORMATS, TEXT_FORMATS, Partition
 from .context import Context, Result
 from .errors import SYSTEM, QueryError, coded
@@ -112,19 +112,22 @@ def _connect(ctx: Context) -> duckdb.DuckDBPyConnection:
 
 
 def _register(
-    con: duckdb.DuckDBPyConnection, ref: TableRef, ctx: Context, union_by_name: bool = False
+    con: duckdb.DuckDBPyConnection,
+    ref: TableRef,
+    ctx: Context,
+    union_by_name: bool = False,
+    scans: list[dict[str, projection.Filter] | None] | None = None,
 ) -> tuple[int, bool]:
-    """Register ``ref`` as a view; (bytes scanned, whether it reads spilled Parquet files)."""
+    """Register ``ref`` as a view; (bytes scanned, whether it reads spilled Parquet files).
+
+    A table with partition projection reads the partitions projected for ``scans`` (the ``WHERE``
+    conjuncts of each place the query reads it), not the ones registered in the catalog.
+    """
     meta = dict(ref.meta)
     table = catalog.get_table(ctx.region, ref.database, ref.name, meta)
     views.require_not_view(table.table_type, table.database, table.name, meta)
-    if table.parameters.get("projection.enabled", "").strip().lower() == "true":
-        raise coded(
-            "NOT_SUPPORTED",
-            f"Partition projection (table property projection.enabled) is not emulated by the sandbox: "
-            f"table '{views.qualified(table.database, table.name)}' would read no partitions",
-            meta,
-        )
+    if table.partition_keys and projection.enabled(table):
+        table.partitions = projection.partitions(table, scans or [None])
     data, scanned = storage.cached(table)
     ctx.check_cancelled()
     if isinstance(data, storage.Spill):
@@ -221,6 +224,7 @@ def run_query(
     query = query.copy()
     name_unnamed_columns(query)
     views.expand(query, ctx)
+    scans = projection.collect(query, ctx.database)
     semantics.apply(query, ctx)
     refs = bind_tables(query, ctx)
     sql = ("EXPLAIN " if explain else "") + to_duckdb(query)
@@ -229,7 +233,9 @@ def run_query(
         union_by_name = False
         while True:
             ctx.input_rows, ctx.input_files = 0, []
-            registered = [_register(con, ref, ctx, union_by_name) for ref in refs]
+            registered = [
+                _register(con, ref, ctx, union_by_name, scans.get((ref.database, ref.name))) for ref in refs
+            ]
             scanned = sum(n for n, _ in registered)
             if ctx.scan_cutoff is not None and scanned > ctx.scan_cutoff:
                 raise QueryError(SCAN_LIMIT_REASON, "BYTES_SCANNED_LIMIT")
