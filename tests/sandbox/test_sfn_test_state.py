@@ -153,21 +153,48 @@ def test_fail_state(aws: dict[str, Any]) -> None:
     assert (answer["status"], answer["error"], answer["cause"]) == ("FAILED", "Order.Rejected", "out of stock")
 
 
-@pytest.mark.parametrize(("state", "extra", "code", "message"), [
-    ({"Type": "Map", "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}},
-      "End": True}, {}, "ValidationException", "a Map state"),
-    ({"Type": "Wait", "Seconds": 1, "End": True}, {}, "ValidationException", "a Wait state"),
-    ({"Type": "Pass", "End": True}, {"mock": {"result": "{}"}}, "ValidationException", "mock"),
+@pytest.mark.parametrize(("state", "extra", "message"), [
+    ({"Type": "Pass", "End": True}, {"context": "{}"}, "context"),
     ({"Type": "Pass", "End": True}, {"stateConfiguration": {"mapIterationFailureCount": 1}},
-     "ValidationException", "stateConfiguration mapIterationFailureCount"),
+     "stateConfiguration mapIterationFailureCount"),
+    ({"Type": "Map", "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}, "End": True},
+     {"mock": {"errorOutput": {"error": "E"}}, "stateConfiguration": {"errorCausedByState": "Nope"}},
+     "errorCausedByState 'Nope'"),
+    ({"Type": "Task", "Resource": "arn:aws:states:::glue:startJobRun.sync", "End": True},
+     {"mock": {"result": "{}"}}, "fieldValidationMode STRICT for a .sync integration"),
 ])
 def test_what_is_not_emulated_fails_saying_so(aws: dict[str, Any], state: dict[str, Any], extra: dict[str, Any],
-                                             code: str, message: str) -> None:
+                                             message: str) -> None:
     with pytest.raises(ClientError) as err:
         run_state(aws, state, {}, **extra)
-    assert err.value.response["Error"]["Code"] == code
+    assert err.value.response["Error"]["Code"] == "ValidationException"
     assert message in err.value.response["Error"]["Message"]
     assert "not emulated by the sandbox" in err.value.response["Error"]["Message"]
+
+
+MAP = {"Type": "Map", "ItemsPath": "$.Values", "ItemProcessor": {"StartAt": "HandleItem", "States": {
+    "HandleItem": {"Type": "Pass", "End": True}}}, "End": True}
+
+
+@pytest.mark.parametrize(("state", "extra", "code", "message"), [
+    # AWS's answers (recorded TestState calls): Map and Parallel only with a mock, a mock only for them and Tasks.
+    (MAP, {}, "InvalidDefinition", "TestState API does not support Map or Parallel states. Supported state types "
+                                   "include: [Task, Wait, Pass, Succeed, Fail, Choice]"),
+    ({"Type": "Pass", "End": True}, {"mock": {"result": "{}"}}, "ValidationException",
+     "State type 'Pass' is not supported when a mock is specified"),
+    ({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": True},
+     {"mock": {"result": "{}", "errorOutput": {"error": "E"}}}, "ValidationException",
+     "A test mock should have only one of the following fields: [result, errorOutput]."),
+    (MAP, {"mock": {"result": "{}"}}, "ValidationException", "Mocked result must be an array."),
+    ({"Type": "Parallel", "End": True, "Branches": [{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}}]},
+     {"mock": {"result": "[1, 2]"}}, "ValidationException",
+     "Mocked result must contain the same number of items as number of Parallel branches."),
+])
+def test_what_aws_refuses_is_refused_as_aws_does(aws: dict[str, Any], state: dict[str, Any],
+                                                 extra: dict[str, Any], code: str, message: str) -> None:
+    with pytest.raises(ClientError) as err:
+        run_state(aws, state, {"Values": [1]}, **extra)
+    assert (err.value.response["Error"]["Code"], err.value.response["Error"]["Message"]) == (code, message)
 
 
 def test_sync_integration_is_refused_as_aws_refuses_it_without_a_mock(aws: dict[str, Any]) -> None:
@@ -177,3 +204,171 @@ def test_sync_integration_is_refused_as_aws_refuses_it_without_a_mock(aws: dict[
         run_state(aws, state, {})
     assert err.value.response["Error"]["Code"] == "InvalidDefinition"
     assert "startJobRun.sync" in err.value.response["Error"]["Message"]
+
+
+def test_mocked_sync_task_result_goes_through_result_selector_and_result_path(aws: dict[str, Any]) -> None:
+    state = {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2",
+             "Parameters": {"StateMachineArn.$": "$.arn", "Input.$": "$.payload"},
+             "ResultSelector": {"child.$": "$.Output", "status.$": "$.Status"}, "ResultPath": "$.run",
+             "OutputPath": "$.run", "Next": "Report"}
+    payload = {"arn": "arn:aws:states:us-east-1:123456789012:stateMachine:child", "payload": {"n": 2}}
+    mocked = {"Status": "SUCCEEDED", "Output": {"total": 4}}
+    answer = run_state(aws, state, payload, inspectionLevel="DEBUG",
+                       mock={"result": json.dumps(mocked), "fieldValidationMode": "NONE"})
+    assert answer["status"] == "SUCCEEDED" and answer["nextState"] == "Report"
+    # ResultSelector on the mocked result, ResultPath into the raw input, OutputPath of that.
+    assert json.loads(answer["output"]) == {"child": {"total": 4}, "status": "SUCCEEDED"}
+    data = answer["inspectionData"]
+    assert json.loads(data["afterParameters"]) == {"StateMachineArn": payload["arn"], "Input": {"n": 2}}
+    assert json.loads(data["result"]) == mocked
+    assert json.loads(data["afterResultPath"]) == {**payload, "run": {"child": {"total": 4}, "status": "SUCCEEDED"}}
+
+
+@pytest.mark.parametrize(("resource", "result", "mode", "message"), [
+    # AWS's messages for these mocks (recorded TestState calls), the shapes being botocore's.
+    ("arn:aws:states:::states:startExecution", {}, "STRICT", "Required field 'ExecutionArn' is missing"),
+    ("arn:aws:states:::states:startExecution", {"executionArn": "a", "startDate": "d"}, "STRICT",
+     "Required field 'ExecutionArn' is missing"),
+    ("arn:aws:states:::states:startExecution", {"ExecutionArn": "a", "StartDate": True}, None,
+     "Field 'StartDate' must be a string"),
+    ("arn:aws:states:::events:putEvents", {"Entries": "not a list"}, None, "Field 'Entries' must be an array"),
+    ("arn:aws:states:::events:putEvents", {"Entries": [{"EventId": "ok"}, {"EventId": ["x"]}]}, "PRESENT",
+     "Field 'EventId' must be a string"),
+    ("arn:aws:states:::lambda:invoke", {"StatusCode": "200"}, None, "Field 'StatusCode' must be a number"),
+    ("arn:aws:states:::aws-sdk:s3:getObject", {"ContentLength": "9000"}, None,
+     "Field 'ContentLength' must be a number"),
+    ("arn:aws:states:::aws-sdk:s3:getObject", {"StorageClass": "Papyrus"}, None,
+     "Field 'StorageClass' is not an expected value"),
+    ("arn:aws:states:::aws-sdk:kms:encrypt", {"CiphertextBlob": 123}, None, "Field 'CiphertextBlob' must be a string"),
+])
+def test_mock_result_is_validated_against_the_api_output_shape(aws: dict[str, Any], resource: str, result: Any,
+                                                               mode: str | None, message: str) -> None:
+    mock: dict[str, Any] = {"result": json.dumps(result)}
+    if mode:
+        mock["fieldValidationMode"] = mode
+    with pytest.raises(ClientError) as err:
+        run_state(aws, {"Type": "Task", "Resource": resource, "End": True}, {}, mock=mock)
+    assert err.value.response["Error"]["Code"] == "ValidationException"
+    assert err.value.response["Error"]["Message"] == f"Mock result schema validation error: {message}"
+
+
+def test_mock_results_that_fit_or_are_not_checked_succeed(aws: dict[str, Any]) -> None:
+    # Fields the API does not have are not checked; PRESENT does not ask for required fields; NONE checks nothing.
+    events = {"Type": "Task", "Resource": "arn:aws:states:::events:putEvents", "End": True}
+    assert json.loads(run_state(aws, events, {}, mock={"result": json.dumps({"random": "json"})})["output"]) == {
+        "random": "json"}
+    sfn = {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution", "End": True}
+    assert run_state(aws, sfn, {}, mock={"result": "{}", "fieldValidationMode": "PRESENT"})["status"] == "SUCCEEDED"
+    assert run_state(aws, sfn, {}, mock={"result": json.dumps({"StartDate": 1}),
+                                         "fieldValidationMode": "NONE"})["status"] == "SUCCEEDED"
+    lam = {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "OutputPath": "$.Payload", "End": True}
+    answer = run_state(aws, lam, {}, mock={"result": json.dumps({"StatusCode": 200, "Payload": {"ok": True}})})
+    assert json.loads(answer["output"]) == {"ok": True}
+
+
+TASK_RETRY = {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Next": "Done",
+              "Retry": [{"ErrorEquals": ["States.Timeout"], "MaxAttempts": 1},
+                        {"ErrorEquals": ["MockException"], "IntervalSeconds": 2, "BackoffRate": 1.5,
+                         "MaxAttempts": 5}],
+              "Catch": [{"ErrorEquals": ["MockException"], "ResultPath": "$.failure", "Next": "Recover"}]}
+MOCK_ERROR = {"errorOutput": {"error": "MockException", "cause": "Mock the cause of the error."}}
+
+
+def test_mocked_error_is_retriable_then_caught(aws: dict[str, Any]) -> None:
+    retriable = run_state(aws, TASK_RETRY, {"id": 1}, mock=MOCK_ERROR, inspectionLevel="DEBUG",
+                          stateConfiguration={"retrierRetryCount": 4})
+    assert (retriable["status"], retriable["error"], retriable["cause"]) == (
+        "RETRIABLE", "MockException", "Mock the cause of the error.")
+    # The second retrier; its fifth attempt waits IntervalSeconds * BackoffRate ** 4 = 2 * 1.5 ** 4 = 10.125 s.
+    assert retriable["inspectionData"]["errorDetails"] == {"retryIndex": 1, "retryBackoffIntervalSeconds": 10}
+    assert "nextState" not in retriable
+
+    caught = run_state(aws, TASK_RETRY, {"id": 1}, mock=MOCK_ERROR, inspectionLevel="DEBUG",
+                       stateConfiguration={"retrierRetryCount": 5})
+    assert (caught["status"], caught["nextState"]) == ("CAUGHT_ERROR", "Recover")
+    assert json.loads(caught["output"]) == {"id": 1, "failure": {"Error": "MockException",
+                                                                 "Cause": "Mock the cause of the error."}}
+    assert caught["inspectionData"]["errorDetails"] == {"catchIndex": 0}
+
+    failed = run_state(aws, {**TASK_RETRY, "Catch": []}, {"id": 1}, mock=MOCK_ERROR,
+                       stateConfiguration={"retrierRetryCount": 5})
+    assert (failed["status"], failed["error"]) == ("FAILED", "MockException") and "output" not in failed
+
+
+MAP_TOLERATING = {**MAP, "ToleratedFailureCount": 1, "Next": "After",
+                  "Retry": [{"ErrorEquals": ["States.Timeout"], "MaxAttempts": 1},
+                            {"ErrorEquals": ["States.ExceedToleratedFailureThreshold"], "MaxAttempts": 1}],
+                  "Catch": [{"ErrorEquals": ["States.Timeout"], "Next": "Other"},
+                            {"ErrorEquals": ["States.ExceedToleratedFailureThreshold"], "ResultPath": "$.errorOutput",
+                             "Next": "HandleThreshold"}]}
+THRESHOLD = ("States.ExceedToleratedFailureThreshold", "The specified tolerated failure threshold was exceeded")
+
+
+def test_mocked_map_result_and_tolerated_failures(aws: dict[str, Any]) -> None:
+    payload = {"Values": ["first", "second", "third"]}
+    below = run_state(aws, MAP_TOLERATING, payload, mock={"result": "[1, 1, 1]"}, inspectionLevel="DEBUG",
+                      stateConfiguration={"mapIterationFailureCount": 1})
+    assert (below["status"], json.loads(below["output"]), below["nextState"]) == ("SUCCEEDED", [1, 1, 1], "After")
+    assert below["inspectionData"] == {"input": json.dumps(payload), "afterItemsPath": json.dumps(payload["Values"]),
+                                       "maxConcurrency": 0, "toleratedFailureCount": 1}
+
+    retriable = run_state(aws, MAP_TOLERATING, payload, mock={"result": "[0, 0, 1]"}, inspectionLevel="DEBUG",
+                          stateConfiguration={"mapIterationFailureCount": 2})
+    assert (retriable["status"], retriable["error"], retriable["cause"]) == ("RETRIABLE", *THRESHOLD)
+    assert retriable["inspectionData"]["errorDetails"] == {"retryIndex": 1, "retryBackoffIntervalSeconds": 1}
+
+    caught = run_state(aws, MAP_TOLERATING, payload, mock={"result": "[0, 0, 1]"},
+                       stateConfiguration={"mapIterationFailureCount": 2, "retrierRetryCount": 1})
+    assert (caught["status"], caught["nextState"]) == ("CAUGHT_ERROR", "HandleThreshold")
+    assert json.loads(caught["output"]) == {**payload, "errorOutput": {"Error": THRESHOLD[0], "Cause": THRESHOLD[1]}}
+
+    # Without a tolerance the failure count changes nothing (AWS answers SUCCEEDED).
+    untolerating = run_state(aws, MAP, payload, mock={"result": "[0, 0, 1]"},
+                             stateConfiguration={"mapIterationFailureCount": 2})
+    assert untolerating["status"] == "SUCCEEDED"
+
+
+def test_mocked_map_tolerated_percentage_counts_the_item_reader_data(aws: dict[str, Any]) -> None:
+    state = {**MAP, "ItemReader": {"Resource": "arn:aws:states:::s3:getObject",
+                                   "ReaderConfig": {"InputType": "JSON"},
+                                   "Parameters": {"Bucket.$": "$.Bucket", "Key.$": "$.Key"}},
+             "ToleratedFailurePercentage": 50}
+    state.pop("ItemsPath")
+    payload = {"Bucket": "test-bucket", "Key": "test-key"}
+    reader = json.dumps([1, 2, 3, 4])
+    # 2 of 4 items is 50 %, not more than tolerated; 3 of 4 is 75 %.
+    ok = run_state(aws, state, payload, mock={"result": "[1, 4, 9, 16]"},
+                   stateConfiguration={"mapItemReaderData": reader, "mapIterationFailureCount": 2})
+    assert (ok["status"], json.loads(ok["output"])) == ("SUCCEEDED", [1, 4, 9, 16])
+    over = run_state(aws, state, payload, mock={"result": "[1, 4, 9, 16]"},
+                     stateConfiguration={"mapItemReaderData": reader, "mapIterationFailureCount": 3})
+    assert (over["status"], over["error"], over["cause"]) == ("FAILED", *THRESHOLD)
+
+
+def test_mocked_error_of_a_state_inside_a_machine_map(aws: dict[str, Any]) -> None:
+    machine = {"StartAt": "State0", "States": {"State0": {**MAP_TOLERATING, "Retry": [], "Catch": []},
+                                               "After": {"Type": "Succeed"}}}
+    answer = aws["stepfunctions"].test_state(
+        definition=json.dumps(machine), stateName="State0", input=json.dumps({"Values": [1, 2, 3]}),
+        mock={"errorOutput": {"error": "MockException", "cause": "Mock the error cause."}},
+        stateConfiguration={"errorCausedByState": "HandleItem", "mapIterationFailureCount": 0})
+    assert (answer["status"], answer["error"], answer["cause"]) == ("FAILED", "MockException", "Mock the error cause.")
+
+
+def test_mocked_parallel_result(aws: dict[str, Any]) -> None:
+    branch = {"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}}
+    state = {"Type": "Parallel", "Branches": [branch, branch], "ResultSelector": {"first.$": "$[0]"},
+             "ResultPath": "$.parallel", "End": True}
+    answer = run_state(aws, state, {"k": 1}, mock={"result": json.dumps([{"a": 1}, {"b": 2}])})
+    assert answer["status"] == "SUCCEEDED" and "nextState" not in answer
+    assert json.loads(answer["output"]) == {"k": 1, "parallel": {"first": {"a": 1}}}
+
+
+def test_wait_state_runs_and_a_wait_past_the_time_limit_times_out(aws: dict[str, Any]) -> None:
+    answer = run_state(aws, {"Type": "Wait", "SecondsPath": "$.delay", "Next": "Go"}, {"delay": 0, "x": 1})
+    assert (answer["status"], json.loads(answer["output"]), answer["nextState"]) == (
+        "SUCCEEDED", {"delay": 0, "x": 1}, "Go")
+    # A TestState call runs up to five minutes; a state running longer fails with States.Timeout.
+    long = run_state(aws, {"Type": "Wait", "Seconds": 301, "Next": "Go"}, {})
+    assert (long["status"], long["error"]) == ("FAILED", "States.Timeout")
+    assert "301 seconds" in long["cause"] and "nextState" not in long

@@ -18,10 +18,23 @@ has ``Next``, and would really retry and catch):
   ``InputPath``, ``Parameters``, the result, ``ResultSelector``, ``ResultPath``, and
   ``errorDetails`` for a retriable or caught error.
 
-What it does not emulate fails with ``ValidationException`` saying so: Map, Parallel and Wait
-states, ``mock``, ``context``, ``variables``, a ``stateConfiguration`` other than
-``retrierRetryCount``, a JSONata state with ``Retry`` or ``Catch``, a catcher ``ResultPath`` other
-than ``$``, ``null`` or a ``$.a.b`` field path.
+- ``mock`` stands for the invocation of a Task, Map or Parallel state (AWS refuses it for other
+  states): ``errorOutput`` is the state's error, matched against ``Retry`` and ``Catch`` as above;
+  ``result`` is the state's result, which goes through ``ResultSelector``, ``ResultPath`` and
+  ``OutputPath``. A Task's result is checked as ``fieldValidationMode`` says (:mod:`.mock_validation`);
+  a Map's or Parallel's must be an array (one item per Parallel branch). A Map whose
+  ``stateConfiguration.mapIterationFailureCount`` exceeds its ``ToleratedFailureCount`` /
+  ``ToleratedFailurePercentage`` fails with ``States.ExceedToleratedFailureThreshold`` (the items
+  counted from ``ItemsPath``, or ``mapItemReaderData`` for an ``ItemReader``). ``.sync`` and
+  ``.waitForTaskToken`` Tasks and activities run only with a mock, Map and Parallel states too,
+  as AWS documents.
+- A Wait state is run (it waits); one that would wait longer than the five minutes a TestState
+  call may run fails at once with ``States.Timeout``, as AWS documents for a state that runs longer.
+
+What it does not emulate fails with ``ValidationException`` saying so: ``context``, ``variables``,
+``mock`` of a JSONata state, ``errorCausedByState`` naming no state of the Map's or Parallel's
+states, a JSONata Wait whose duration is an expression, a JSONata state with ``Retry`` or
+``Catch``, a catcher ``ResultPath`` other than ``$``, ``null`` or a ``$.a.b`` field path.
 """
 
 from __future__ import annotations
@@ -34,12 +47,19 @@ import uuid
 from typing import Any
 
 from ..aws import AwsError
+from . import mock_validation
 
-#: State types TestState runs here.
-SUPPORTED_TYPES = ("Pass", "Choice", "Task", "Succeed", "Fail")
+#: State types TestState runs here (Map and Parallel with a mock only).
+SUPPORTED_TYPES = ("Pass", "Choice", "Task", "Succeed", "Fail", "Wait", "Map", "Parallel")
+MOCKABLE_TYPES = ("Task", "Map", "Parallel")
 INSPECTION_LEVELS = ("INFO", "DEBUG", "TRACE")
+#: How long a TestState call may run (AWS's TestState API reference).
+TIME_LIMIT_SECONDS = 300
 _FIELD_PATH = re.compile(r"^\$(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _UNCATCHABLE = ("States.Runtime", "States.DataLimitExceeded")
+_INTEGRATION_PATTERN = re.compile(r"^arn:aws[a-z-]*:states:::[a-z0-9-]+:[A-Za-z0-9]+\.(sync|waitForTaskToken)")
+_ACTIVITY = re.compile(r"^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:activity:")
+_THRESHOLD_CAUSE = "The specified tolerated failure threshold was exceeded"
 
 
 def _not_emulated(what: str) -> AwsError:
@@ -70,9 +90,9 @@ def _state_definition(raw: Any, state_name: Any) -> dict[str, Any]:
     return state
 
 
-def _check_request(params: dict[str, Any]) -> tuple[str, int]:
-    """The inspection level and the retrier retry count; refuse what is not emulated."""
-    for name in ("mock", "context", "variables"):
+def _check_request(params: dict[str, Any], state: dict[str, Any]) -> tuple[str, dict[str, Any], dict[str, Any] | None]:
+    """The inspection level, the state configuration and the mock; refuse what AWS or the sandbox refuses."""
+    for name in ("context", "variables"):
         if params.get(name):
             raise _not_emulated(name)
     level = str(params.get("inspectionLevel") or "INFO")
@@ -80,11 +100,50 @@ def _check_request(params: dict[str, Any]) -> tuple[str, int]:
         raise AwsError("ValidationException", f"1 validation error detected: Value '{level}' at 'inspectionLevel' "
                                               f"failed to satisfy constraint: Member must satisfy enum value set: "
                                               f"[{', '.join(INSPECTION_LEVELS)}]")
-    config = params.get("stateConfiguration") or {}
-    other = sorted(set(config) - {"retrierRetryCount"})
-    if other:
-        raise _not_emulated(f"stateConfiguration {', '.join(other)}")
-    return level, int(config.get("retrierRetryCount") or 0)
+    mock = params.get("mock") or None
+    kind = state["Type"]
+    if mock is not None:
+        if kind not in MOCKABLE_TYPES:
+            raise AwsError("ValidationException", f"State type '{kind}' is not supported when a mock is specified")
+        if ("result" in mock) == ("errorOutput" in mock):
+            raise AwsError("ValidationException",
+                           "A test mock should have only one of the following fields: [result, errorOutput].")
+        if params.get("revealSecrets"):
+            raise AwsError("ValidationException", "TestState does not support RevealSecrets when a mock is specified.")
+        mode = mock.get("fieldValidationMode") or "STRICT"
+        if mode not in mock_validation.VALIDATION_MODES:
+            raise AwsError("ValidationException", f"1 validation error detected: Value '{mode}' at "
+                                                  f"'mock.fieldValidationMode' failed to satisfy constraint: Member "
+                                                  f"must satisfy enum value set: [STRICT, PRESENT, NONE]")
+        if state.get("QueryLanguage") == "JSONata":
+            raise _not_emulated("mock of a JSONata state")
+    elif kind in ("Map", "Parallel"):
+        raise AwsError("InvalidDefinition", "TestState API does not support Map or Parallel states. Supported state "
+                                            "types include: [Task, Wait, Pass, Succeed, Fail, Choice]")
+    config = dict(params.get("stateConfiguration") or {})
+    map_only = [name for name in ("mapIterationFailureCount", "mapItemReaderData") if name in config]
+    if map_only and kind != "Map":
+        raise _not_emulated(f"stateConfiguration {', '.join(map_only)} for a {kind} state")
+    caused_by = config.get("errorCausedByState")
+    if caused_by is not None and caused_by not in _inner_state_names(state):
+        raise _not_emulated(f"stateConfiguration errorCausedByState {caused_by!r} (it names a state of the Map's "
+                            f"or Parallel's own states)")
+    return level, config, mock
+
+
+def _inner_state_names(state: dict[str, Any]) -> set[str]:
+    """The names of the states inside a Map's processor or a Parallel's branches (nested ones too)."""
+    names: set[str] = set()
+    machines = list(state.get("Branches") or [])
+    for key in ("ItemProcessor", "Iterator"):
+        if isinstance(state.get(key), dict):
+            machines.append(state[key])
+    for machine in machines:
+        for name, inner in (machine.get("States") or {}).items():
+            names.add(name)
+            if isinstance(inner, dict):
+                names |= _inner_state_names(inner)
+    return names
 
 
 def _matches(error: str, names: list[str]) -> bool:
@@ -128,7 +187,7 @@ def _run_in_moto(state: dict[str, Any], input_text: str, role_arn: str, account_
     from moto.stepfunctions.parser.backend.test_state.execution import TestStateExecution
 
     runnable = {k: v for k, v in state.items() if k not in ("Retry", "Catch", "Next")}
-    if state["Type"] in ("Pass", "Task"):
+    if state["Type"] in ("Pass", "Task", "Wait"):
         runnable["End"] = True
     definition = json.dumps(runnable)
     try:
@@ -163,7 +222,8 @@ def _no_choice_matched(state: dict[str, Any], answer: dict[str, Any]) -> bool:
 def test_state(params: dict[str, Any], account_id: str, region: str) -> dict[str, Any]:
     """The TestState answer for the request ``params``."""
     state = _state_definition(params.get("definition"), params.get("stateName"))
-    level, retry_count = _check_request(params)
+    level, config, mock = _check_request(params, state)
+    retry_count = int(config.get("retrierRetryCount") or 0)
     if state.get("QueryLanguage") == "JSONata" and (state.get("Retry") or state.get("Catch")):
         raise _not_emulated("Retry and Catch of a JSONata state")
     input_text = params.get("input") or "{}"
@@ -172,8 +232,51 @@ def test_state(params: dict[str, Any], account_id: str, region: str) -> dict[str
     except ValueError as exc:
         raise AwsError("InvalidExecutionInput", f"Invalid State Machine Execution Input: '{exc}'") from None
     role_arn = params.get("roleArn") or f"arn:aws:iam::{account_id}:role/TestState"
-    answer, inspection = _run_in_moto(state, input_text, role_arn, account_id, region)
+    run = _Runner(role_arn, account_id, region)
+    if mock is not None:
+        out, inspection = _run_mocked(state, state_input, mock, config, retry_count, run)
+    else:
+        if state["Type"] == "Task" and isinstance(state.get("Resource"), str) and (
+                _INTEGRATION_PATTERN.match(state["Resource"]) or _ACTIVITY.match(state["Resource"])):
+            raise AwsError("InvalidDefinition", f"Invalid State Machine Definition: TestState runs the resource "
+                                                f"{state['Resource']} only with a mock")
+        if state["Type"] == "Wait":
+            timeout = _wait_beyond_limit(state, state_input)
+            if timeout is not None:
+                out = {"status": "FAILED", "error": "States.Timeout", "cause": timeout}
+                return out
+        out, inspection = _run_state(state, state_input, input_text, retry_count, run)
+    if level in ("DEBUG", "TRACE") and inspection:
+        out["inspectionData"] = inspection
+    return out
 
+
+class _Runner:
+    """Runs a state definition in moto's interpreter (TestState's own execution)."""
+
+    def __init__(self, role_arn: str, account_id: str, region: str) -> None:
+        self.role_arn, self.account_id, self.region = role_arn, account_id, region
+
+    def __call__(self, state: dict[str, Any], input_text: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        return _run_in_moto(state, input_text, self.role_arn, self.account_id, self.region)
+
+    def data(self, state: dict[str, Any], document: Any) -> tuple[Any, dict[str, Any]]:
+        """The output of the Pass ``state`` on ``document``; a data-flow failure is the state's error."""
+        answer, inspection = self({"Type": "Pass", "End": True, **state}, json.dumps(document))
+        if answer["status"] != "SUCCEEDED":
+            raise _StateError(answer.get("error") or "States.Runtime", answer.get("cause") or "", inspection)
+        return json.loads(answer["output"]), inspection
+
+
+class _StateError(Exception):
+    def __init__(self, error: str, cause: str, inspection: dict[str, Any]) -> None:
+        super().__init__(error)
+        self.error, self.cause, self.inspection = error, cause, inspection
+
+
+def _run_state(state: dict[str, Any], state_input: Any, input_text: str, retry_count: int,
+               run: _Runner) -> tuple[dict[str, Any], dict[str, Any]]:
+    answer, inspection = run(state, input_text)
     out: dict[str, Any] = {"status": answer["status"]}
     if answer["status"] == "SUCCEEDED":
         out["output"] = answer.get("output")
@@ -185,9 +288,159 @@ def test_state(params: dict[str, Any], account_id: str, region: str) -> dict[str
         if _no_choice_matched(state, answer):
             error, cause = "States.NoChoiceMatched", "No Choice rule matched and the state has no Default"
         out.update(_handle_error(state, state_input, error, cause, retry_count, inspection))
-    if level in ("DEBUG", "TRACE") and inspection:
-        out["inspectionData"] = inspection
-    return out
+    return out, inspection
+
+
+def _wait_beyond_limit(state: dict[str, Any], state_input: Any) -> str | None:
+    """Why a Wait state would run past TestState's time limit, or None when it would not."""
+    if state.get("QueryLanguage") == "JSONata":
+        for key in ("Seconds", "Timestamp"):
+            if isinstance(state.get(key), str) and state[key].strip().startswith("{%"):
+                raise _not_emulated("a JSONata Wait state whose duration is an expression")
+    seconds: float | None = None
+    if isinstance(state.get("Seconds"), (int, float)):
+        seconds = float(state["Seconds"])
+    elif isinstance(state.get("Timestamp"), str) or isinstance(state.get("TimestampPath"), str) \
+            or isinstance(state.get("SecondsPath"), str):
+        seconds = _path_wait_seconds(state, state_input)
+    if seconds is None or seconds <= TIME_LIMIT_SECONDS:
+        return None
+    return (f"The Wait state waits {int(seconds)} seconds, longer than the {TIME_LIMIT_SECONDS} seconds a "
+            f"TestState call may run")
+
+
+def _path_wait_seconds(state: dict[str, Any], state_input: Any) -> float | None:
+    """Seconds a Wait with ``Timestamp``, ``TimestampPath`` or ``SecondsPath`` waits (None: moto decides)."""
+    from jsonpath_ng.ext import parse  # type: ignore[attr-defined]  # moto's own JSONPath dependency
+
+    document = state_input
+    if isinstance(state.get("InputPath"), str):
+        found = [m.value for m in parse(state["InputPath"]).find(state_input)]
+        document = found[0] if found else None
+    value: Any = state.get("Timestamp")
+    for key in ("SecondsPath", "TimestampPath"):
+        if isinstance(state.get(key), str):
+            found = [m.value for m in parse(state[key]).find(document)]
+            value = found[0] if found else None
+            if key == "SecondsPath":
+                return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return None
+    return (moment - datetime.datetime.now(tz=datetime.timezone.utc)).total_seconds()
+
+
+def _run_mocked(state: dict[str, Any], state_input: Any, mock: dict[str, Any], config: dict[str, Any],
+                retry_count: int, run: _Runner) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The answer for a Task, Map or Parallel state whose invocation is ``mock``."""
+    kind = state["Type"]
+    inspection: dict[str, Any] = {"input": json.dumps(state_input)}
+    try:
+        prepared: dict[str, Any] = {key: state[key] for key in ("InputPath", "Parameters") if key in state}
+        if kind == "Map":
+            prepared.pop("Parameters", None)  # a Map's Parameters select each item (ItemSelector)
+        effective: Any = state_input
+        data: dict[str, Any] = {}
+        if prepared:
+            effective, data = run.data(prepared, state_input)
+        inspection.update({k: data[k] for k in ("afterInputPath", "afterParameters") if k in data})
+        if kind == "Map":
+            inspection.update(_map_inspection(state, effective, run))
+        if "errorOutput" in mock:
+            error_output = mock.get("errorOutput") or {}
+            if not error_output.get("error"):
+                raise AwsError("ValidationException", "mock.errorOutput.error is required when mock.errorOutput "
+                                                      "is specified")
+            raise _StateError(str(error_output["error"]), str(error_output.get("cause") or ""), {})
+        result = _mock_result(state, mock)
+        task = kind == "Task"  # AWS shows a Map's or Parallel's result and its placing only in the output
+        if task:
+            inspection["result"] = json.dumps(result)
+        if kind == "Map":
+            _check_tolerated_failures(state, effective, config, run)
+        if "ResultSelector" in state:
+            result, _ = run.data({"Parameters": state["ResultSelector"]}, result)
+            if task:
+                inspection["afterResultSelector"] = json.dumps(result)
+        placing: dict[str, Any] = {"Result": result}
+        placing.update({k: state[k] for k in ("ResultPath", "OutputPath") if k in state})
+        output, data = run.data(placing, state_input)
+        if task and "afterResultPath" in data:
+            inspection["afterResultPath"] = data["afterResultPath"]
+    except _StateError as failure:
+        return _handle_error(state, state_input, failure.error, failure.cause, retry_count, inspection), inspection
+    out: dict[str, Any] = {"status": "SUCCEEDED", "output": json.dumps(output)}
+    if state.get("Next"):
+        out["nextState"] = state["Next"]
+    return out, inspection
+
+
+def _mock_result(state: dict[str, Any], mock: dict[str, Any]) -> Any:
+    try:
+        result = json.loads(mock.get("result") or "")
+    except ValueError as exc:
+        raise AwsError("ValidationException", f"mock.result is not valid JSON: {exc}") from None
+    kind = state["Type"]
+    if kind == "Task":
+        mock_validation.validate_mock_result(state.get("Resource"), result,
+                                             mock.get("fieldValidationMode") or "STRICT")
+    elif kind == "Map" and state.get("ResultWriter"):
+        if not isinstance(result, dict):
+            raise AwsError("ValidationException", "Mocked result must be a JSON object.")
+    elif not isinstance(result, list):
+        raise AwsError("ValidationException", "Mocked result must be an array.")
+    elif kind == "Parallel" and len(result) != len(state.get("Branches") or []):
+        raise AwsError("ValidationException",
+                       "Mocked result must contain the same number of items as number of Parallel branches.")
+    return result
+
+
+def _map_inspection(state: dict[str, Any], effective: Any, run: _Runner) -> dict[str, Any]:
+    data: dict[str, Any] = {"maxConcurrency": int(state.get("MaxConcurrency") or 0)}
+    if "ItemsPath" in state:
+        data["afterItemsPath"] = json.dumps(_items(state, effective, {}, run))
+    for key, name in (("ToleratedFailureCount", "toleratedFailureCount"),
+                      ("ToleratedFailurePercentage", "toleratedFailurePercentage")):
+        if key in state:
+            data[name] = state[key]
+    return data
+
+
+def _items(state: dict[str, Any], effective: Any, config: dict[str, Any], run: _Runner) -> Any:
+    """The Map's items: ``mapItemReaderData`` for an ItemReader, else ``ItemsPath`` of the input."""
+    if "ItemReader" in state:
+        if "mapItemReaderData" not in config:
+            raise _not_emulated("a ToleratedFailurePercentage of an ItemReader Map without "
+                                "stateConfiguration.mapItemReaderData (the items to count)")
+        try:
+            return json.loads(config["mapItemReaderData"])
+        except ValueError as exc:
+            raise AwsError("ValidationException", f"stateConfiguration.mapItemReaderData is not valid JSON: "
+                                                  f"{exc}") from None
+    items, _ = run.data({"InputPath": state.get("ItemsPath", "$")}, effective)
+    return items
+
+
+def _check_tolerated_failures(state: dict[str, Any], effective: Any, config: dict[str, Any], run: _Runner) -> None:
+    """``States.ExceedToleratedFailureThreshold`` when ``mapIterationFailureCount`` exceeds the Map's tolerance."""
+    for key in ("ToleratedFailureCountPath", "ToleratedFailurePercentagePath"):
+        if key in state:
+            raise _not_emulated(f"{key} of a mocked Map state")
+    failed = int(config.get("mapIterationFailureCount") or 0)
+    exceeded = False
+    if "ToleratedFailureCount" in state and failed > int(state["ToleratedFailureCount"]):
+        exceeded = True
+    if "ToleratedFailurePercentage" in state and not exceeded and failed:
+        items = _items(state, effective, config, run)
+        total = len(items) if isinstance(items, list) else 0
+        exceeded = total == 0 or failed * 100.0 / total > float(state["ToleratedFailurePercentage"])
+    if exceeded:
+        raise _StateError("States.ExceedToleratedFailureThreshold", _THRESHOLD_CAUSE, {})
 
 
 def _handle_error(state: dict[str, Any], state_input: Any, error: str, cause: str, retry_count: int,
