@@ -198,6 +198,36 @@ def test_job_sample_is_kept_by_describe_and_update(sandbox_env):
     assert brew.describe_job(Name=job)["JobSample"] == {"Mode": "FULL_DATASET"}
 
 
+def test_job_sample_and_timeout_survive_a_snapshot_and_restart(sandbox_env, tmp_path, monkeypatch):
+    """Saved state (``--data-dir``) keeps a job's JobSample and Timeout: after a restore DescribeJob shows
+    them, a run times out after the saved Timeout and profiles the saved sample."""
+    from airflow_sfn_etl_sandbox import databrew, faults, persist
+
+    brew, s3 = sandbox_env.client("databrew"), sandbox_env.client("s3")
+    job, bucket, _ = profile_job(sandbox_env, JobSample={"Mode": "CUSTOM_ROWS", "Size": 3}, Timeout=1)
+    assert persist.snapshot(tmp_path)["skipped"] == []
+    sandbox_env.reset()
+    with pytest.raises(brew.exceptions.ResourceNotFoundException):
+        brew.describe_job(Name=job)
+    assert "sandbox/databrew" in persist.restore(tmp_path)
+
+    described = brew.describe_job(Name=job)
+    assert described["JobSample"] == {"Mode": "CUSTOM_ROWS", "Size": 3}
+    assert described["Timeout"] == 1
+    monkeypatch.setattr(databrew, "TIMEOUT_UNIT_SECONDS", 0.5)
+    faults.add_rule({"kind": "delay", "target": "databrew_job", "name": job, "seconds": 60})
+    run = wait_run(brew, job, brew.start_job_run(Name=job)["RunId"], timeout=30)
+    assert run["State"] == "TIMEOUT" and run["ErrorMessage"] == "Job run timed out after 1 minutes"
+    faults.clear()
+    monkeypatch.undo()
+    run = wait_run(brew, job, brew.start_job_run(Name=job)["RunId"])
+    assert run["State"] == "SUCCEEDED", run.get("ErrorMessage")
+    assert run["JobSample"] == {"Mode": "CUSTOM_ROWS", "Size": 3}
+    (key,) = list_keys(s3, bucket, "profiles/")
+    result = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    assert result["rowsCount"] == 3 and result["sample"] == {"mode": "CUSTOM_ROWS", "size": 3}
+
+
 # ---- what is not emulated -----------------------------------------------------------------------
 
 @pytest.mark.parametrize(("job_args", "message"), [

@@ -2,7 +2,7 @@
 
 Datasets, recipes (create, publish, versions) and jobs stay moto's. This package owns the runs
 (StartJobRun, DescribeJobRun, ListJobRuns, StopJobRun) and keeps the job ``Timeout`` and
-``JobSample`` moto drops.
+``JobSample`` moto drops (saved with the runs in the sandbox's snapshots, :mod:`..persist`).
 Runs follow the sandbox's shared lifecycle (:mod:`..runs`): STARTING -> RUNNING -> SUCCEEDED |
 FAILED | STOPPED | TIMEOUT, one run per job at a time (ConflictException otherwise), fault rules
 with target ``databrew_job``.
@@ -177,11 +177,20 @@ def reset() -> None:
     _samples.clear()
 
 
-def export_state() -> dict[tuple[str, str], Any]:
-    """The runs, for a snapshot (:mod:`..persist`)."""
-    return RUNS.export()
+def export_state() -> dict[str, Any]:
+    """The runs and each job's Timeout and JobSample (moto's job keeps neither), for a snapshot
+    (:mod:`..persist`)."""
+    with RUNS.lock:
+        return {"runs": RUNS.export(), "timeouts": dict(_timeouts),
+                "samples": {key: dict(sample) for key, sample in _samples.items()}}
 
 
-def import_state(saved: dict[tuple[str, str], Any]) -> None:
-    """Take back the runs :func:`export_state` saved."""
-    RUNS.restore(saved)
+def import_state(saved: dict[Any, Any]) -> None:
+    """Take back what :func:`export_state` saved (a snapshot holding only runs is read too)."""
+    if "runs" not in saved:  # a snapshot from before Timeout and JobSample were saved: runs only
+        RUNS.restore(saved)
+        return
+    RUNS.restore(saved["runs"])
+    with RUNS.lock:
+        _timeouts.update(saved.get("timeouts") or {})
+        _samples.update(saved.get("samples") or {})

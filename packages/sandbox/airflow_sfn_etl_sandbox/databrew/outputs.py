@@ -80,8 +80,8 @@ def _renderer(fmt: str, codec: str, output: dict[str, Any],
 
     if fmt in ("PARQUET", "GLUEPARQUET"):
         if codec and codec not in _PARQUET_CODECS:
-            raise RunFailed(f"Output {number}: CompressionFormat {codec} is not available for Parquet "
-                            f"(use one of {sorted(_PARQUET_CODECS)})")
+            raise RunFailed(f"Output {number}: CompressionFormat {codec} for Parquet is not emulated by the sandbox "
+                            f"(it writes {', '.join(sorted(_PARQUET_CODECS))})")
         compression = _PARQUET_CODECS.get(codec, "none")
         ext = f".{compression}.parquet" if codec else ".parquet"
 
@@ -93,10 +93,10 @@ def _renderer(fmt: str, codec: str, output: dict[str, Any],
         return parquet
     if fmt not in ("CSV", "JSON"):
         raise RunFailed(f"Output {number}: format {fmt} is not emulated by the sandbox "
-                        "(CSV, JSON, PARQUET and GLUEPARQUET are)")
+                        "(CSV, JSON, PARQUET and GLUEPARQUET are; AVRO, ORC, XML and TABLEAUHYPER are not)")
     if codec and codec not in _TEXT_CODECS:
-        raise RunFailed(f"Output {number}: CompressionFormat {codec} is not available for {fmt} "
-                        f"(use one of {sorted(_TEXT_CODECS)})")
+        raise RunFailed(f"Output {number}: CompressionFormat {codec} for {fmt} is not emulated by the sandbox "
+                        f"(it writes {', '.join(sorted(_TEXT_CODECS))})")
     compress: Callable[[bytes], bytes] | None
     suffix, compress = _TEXT_CODECS[codec] if codec else ("", None)
     delimiter = ((output.get("FormatOptions") or {}).get("Csv") or {}).get("Delimiter") or ","

@@ -3,6 +3,7 @@
 The effect of a run (:mod:`..runs`): it checks for a stop or the timeout before it starts,
 after the recipe and after the outputs are written; failures raise :class:`..runs.RunFailed`.
 ``DataCatalogOutputs`` write into existing Glue tables (:func:`.outputs.catalog_output`);
+JOIN and UNION steps read their second datasets from S3 as the job's own (:func:`.inputs.read_secondary`).
 ``DatabaseOutputs`` (JDBC) are not emulated (the run fails saying so). The run's ``metrics`` get
 ``rows_in``, ``rows_out``, ``files`` and ``seconds``.
 """
@@ -15,7 +16,7 @@ from typing import Any
 from .. import state
 from ..recipes import RecipeError, apply_recipe
 from ..runs import RunFailed
-from .inputs import read_dataset
+from .inputs import read_dataset, read_secondary
 from .job_runs import JobRun
 from .outputs import catalog_output, write_output
 
@@ -33,7 +34,7 @@ def run_recipe_job(run: JobRun) -> None:
     table = read_dataset(run.region, job.get("DatasetName") or "")
     run.metrics["rows_in"] = table.num_rows
     try:
-        table = apply_recipe(table, steps)
+        table = apply_recipe(table, steps, read_input=lambda spec: _secondary(run, spec))
     except RecipeError as exc:
         raise RunFailed(str(exc)) from None
     run.checkpoint()
@@ -47,6 +48,14 @@ def run_recipe_job(run: JobRun) -> None:
         files += write_output(run, table, output, number, header=header)
     run.metrics.update(rows_out=table.num_rows, files=files, seconds=round(time.monotonic() - t0, 3))
     run.checkpoint()
+
+
+def _secondary(run: JobRun, spec: dict[str, Any]) -> Any:
+    """A JOIN or UNION step's second dataset, read from the sandbox's S3; problems fail the step."""
+    try:
+        return read_secondary(run.region, spec)
+    except RunFailed as exc:
+        raise RecipeError(str(exc)) from None
 
 
 def recipe_steps(run: JobRun) -> list[dict[str, Any]]:

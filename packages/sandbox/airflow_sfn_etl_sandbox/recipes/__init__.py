@@ -12,10 +12,19 @@ from typing import Any
 
 import pyarrow as pa
 
-from . import aggregate, columns, dates, filters, quality, structure, text, types  # noqa: F401  (register them)
-from .base import CONDITIONAL_OPERATIONS, OPERATIONS, PARAMETERS, RecipeError
+from . import aggregate, columns, combine, dates, filters, quality, structure, text, types  # noqa: F401  (register)
+from .base import CONDITIONAL_OPERATIONS, OPERATIONS, PARAMETERS, InputReader, RecipeError, reading_inputs
 
-__all__ = ["OPERATIONS", "RecipeError", "apply_recipe", "supported_operations"]
+__all__ = ["NOT_EMULATED", "OPERATIONS", "RecipeError", "apply_recipe", "supported_operations"]
+
+#: Documented operations the sandbox does not apply, and why (the step fails saying so).
+NOT_EMULATED = {
+    "DATE_DIFF": "DataBrew does not document which date is subtracted from which, nor how a part of a unit "
+                 "is counted",
+    "PIVOT": "DataBrew does not document the names of the pivoted columns nor what becomes of the other columns",
+    "UNPIVOT": "DataBrew's description does not say which of unpivotColumn and valueColumn gets the column names "
+               "(both are described as holding the values)",
+}
 
 
 def supported_operations() -> list[str]:
@@ -23,8 +32,14 @@ def supported_operations() -> list[str]:
     return sorted([*OPERATIONS, *CONDITIONAL_OPERATIONS])
 
 
-def apply_recipe(table: pa.Table, steps: list[dict[str, Any]]) -> pa.Table:
-    """``table`` after every step of a DataBrew recipe."""
+def apply_recipe(table: pa.Table, steps: list[dict[str, Any]], read_input: InputReader | None = None) -> pa.Table:
+    """``table`` after every step of a DataBrew recipe; ``read_input`` reads the second datasets of JOIN and
+    UNION steps."""
+    with reading_inputs(read_input):
+        return _apply(table, steps)
+
+
+def _apply(table: pa.Table, steps: list[dict[str, Any]]) -> pa.Table:
     for number, step in enumerate(steps, start=1):
         action = step.get("Action") or {}
         operation = action.get("Operation", "")
@@ -36,6 +51,9 @@ def apply_recipe(table: pa.Table, steps: list[dict[str, Any]]) -> pa.Table:
                               f"{', '.join(sorted(CONDITIONAL_OPERATIONS))})")
         fn = OPERATIONS.get(operation)
         conditional = CONDITIONAL_OPERATIONS.get(operation)
+        if operation in NOT_EMULATED:
+            raise RecipeError(f"Recipe step {number} ({operation}): {operation} is not emulated by the sandbox: "
+                              f"{NOT_EMULATED[operation]}")
         if fn is None and conditional is None:
             raise RecipeError(f"Recipe step {number}: unsupported operation {operation!r}; the sandbox "
                               f"implements {', '.join(supported_operations())}")

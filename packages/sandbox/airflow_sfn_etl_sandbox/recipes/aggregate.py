@@ -6,12 +6,18 @@ targetColumnDataType, functionName}`` (DataBrew's example). The result replaces 
 order their first row appears; missing values (null) form a group of their own. Functions:
 
 - ``COUNT``: the values that are not null; ``COUNT_DISTINCT``: the distinct values that are not null;
-- ``SUM``, ``MIN``, ``MAX`` of the values that are not null.
+- ``SUM``, ``MIN``, ``MAX`` of the values that are not null;
+- of a number column's values that are not null: ``AVERAGE`` (a double), ``MEDIAN`` (the middle value,
+  or the mean of the two middle values, as FILL_WITH_MEDIAN), ``MODE`` (the most frequent value; a
+  group whose most frequent values are tied fails the step, as DataBrew does not say which one a
+  GROUP_BY takes), ``VARIANCE`` (DataBrew's documented Sum((X - mean(X))^2) / Count(X)); a group
+  without values gets null. On a text column they fail the step.
 
 The result column is converted to ``targetColumnDataType`` as CHANGE_DATA_TYPE converts. Another
-function, ``useNewDataFrame`` other than ``true`` (what DataBrew then does with the rows is not
-documented) and ``groupByAggFunctions`` (its form is not documented) fail the step as not emulated
-by the sandbox.
+function (``STANDARD_DEVIATION``: whether it is the sample or the population deviation is not
+documented; ``ANY``, ``KTH_LARGEST``, ...), ``useNewDataFrame`` other than ``true`` (what DataBrew
+then does with the rows is not documented) and ``groupByAggFunctions`` (its form is not documented)
+fail the step as not emulated by the sandbox.
 """
 
 from __future__ import annotations
@@ -25,7 +31,18 @@ import pyarrow.compute as pc
 from .base import RecipeError, column, operation, require, source_columns
 from .types import convert
 
-_FUNCTIONS = {"COUNT": "count", "COUNT_DISTINCT": "count_distinct", "SUM": "sum", "MIN": "min", "MAX": "max"}
+_FUNCTIONS: dict[str, tuple[str, Any]] = {
+    "COUNT": ("count", None), "COUNT_DISTINCT": ("count_distinct", None), "SUM": ("sum", None),
+    "MIN": ("min", None), "MAX": ("max", None), "AVERAGE": ("mean", None),
+    "VARIANCE": ("variance", pc.VarianceOptions(ddof=0)),
+    # Exact median and mode per group: the group's values, reduced below.
+    "MEDIAN": ("list", None), "MODE": ("list", None),
+}
+_NUMBERS_ONLY = ("AVERAGE", "MEDIAN", "MODE", "VARIANCE")
+_NOT_EMULATED = {
+    "STANDARD_DEVIATION": "whether it is the sample or the population deviation is not documented; VARIANCE is "
+                          "emulated",
+}
 _OPTION_KEYS = {"sourceColumnName", "targetColumnName", "targetColumnDataType", "functionName"}
 
 
@@ -45,6 +62,9 @@ def _options(raw: str) -> list[dict[str, Any]]:
             if not option.get(key):
                 raise RecipeError(f"aggregation {number}: {key} is required")
         function = str(option["functionName"]).upper()
+        if function in _NOT_EMULATED:
+            raise RecipeError(f"aggregation {number}: functionName {function} is not emulated by the sandbox "
+                              f"({_NOT_EMULATED[function]})")
         if function not in _FUNCTIONS:
             raise RecipeError(f"aggregation {number}: functionName {option['functionName']!r} is not emulated by the "
                               f"sandbox (it computes {', '.join(_FUNCTIONS)})")
@@ -70,10 +90,16 @@ def group_by(table: pa.Table, params: dict[str, str]) -> pa.Table:
         raise RecipeError(f"target column(s) {clash} repeat a group column or another target")
     position = "__sandbox_row_position"
     numbered = table.append_column(position, pa.array(range(table.num_rows), pa.int64()))
-    aggregations: list[tuple[str, str]] = [(position, "min")]
-    for option in options:
-        column(table, str(option["sourceColumnName"]))
-        aggregations.append((str(option["sourceColumnName"]), _FUNCTIONS[str(option["functionName"]).upper()]))
+    aggregations: list[tuple[Any, ...]] = [(position, "min")]
+    for number, option in enumerate(options, start=1):
+        source, function = str(option["sourceColumnName"]), str(option["functionName"]).upper()
+        kind = column(table, source).type
+        if function in _NUMBERS_ONLY and not (pa.types.is_integer(kind) or pa.types.is_floating(kind)
+                                              or pa.types.is_decimal(kind)):
+            raise RecipeError(f"aggregation {number}: {function} of column {source!r} of type {kind}: the column "
+                              "is not a number column")
+        name, fn_options = _FUNCTIONS[function]
+        aggregations.append((source, name, fn_options) if fn_options is not None else (source, name))
     grouped = numbered.group_by(keys, use_threads=False).aggregate(aggregations)
     first = grouped.column_names.index(f"{position}_min")
     grouped = grouped.take(pc.array_sort_indices(grouped.column(first)))
@@ -81,7 +107,38 @@ def group_by(table: pa.Table, params: dict[str, str]) -> pa.Table:
     # aggregate() gives the results in the order asked, one column each ("<column>_<function>").
     for offset, option in enumerate(options, start=1):
         values = grouped.column(first + offset)
+        function = str(option["functionName"]).upper()
+        if function == "MEDIAN":
+            values = pa.array([_median(v) for v in values.to_pylist()], pa.float64())
+        elif function == "MODE":
+            values = pa.array([_mode(v, str(option["sourceColumnName"]), keys, row)
+                               for v, row in zip(values.to_pylist(), grouped.select(keys).to_pylist(), strict=True)],
+                              table.schema.field(str(option["sourceColumnName"])).type)
         if option.get("targetColumnDataType"):
             values = convert(values, str(option["targetColumnDataType"]))
         out = out.append_column(str(option["targetColumnName"]), values)
     return out
+
+
+def _median(values: list[Any]) -> float | None:
+    present = sorted(float(v) for v in values if v is not None)
+    if not present:
+        return None
+    middle = len(present) // 2
+    return present[middle] if len(present) % 2 else (present[middle - 1] + present[middle]) / 2
+
+
+def _mode(values: list[Any], name: str, keys: list[str], group: dict[str, Any]) -> Any:
+    counts: dict[Any, int] = {}
+    for value in values:
+        if value is not None:
+            counts[value] = counts.get(value, 0) + 1
+    if not counts:
+        return None
+    top = max(counts.values())
+    modes = sorted(v for v, n in counts.items() if n == top)
+    if len(modes) > 1:
+        raise RecipeError(f"MODE of {name!r} in the group {group}: the most frequent values are tied "
+                          f"({', '.join(map(repr, modes[:10]))}); which one GROUP_BY takes is not documented, so "
+                          "this is not emulated by the sandbox")
+    return modes[0]

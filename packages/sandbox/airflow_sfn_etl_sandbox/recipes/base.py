@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import pyarrow as pa
@@ -93,3 +95,40 @@ def source_or_value(table: pa.Table, params: dict[str, str]) -> pa.ChunkedArray 
     if "value" in params:
         return pa.array([params["value"]] * table.num_rows, pa.string())
     raise RecipeError("either sourceColumn or value is required")
+
+
+#: Reads a secondary input of a JOIN or UNION step: ``{"DatasetName": ..., "S3InputDefinition": {...}}``
+#: (either or both) -> its rows. A job run provides one (:func:`reading_inputs`); problems raise RecipeError.
+InputReader = Callable[[dict[str, Any]], pa.Table]
+_input_reader: ContextVar[InputReader | None] = ContextVar("recipe_input_reader", default=None)
+
+
+@contextmanager
+def reading_inputs(reader: InputReader | None) -> Iterator[None]:
+    """Let the steps applied inside read secondary inputs with ``reader``."""
+    token = _input_reader.set(reader)
+    try:
+        yield
+    finally:
+        _input_reader.reset(token)
+
+
+def read_input(spec: dict[str, Any]) -> pa.Table:
+    """The rows of a secondary input (a dataset name and/or an S3 location)."""
+    reader = _input_reader.get()
+    if reader is None:
+        raise RecipeError("this step reads a second dataset, and no dataset reader was given (apply_recipe's "
+                          "read_input)")
+    return reader(spec)
+
+
+def json_param(params: dict[str, str], name: str, kind: type, what: str) -> Any:
+    """Required parameter ``name`` parsed as JSON of type ``kind`` (list or dict)."""
+    raw = require(params, name)
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        value = None
+    if not isinstance(value, kind):
+        raise RecipeError(f"{name} must be {what}, got {raw!r}")
+    return value
