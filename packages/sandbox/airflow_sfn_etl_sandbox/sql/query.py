@@ -140,15 +140,57 @@ def _register(
     strict = table.data_format not in ("text", "csv")
     pkeys = {k for k, _ in table.partition_keys}
     items = []
-    for col, hive in [(c, t) for c, t in table.columns if c not in pkeys] + table.partition_keys:
+    data_cols = [(c, t) for c, t in table.columns if c not in pkeys]
+    for index, (col, hive) in enumerate(data_cols + table.partition_keys):
         duck = hive_to_duckdb(hive)
         if duck == "VARCHAR" and pa.types.is_string(data.schema.field(col).type):
             items.append(quote(col))
+        elif not strict and col not in pkeys and pa.types.is_string(data.schema.field(col).type):
+            items.append(f"{_text_value(table, quote(col), duck, index)} AS {quote(col)}")
         else:
             fn = "CAST" if strict or col in pkeys else "TRY_CAST"
             items.append(f"{fn}({quote(col)} AS {duck}) AS {quote(col)}")
     con.execute(f"CREATE OR REPLACE TEMP VIEW {quote(ref.view)} AS SELECT {', '.join(items)} FROM {quote(raw)}")
     return scanned, False
+
+
+_INTEGERS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT")
+
+
+def _text_value(table: catalog.TableInfo, col: str, duck: str, index: int) -> str:
+    """A text field of a text table as a value of its column's type, as the table's SerDe reads it.
+
+    LazySimpleSerDe (Hive's ``LazyInteger`` / ``LazyBoolean``, which Trino's text reader copies bug
+    for bug): an integer is an optional sign and digits, a fraction after ``.`` (digits only) is
+    dropped, anything else (spaces, exponents, out of range, empty) is NULL; a boolean is ``true`` or
+    ``false`` in any case, else NULL. OpenCSVSerde: Athena documents that a value of a numeric column
+    that does not parse (an empty field too) fails the query with ``HIVE_BAD_DATA: Error parsing field
+    value``, unless the table property ``use.null.for.invalid.data`` is true (then it is NULL).
+    Other types are converted as DuckDB converts text (a value that does not convert is NULL).
+    """
+    if table.data_format == "csv" and duck in (*_INTEGERS, "DOUBLE", "FLOAT"):
+        if duck in _INTEGERS:
+            valid = f"regexp_full_match({col}, '[+-]?[0-9]+') AND TRY_CAST({col} AS {duck}) IS NOT NULL"
+        else:
+            valid = f"TRY_CAST({col} AS {duck}) IS NOT NULL"
+        if table.parameters.get("use.null.for.invalid.data", "").strip().lower() == "true":
+            invalid = "NULL"
+        else:
+            value = f"replace({col}, '''', '''''')"
+            invalid = (
+                "error('HIVE_BAD_DATA: Error parsing field value ''' || " + value + " || ''' for field "
+                + str(index) + ": For input string: \"' || " + value + " || '\"')"
+            )
+        return f"CASE WHEN {col} IS NULL THEN NULL WHEN {valid} THEN CAST({col} AS {duck}) ELSE {invalid} END"
+    if table.data_format == "text" and duck in _INTEGERS:
+        whole = f"regexp_replace(regexp_replace({col}, '\\..*$', ''), '^([+-]?)$', '\\10')"
+        return (
+            f"CASE WHEN regexp_full_match({col}, '[+-]?[0-9]*(\\.[0-9]*)?') AND NOT regexp_full_match({col}, "
+            f"'[+-]?') THEN TRY_CAST({whole} AS {duck}) END"
+        )
+    if table.data_format == "text" and duck == "BOOLEAN":
+        return f"CASE lower({col}) WHEN 'true' THEN true WHEN 'false' THEN false END"
+    return f"TRY_CAST({col} AS {duck})"
 
 
 def _sql_string(text: str) -> str:

@@ -60,7 +60,7 @@ _SQL_ERROR = re.compile(r"Invalid Input Error: ([A-Z_]+): (.*)", re.S)
 def trino_error(text: str) -> QueryError | None:
     """The Trino failure that a rewritten expression raised through DuckDB's ``error()``, if it is one."""
     m = _SQL_ERROR.search(text)
-    if m and m.group(1) in ("INVALID_CAST_ARGUMENT", "DIVISION_BY_ZERO"):
+    if m and m.group(1) in ("INVALID_CAST_ARGUMENT", "DIVISION_BY_ZERO", "HIVE_BAD_DATA"):
         return QueryError(f"{m.group(1)}: {m.group(2).strip()}", m.group(1))
     if "Division by zero in expression" in text:
         return QueryError("DIVISION_BY_ZERO: Division by zero", "DIVISION_BY_ZERO")

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.json as pajson
 import pyarrow.parquet as pq
@@ -172,11 +173,15 @@ def _read_ragged(data: bytes, table: TableInfo) -> pa.Table:
     """A text file whose rows have differing field counts, read as Hive's SerDes read it.
 
     LazySimpleSerDe and OpenCSVSerde keep every row: fields past the table's columns are ignored
-    and missing trailing fields are NULL. Blank lines are skipped, as the fast reader skips them.
+    and missing trailing fields are NULL. A blank line is a row too, as Hive's line reader returns it:
+    LazySimpleSerDe reads it as one empty field (the first column ``''``, the others NULL),
+    OpenCSVSerde as no fields (every column NULL). A UTF-8 byte order mark opening the file is no
+    part of its first value (the line reader skips it).
     """
     read, parse, convert = _text_options(table)
-    params = table.serde_params
-    text = data.decode("utf-8", errors="replace")
+    params = _serde_properties(table)
+    text = data.decode("utf-8", errors="replace").removeprefix("\ufeff")
+    blank: list[str]
     if table.data_format == "csv":
         quote = parse.quote_char or None
         reader = csv.reader(
@@ -187,7 +192,7 @@ def _read_ragged(data: bytes, table: TableInfo) -> pa.Table:
             escapechar=parse.escape_char or None,
             doublequote=True,
         )
-        null = None
+        null, blank = None, []
     else:
         reader = csv.reader(
             io.StringIO(text, newline=""),
@@ -195,17 +200,24 @@ def _read_ragged(data: bytes, table: TableInfo) -> pa.Table:
             quoting=csv.QUOTE_NONE,
             escapechar=parse.escape_char or None,
         )
-        null = params.get("serialization.null.format", "\\N")
+        null, blank = params.get("serialization.null.format", "\\N"), [""]
     pkeys = {k for k, _ in table.partition_keys}
     width = len([c for c, _ in table.columns if c not in pkeys])
     columns: list[list[str | None]] = [[] for _ in range(width)]
     for n, fields in enumerate(reader):
-        if n < read.skip_rows or not fields:
+        if n < read.skip_rows:
             continue
+        fields = fields or blank
         for i in range(width):
             value = fields[i] if i < len(fields) else None
             columns[i].append(None if value is not None and value == null else value)
     return pa.table([pa.array(c, pa.string()) for c in columns], names=[f"f{i}" for i in range(width)])
+
+
+def _serde_properties(table: TableInfo) -> dict[str, str]:
+    """What the SerDe is configured with: the table's properties, overridden by its SerDe's (as Hive
+    builds a SerDe's properties; Athena's ``TBLPROPERTIES ('serialization.null.format'='')`` works so)."""
+    return {**table.parameters, **table.serde_params}
 
 
 def _text_options(
@@ -219,7 +231,7 @@ def _text_options(
             ragged.append(1)
         return "skip"
 
-    params = {**table.serde_params}
+    params = _serde_properties(table)
     skip = int(table.parameters.get("skip.header.line.count", "0") or 0)
     ncols = len(table.columns) + 64
     types = {f"f{i}": pa.string() for i in range(ncols)}
@@ -232,6 +244,7 @@ def _text_options(
             quote_char=quote or False,
             escape_char=escape or False,
             newlines_in_values=True,
+            ignore_empty_lines=False,
             invalid_row_handler=_ragged,
         )
         convert = pacsv.ConvertOptions(column_types=types, strings_can_be_null=False, null_values=[])
@@ -241,7 +254,11 @@ def _text_options(
             sep = "\x01" if sep.isdigit() else sep[0]
         escape_delim = params.get("escape.delim") or False
         parse = pacsv.ParseOptions(
-            delimiter=sep, quote_char=False, escape_char=escape_delim, invalid_row_handler=_ragged
+            delimiter=sep,
+            quote_char=False,
+            escape_char=escape_delim,
+            ignore_empty_lines=False,
+            invalid_row_handler=_ragged,
         )
         convert = pacsv.ConvertOptions(
             column_types=types,
@@ -250,6 +267,26 @@ def _text_options(
         )
     read = pacsv.ReadOptions(autogenerate_column_names=True, skip_rows=skip, use_threads=False)
     return read, parse, convert
+
+
+def _has_blank_line(data: bytes) -> bool:
+    """Whether a text file has an empty line (``\\n``, ``\\r\\n`` and ``\\r`` end lines, as in Hive)."""
+    lines = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    return lines.startswith(b"\n") or b"\n\n" in lines
+
+
+def _refuse_quoted_line_breaks(t: pa.Table, table: TableInfo, f: S3File) -> None:
+    """OpenCSVSerde does not support line breaks inside quoted values (AWS documents it): Hive reads
+    the file line by line, so such a value's record is cut in two. Which rows Athena then returns is
+    not documented, so the query fails here rather than guess."""
+    for col in t.columns:
+        if pa.types.is_string(col.type) and pc.any(pc.match_substring_regex(col, "[\r\n]")).as_py():
+            raise coded(
+                "NOT_SUPPORTED",
+                f"{f.uri} has a quoted value holding a line break. The OpenCSVSerDe of table {table.qualified} "
+                "does not support embedded line breaks (Athena reads CSV files line by line); the rows Athena "
+                "makes of such a file are not emulated by the sandbox",
+            )
 
 
 def _decode(table: TableInfo, f: S3File) -> pa.Table:
@@ -262,12 +299,19 @@ def _decode(table: TableInfo, f: S3File) -> pa.Table:
         if fmt == "parquet":
             t = pq.ParquetFile(pa.BufferReader(data), pre_buffer=False).read(use_threads=False)
         elif fmt in ("text", "csv"):
-            if not data.strip():
+            if not data:
                 return pa.table({})
             ragged: list[int] = []
-            t = pacsv.read_csv(io.BytesIO(data), *_text_options(table, ragged))
-            if ragged:
+            try:
+                t = pacsv.read_csv(io.BytesIO(data), *_text_options(table, ragged))
+            except pa.ArrowInvalid as exc:
+                if "Empty CSV file" not in str(exc):  # no line after skip.header.line.count
+                    raise
+                ragged.append(1)
+            if ragged or _has_blank_line(data):
                 t = _read_ragged(data, table)
+            if fmt == "csv":
+                _refuse_quoted_line_breaks(t, table, f)
         elif fmt == "json":
             if not data.strip():
                 return pa.table({})
@@ -290,7 +334,7 @@ def _cached_decode(table: TableInfo, f: S3File) -> pa.Table:
         f.etag,
         table.data_format,
         table.data_format != "parquet"
-        and repr((table.serde_params, table.parameters.get("skip.header.line.count"))),
+        and repr((_serde_properties(table), table.parameters.get("skip.header.line.count"))),
     )
     hit = _files.get(key)
     if hit is None:
