@@ -31,10 +31,21 @@ has ``Next``, and would really retry and catch):
 - A Wait state is run (it waits); one that would wait longer than the five minutes a TestState
   call may run fails at once with ``States.Timeout``, as AWS documents for a state that runs longer.
 
-What it does not emulate fails with ``ValidationException`` saying so: ``context``, ``variables``,
-``mock`` of a JSONata state, ``errorCausedByState`` naming no state of the Map's or Parallel's
-states, a JSONata Wait whose duration is an expression, a JSONata state with ``Retry`` or
-``Catch``, a catcher ``ResultPath`` other than ``$``, ``null`` or a ``$.a.b`` field path.
+- ``variables`` (a JSON object) are the workflow variables the state sees (``$name`` in JSONPath
+  and JSONata) and may reassign; at DEBUG ``inspectionData.variables`` holds the variables after the
+  state (given and assigned), absent when there are none, as AWS answers.
+- ``context`` (only with a ``mock``, as the API reference says) is the Context object the state sees
+  (``$$``, ``$states.context``), exactly as given; it is checked as AWS checks it (fields of
+  ``Execution``, ``State``, ``StateMachine``, ``Task`` with their types; ``Map`` refused; ``Task``
+  only for a ``.sync`` / ``.waitForTaskToken`` Task), with AWS's ``Invalid Context object provided``
+  messages.
+- A JSONata Wait whose ``Seconds`` / ``Timestamp`` is an expression has it evaluated (a JSONata Pass
+  ``Output`` on the same input, variables and context) for the time limit above.
+
+What it does not emulate fails with ``ValidationException`` saying so: ``mock`` of a JSONata state,
+``Assign`` of a mocked state, ``errorCausedByState`` naming no state of the Map's or Parallel's
+states, a JSONata state with ``Retry`` or ``Catch``, a catcher ``ResultPath`` other than ``$``,
+``null`` or a ``$.a.b`` field path.
 """
 
 from __future__ import annotations
@@ -92,9 +103,6 @@ def _state_definition(raw: Any, state_name: Any) -> dict[str, Any]:
 
 def _check_request(params: dict[str, Any], state: dict[str, Any]) -> tuple[str, dict[str, Any], dict[str, Any] | None]:
     """The inspection level, the state configuration and the mock; refuse what AWS or the sandbox refuses."""
-    for name in ("context", "variables"):
-        if params.get(name):
-            raise _not_emulated(name)
     level = str(params.get("inspectionLevel") or "INFO")
     if level not in INSPECTION_LEVELS:
         raise AwsError("ValidationException", f"1 validation error detected: Value '{level}' at 'inspectionLevel' "
@@ -117,9 +125,13 @@ def _check_request(params: dict[str, Any], state: dict[str, Any]) -> tuple[str, 
                                                   f"must satisfy enum value set: [STRICT, PRESENT, NONE]")
         if state.get("QueryLanguage") == "JSONata":
             raise _not_emulated("mock of a JSONata state")
+        if "Assign" in state:
+            raise _not_emulated("Assign of a mocked state")
     elif kind in ("Map", "Parallel"):
         raise AwsError("InvalidDefinition", "TestState API does not support Map or Parallel states. Supported state "
                                             "types include: [Task, Wait, Pass, Succeed, Fail, Choice]")
+    elif params.get("context") is not None:
+        raise AwsError("ValidationException", "TestState: context may be specified only together with a mock")
     config = dict(params.get("stateConfiguration") or {})
     map_only = [name for name in ("mapIterationFailureCount", "mapItemReaderData") if name in config]
     if map_only and kind != "Map":
@@ -129,6 +141,65 @@ def _check_request(params: dict[str, Any], state: dict[str, Any]) -> tuple[str, 
         raise _not_emulated(f"stateConfiguration errorCausedByState {caused_by!r} (it names a state of the Map's "
                             f"or Parallel's own states)")
     return level, config, mock
+
+
+#: The Context object fields a TestState ``context`` may set, with their JSON types (None: any value).
+_CONTEXT_FIELDS: dict[str, dict[str, type | None]] = {
+    "Execution": {"Id": str, "Input": None, "Name": str, "RoleArn": str, "StartTime": str},
+    "State": {"EnteredTime": str, "Name": str, "RetryCount": int},
+    "StateMachine": {"Id": str, "Name": str},
+    "Task": {"Token": str},
+}
+_JSON_TYPE_NAMES = {str: "string", int: "integer"}
+
+
+def _variables(raw: Any) -> dict[str, Any] | None:
+    """The request's ``variables``: a JSON object of workflow variable names and values."""
+    if raw is None:
+        return None
+    try:
+        variables = json.loads(raw)
+    except (TypeError, ValueError) as exc:
+        raise AwsError("ValidationException", f"TestState: variables is not valid JSON: {exc}") from None
+    if not isinstance(variables, dict):
+        raise AwsError("ValidationException", "TestState: variables must be a JSON object of variable names "
+                                              "and values")
+    return variables
+
+
+def _context(raw: Any, state: dict[str, Any]) -> dict[str, Any] | None:
+    """The request's ``context``, checked as AWS checks it (``Invalid Context object provided: ...``)."""
+    if raw is None:
+        return None
+
+    def invalid(reason: str) -> AwsError:
+        return AwsError("ValidationException", f"Invalid Context object provided: {reason}")
+
+    try:
+        context = json.loads(raw)
+    except (TypeError, ValueError) as exc:
+        raise invalid(f"the context is not valid JSON: {exc}") from None
+    if not isinstance(context, dict):
+        raise invalid("the context must be a JSON object")
+    for key, value in context.items():
+        if key == "Map":
+            raise invalid("'Map' field is not supported when mocking a Context object")
+        if key not in _CONTEXT_FIELDS:
+            raise invalid(f"Field '{key}' is not allowed")
+        if not isinstance(value, dict):
+            raise invalid(f"{key} must be a object")
+        for field, field_value in value.items():
+            if field not in _CONTEXT_FIELDS[key]:
+                raise invalid(f"Field '{field}' is not allowed")
+            kind = _CONTEXT_FIELDS[key][field]
+            if kind is not None and field_value is not None and (
+                    not isinstance(field_value, kind) or isinstance(field_value, bool)):
+                raise invalid(f"{key}.{field} must be a {_JSON_TYPE_NAMES[kind]}")
+    if "Task" in context and not (state["Type"] == "Task" and isinstance(state.get("Resource"), str)
+                                  and _INTEGRATION_PATTERN.match(state["Resource"])):
+        raise invalid("Context object contains 'Task' when state is not a Task state with a '.sync' or "
+                      "'.waitForTaskToken' service integration pattern")
+    return context
 
 
 def _inner_state_names(state: dict[str, Any]) -> set[str]:
@@ -175,16 +246,62 @@ def _place(document: Any, path: Any, value: Any) -> Any:
     return out
 
 
-def _run_in_moto(state: dict[str, Any], input_text: str, role_arn: str, account_id: str,
-                 region: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """moto's TestState answer and inspection data for ``state`` (without Retry, Catch, Next)."""
+class _GivenContext(dict[str, Any]):
+    """The request's ``context``: the Context object the state sees, as given (the state does not update it)."""
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        pass  # moto records the entered state here; AWS shows the given object unchanged
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> dict[str, Any]:
+        return copy.deepcopy(dict(self), memo)
+
+
+def _execution_class(variables: dict[str, Any] | None, context: dict[str, Any] | None) -> Any:
+    """moto's TestState execution whose environment holds ``variables`` and ``context``."""
+    from moto.stepfunctions.parser.backend.test_state.execution import TestStateExecution
+    from moto.stepfunctions.parser.backend.test_state.execution_worker import TestStateExecutionWorker
+
+    class Worker(TestStateExecutionWorker):
+        def _get_evaluation_environment(self) -> Any:
+            env = super()._get_evaluation_environment()
+            for name, value in (variables or {}).items():
+                env.variable_store.set(name, copy.deepcopy(value))
+            env.variable_store.reset_tracing()
+            if context is not None:
+                given: Any = _GivenContext(copy.deepcopy(context))
+                env.states._states_data["context"] = given
+                env.states.context_object.context_object_data = given  # type: ignore[misc]  # moto: Final
+            return env
+
+    class Execution(TestStateExecution):
+        def _get_start_execution_worker(self) -> Any:
+            worker = super()._get_start_execution_worker()
+            worker.__class__ = Worker  # moto's worker, with the environment above
+            return worker
+
+    return Execution
+
+
+def _all_variables(env: Any) -> dict[str, Any]:
+    store = env.variable_store
+    return {**store._outer_scope, **store._inner_scope}
+
+
+def _run_in_moto(state: dict[str, Any], input_text: str, role_arn: str, account_id: str, region: str,
+                 variables: dict[str, Any] | None = None,
+                 context: dict[str, Any] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """moto's TestState answer and inspection data for ``state`` (without Retry, Catch, Next).
+
+    ``variables`` are the workflow variables the state sees (``$name``), ``context`` its Context
+    object (``$$``, ``$states.context``); the inspection data's ``variables`` are the variables
+    after the state (the given ones and those it assigns), when there are any.
+    """
     from moto.stepfunctions.parser.api import InspectionLevel
     from moto.stepfunctions.parser.asl.eval.program_state import ProgramEnded
     from moto.stepfunctions.parser.asl.static_analyser.test_state.test_state_analyser import (
         TestStateStaticAnalyser,
     )
     from moto.stepfunctions.parser.backend.state_machine import TestStateMachine
-    from moto.stepfunctions.parser.backend.test_state.execution import TestStateExecution
 
     runnable = {k: v for k, v in state.items() if k not in ("Retry", "Catch", "Next")}
     if state["Type"] in ("Pass", "Task", "Wait"):
@@ -199,7 +316,7 @@ def _run_in_moto(state: dict[str, Any], input_text: str, role_arn: str, account_
     machine_arn = f"arn:aws:states:{region}:{account_id}:stateMachine:{name}"
     machine = TestStateMachine(name=name, arn=machine_arn, role_arn=role_arn, definition=definition)
     # moto annotates input_data as a dict, and Execution.__init__ json.loads it: it takes the text.
-    execution_class: Any = TestStateExecution
+    execution_class: Any = _execution_class(variables, context)
     execution = execution_class(
         name=name, role_arn=role_arn, exec_arn=f"arn:aws:states:{region}:{account_id}:execution:{name}:{name}",
         account_id=account_id, region_name=region, state_machine=machine,
@@ -210,6 +327,9 @@ def _run_in_moto(state: dict[str, Any], input_text: str, role_arn: str, account_
         # The sandbox keeps an ended execution's output as its JSON text (moto_patches.json_safe_output).
         answer["output"] = execution.output
     inspection = dict(answer.pop("inspectionData", None) or {})
+    env = execution.exec_worker.env
+    if env is not None and _all_variables(env):
+        inspection["variables"] = json.dumps(_all_variables(env), separators=(",", ":"))
     answer["status"] = str(getattr(answer["status"], "value", answer["status"]))
     return answer, inspection
 
@@ -232,7 +352,8 @@ def test_state(params: dict[str, Any], account_id: str, region: str) -> dict[str
     except ValueError as exc:
         raise AwsError("InvalidExecutionInput", f"Invalid State Machine Execution Input: '{exc}'") from None
     role_arn = params.get("roleArn") or f"arn:aws:iam::{account_id}:role/TestState"
-    run = _Runner(role_arn, account_id, region)
+    run = _Runner(role_arn, account_id, region, _variables(params.get("variables")),
+                  _context(params.get("context"), state))
     if mock is not None:
         out, inspection = _run_mocked(state, state_input, mock, config, retry_count, run)
     else:
@@ -241,7 +362,7 @@ def test_state(params: dict[str, Any], account_id: str, region: str) -> dict[str
             raise AwsError("InvalidDefinition", f"Invalid State Machine Definition: TestState runs the resource "
                                                 f"{state['Resource']} only with a mock")
         if state["Type"] == "Wait":
-            timeout = _wait_beyond_limit(state, state_input)
+            timeout = _wait_beyond_limit(state, state_input, run)
             if timeout is not None:
                 out = {"status": "FAILED", "error": "States.Timeout", "cause": timeout}
                 return out
@@ -254,11 +375,14 @@ def test_state(params: dict[str, Any], account_id: str, region: str) -> dict[str
 class _Runner:
     """Runs a state definition in moto's interpreter (TestState's own execution)."""
 
-    def __init__(self, role_arn: str, account_id: str, region: str) -> None:
+    def __init__(self, role_arn: str, account_id: str, region: str, variables: dict[str, Any] | None = None,
+                 context: dict[str, Any] | None = None) -> None:
         self.role_arn, self.account_id, self.region = role_arn, account_id, region
+        self.variables, self.context = variables, context
 
     def __call__(self, state: dict[str, Any], input_text: str) -> tuple[dict[str, Any], dict[str, Any]]:
-        return _run_in_moto(state, input_text, self.role_arn, self.account_id, self.region)
+        return _run_in_moto(state, input_text, self.role_arn, self.account_id, self.region, self.variables,
+                            self.context)
 
     def data(self, state: dict[str, Any], document: Any) -> tuple[Any, dict[str, Any]]:
         """The output of the Pass ``state`` on ``document``; a data-flow failure is the state's error."""
@@ -291,14 +415,24 @@ def _run_state(state: dict[str, Any], state_input: Any, input_text: str, retry_c
     return out, inspection
 
 
-def _wait_beyond_limit(state: dict[str, Any], state_input: Any) -> str | None:
+def _wait_beyond_limit(state: dict[str, Any], state_input: Any, run: _Runner) -> str | None:
     """Why a Wait state would run past TestState's time limit, or None when it would not."""
-    if state.get("QueryLanguage") == "JSONata":
-        for key in ("Seconds", "Timestamp"):
-            if isinstance(state.get(key), str) and state[key].strip().startswith("{%"):
-                raise _not_emulated("a JSONata Wait state whose duration is an expression")
     seconds: float | None = None
-    if isinstance(state.get("Seconds"), (int, float)):
+    expression = [key for key in ("Seconds", "Timestamp") if state.get("QueryLanguage") == "JSONata"
+                  and isinstance(state.get(key), str) and state[key].strip().startswith("{%")]
+    if expression:
+        # The expression's value, from a JSONata Pass state on the same input, variables and context;
+        # an expression that fails, or a value the Wait refuses, fails the Wait when moto runs it.
+        key = expression[0]
+        try:
+            value, _ = run.data({"QueryLanguage": "JSONata", "Output": state[key]}, state_input)
+        except _StateError:
+            return None
+        if key == "Seconds":
+            seconds = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+        else:
+            seconds = _seconds_until(value)
+    elif isinstance(state.get("Seconds"), (int, float)):
         seconds = float(state["Seconds"])
     elif isinstance(state.get("Timestamp"), str) or isinstance(state.get("TimestampPath"), str) \
             or isinstance(state.get("SecondsPath"), str):
@@ -324,6 +458,11 @@ def _path_wait_seconds(state: dict[str, Any], state_input: Any) -> float | None:
             value = found[0] if found else None
             if key == "SecondsPath":
                 return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    return _seconds_until(value)
+
+
+def _seconds_until(value: Any) -> float | None:
+    """Seconds from now until the timestamp ``value`` (None: not a timestamp; moto decides)."""
     if not isinstance(value, str):
         return None
     try:
