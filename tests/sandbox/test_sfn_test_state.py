@@ -476,9 +476,9 @@ def test_jsonata_wait_with_an_expression(aws: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize(("state", "message"), [
     ({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Assign": {"x.$": "$"}, "End": True},
-     "Assign of a mocked state"),
-    ({"QueryLanguage": "JSONata", "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": True},
-     "mock of a JSONata state"),
+     "Assign of a mocked JSONPath state"),
+    ({"QueryLanguage": "JSONata", "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": True,
+      "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Handle"}]}, "Catch of a JSONata state"),
 ])
 def test_mocked_states_the_sandbox_does_not_emulate_fail_saying_so(aws: dict[str, Any], state: dict[str, Any],
                                                                    message: str) -> None:
@@ -486,3 +486,50 @@ def test_mocked_states_the_sandbox_does_not_emulate_fail_saying_so(aws: dict[str
         run_state(aws, state, {}, mock={"result": "{}", "fieldValidationMode": "NONE"})
     assert err.value.response["Error"]["Code"] == "ValidationException"
     assert err.value.response["Error"]["Message"] == f"TestState: {message} is not emulated by the sandbox"
+
+
+JSONATA_TASK = {"QueryLanguage": "JSONata", "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                "Arguments": {"FunctionName": "{% $fn %}", "Payload": {"order": "{% $states.input.id %}"}},
+                "Assign": {"total": "{% $states.result.Payload.total %}", "seen": "{% $states.input.id %}"},
+                "Output": {"id": "{% $states.input.id %}", "total": "{% $states.result.Payload.total * 2 %}"},
+                "Next": "Ship"}
+
+
+def test_mocked_jsonata_task_result_goes_through_assign_and_output(aws: dict[str, Any]) -> None:
+    # AWS documents $states.result (the task's result) and $states.input for a JSONata Task's
+    # Assign and Output, Arguments evaluated before the invocation, and variables at DEBUG.
+    mocked = {"StatusCode": 200, "Payload": {"total": 21}}
+    answer = run_state(aws, JSONATA_TASK, {"id": "o-1"}, variables=json.dumps({"fn": "price"}),
+                       mock={"result": json.dumps(mocked)}, inspectionLevel="DEBUG")
+    assert answer["status"] == "SUCCEEDED", answer
+    assert (json.loads(answer["output"]), answer["nextState"]) == ({"id": "o-1", "total": 42}, "Ship")
+    data = answer["inspectionData"]
+    assert json.loads(data["afterArguments"]) == {"FunctionName": "price", "Payload": {"order": "o-1"}}
+    assert json.loads(data["result"]) == mocked
+    assert json.loads(data["variables"]) == {"fn": "price", "total": 21, "seen": "o-1"}
+
+    # Without Output the state's output is its result.
+    no_output = {k: v for k, v in JSONATA_TASK.items() if k not in ("Output", "Assign")}
+    plain = run_state(aws, no_output, {"id": "o-1"}, variables=json.dumps({"fn": "price"}),
+                      mock={"result": json.dumps(mocked)})
+    assert json.loads(plain["output"]) == mocked
+
+
+def test_mocked_jsonata_error_is_retriable_or_failed(aws: dict[str, Any]) -> None:
+    state = {**JSONATA_TASK, "Retry": [{"ErrorEquals": ["MockException"], "IntervalSeconds": 2, "MaxAttempts": 1}]}
+    retriable = run_state(aws, state, {"id": "o-1"}, variables=json.dumps({"fn": "price"}), mock=MOCK_ERROR,
+                          inspectionLevel="DEBUG")
+    assert (retriable["status"], retriable["error"]) == ("RETRIABLE", "MockException")
+    assert retriable["inspectionData"]["errorDetails"] == {"retryIndex": 0, "retryBackoffIntervalSeconds": 2}
+    failed = run_state(aws, state, {"id": "o-1"}, variables=json.dumps({"fn": "price"}), mock=MOCK_ERROR,
+                       stateConfiguration={"retrierRetryCount": 1})
+    assert (failed["status"], failed["error"], failed["cause"]) == (
+        "FAILED", "MockException", "Mock the cause of the error.")
+
+
+def test_mocked_jsonata_parallel_output(aws: dict[str, Any]) -> None:
+    branch = {"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}}
+    state = {"QueryLanguage": "JSONata", "Type": "Parallel", "Branches": [branch, branch],
+             "Output": "{% $states.result[0].n + $states.result[1].n %}", "End": True}
+    answer = run_state(aws, state, {}, mock={"result": json.dumps([{"n": 1}, {"n": 2}])})
+    assert (answer["status"], json.loads(answer["output"])) == ("SUCCEEDED", 3)

@@ -42,10 +42,13 @@ has ``Next``, and would really retry and catch):
 - A JSONata Wait whose ``Seconds`` / ``Timestamp`` is an expression has it evaluated (a JSONata Pass
   ``Output`` on the same input, variables and context) for the time limit above.
 
-What it does not emulate fails with ``ValidationException`` saying so: ``mock`` of a JSONata state,
-``Assign`` of a mocked state, ``errorCausedByState`` naming no state of the Map's or Parallel's
-states, a JSONata state with ``Retry`` or ``Catch``, a catcher ``ResultPath`` other than ``$``,
-``null`` or a ``$.a.b`` field path.
+- A ``mock`` of a JSONata state: a Task's ``Arguments`` are evaluated (``afterArguments``), the
+  mocked result is ``$states.result`` for the state's ``Assign`` and ``Output``; ``errorOutput`` is
+  matched against ``Retry`` as above.
+
+What it does not emulate fails with ``ValidationException`` saying so: ``Assign`` of a mocked
+JSONPath state, ``Catch`` of a JSONata state, ``errorCausedByState`` naming no state of the Map's
+or Parallel's states, a catcher ``ResultPath`` other than ``$``, ``null`` or a ``$.a.b`` field path.
 """
 
 from __future__ import annotations
@@ -123,10 +126,8 @@ def _check_request(params: dict[str, Any], state: dict[str, Any]) -> tuple[str, 
             raise AwsError("ValidationException", f"1 validation error detected: Value '{mode}' at "
                                                   f"'mock.fieldValidationMode' failed to satisfy constraint: Member "
                                                   f"must satisfy enum value set: [STRICT, PRESENT, NONE]")
-        if state.get("QueryLanguage") == "JSONata":
-            raise _not_emulated("mock of a JSONata state")
-        if "Assign" in state:
-            raise _not_emulated("Assign of a mocked state")
+        if "Assign" in state and state.get("QueryLanguage") != "JSONata":
+            raise _not_emulated("Assign of a mocked JSONPath state")
     elif kind in ("Map", "Parallel"):
         raise AwsError("InvalidDefinition", "TestState API does not support Map or Parallel states. Supported state "
                                             "types include: [Task, Wait, Pass, Succeed, Fail, Choice]")
@@ -344,8 +345,8 @@ def test_state(params: dict[str, Any], account_id: str, region: str) -> dict[str
     state = _state_definition(params.get("definition"), params.get("stateName"))
     level, config, mock = _check_request(params, state)
     retry_count = int(config.get("retrierRetryCount") or 0)
-    if state.get("QueryLanguage") == "JSONata" and (state.get("Retry") or state.get("Catch")):
-        raise _not_emulated("Retry and Catch of a JSONata state")
+    if state.get("QueryLanguage") == "JSONata" and state.get("Catch"):
+        raise _not_emulated("Catch of a JSONata state")
     input_text = params.get("input") or "{}"
     try:
         state_input = json.loads(input_text)
@@ -367,6 +368,8 @@ def test_state(params: dict[str, Any], account_id: str, region: str) -> dict[str
                 out = {"status": "FAILED", "error": "States.Timeout", "cause": timeout}
                 return out
         out, inspection = _run_state(state, state_input, input_text, retry_count, run)
+    if run.variables and "variables" not in inspection:
+        inspection["variables"] = json.dumps(run.variables, separators=(",", ":"))
     if level in ("DEBUG", "TRACE") and inspection:
         out["inspectionData"] = inspection
     return out
@@ -425,7 +428,7 @@ def _wait_beyond_limit(state: dict[str, Any], state_input: Any, run: _Runner) ->
         # an expression that fails, or a value the Wait refuses, fails the Wait when moto runs it.
         key = expression[0]
         try:
-            value, _ = run.data({"QueryLanguage": "JSONata", "Output": state[key]}, state_input)
+            value = _jsonata(state[key], state_input, run)
         except _StateError:
             return None
         if key == "Seconds":
@@ -477,6 +480,8 @@ def _seconds_until(value: Any) -> float | None:
 def _run_mocked(state: dict[str, Any], state_input: Any, mock: dict[str, Any], config: dict[str, Any],
                 retry_count: int, run: _Runner) -> tuple[dict[str, Any], dict[str, Any]]:
     """The answer for a Task, Map or Parallel state whose invocation is ``mock``."""
+    if state.get("QueryLanguage") == "JSONata":
+        return _run_mocked_jsonata(state, state_input, mock, config, retry_count, run)
     kind = state["Type"]
     inspection: dict[str, Any] = {"input": json.dumps(state_input)}
     try:
@@ -491,11 +496,7 @@ def _run_mocked(state: dict[str, Any], state_input: Any, mock: dict[str, Any], c
         if kind == "Map":
             inspection.update(_map_inspection(state, effective, run))
         if "errorOutput" in mock:
-            error_output = mock.get("errorOutput") or {}
-            if not error_output.get("error"):
-                raise AwsError("ValidationException", "mock.errorOutput.error is required when mock.errorOutput "
-                                                      "is specified")
-            raise _StateError(str(error_output["error"]), str(error_output.get("cause") or ""), {})
+            raise _mock_error(mock)
         result = _mock_result(state, mock)
         task = kind == "Task"  # AWS shows a Map's or Parallel's result and its placing only in the output
         if task:
@@ -511,6 +512,53 @@ def _run_mocked(state: dict[str, Any], state_input: Any, mock: dict[str, Any], c
         output, data = run.data(placing, state_input)
         if task and "afterResultPath" in data:
             inspection["afterResultPath"] = data["afterResultPath"]
+    except _StateError as failure:
+        return _handle_error(state, state_input, failure.error, failure.cause, retry_count, inspection), inspection
+    out: dict[str, Any] = {"status": "SUCCEEDED", "output": json.dumps(output)}
+    if state.get("Next"):
+        out["nextState"] = state["Next"]
+    return out, inspection
+
+
+def _jsonata(expression: Any, document: Any, run: _Runner) -> Any:
+    """The value of the JSONata template ``expression`` on the state input ``document`` (a Pass ``Output``)."""
+    value, _ = run.data({"QueryLanguage": "JSONata", "Output": expression}, document)
+    return value
+
+
+def _mock_error(mock: dict[str, Any]) -> _StateError:
+    error_output = mock.get("errorOutput") or {}
+    if not error_output.get("error"):
+        raise AwsError("ValidationException", "mock.errorOutput.error is required when mock.errorOutput is specified")
+    return _StateError(str(error_output["error"]), str(error_output.get("cause") or ""), {})
+
+
+def _run_mocked_jsonata(state: dict[str, Any], state_input: Any, mock: dict[str, Any], config: dict[str, Any],
+                        retry_count: int, run: _Runner) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A JSONata Task, Map or Parallel state whose invocation is ``mock``.
+
+    A Task's ``Arguments`` are evaluated (``afterArguments``); the mocked result is ``$states.result``
+    for the state's ``Assign`` and ``Output`` (the output is the result without ``Output``). These
+    run as a JSONata Pass state whose ``Result`` is the mocked result: moto's interpreter binds a
+    JSONata Pass state's result to ``$states.result`` before its ``Assign`` and ``Output``.
+    """
+    kind = state["Type"]
+    inspection: dict[str, Any] = {"input": json.dumps(state_input)}
+    try:
+        if kind == "Task" and "Arguments" in state:
+            inspection["afterArguments"] = json.dumps(_jsonata(state["Arguments"], state_input, run))
+        if "errorOutput" in mock:
+            raise _mock_error(mock)
+        result = _mock_result(state, mock)
+        if kind == "Task":
+            inspection["result"] = json.dumps(result)
+        if kind == "Map":
+            _check_tolerated_failures(state, state_input, config, run)
+        placing: dict[str, Any] = {"QueryLanguage": "JSONata", "Result": result}
+        placing.update({key: state[key] for key in ("Assign", "Output") if key in state})
+        output, data = run.data(placing, state_input)
+        if "variables" in data:
+            inspection["variables"] = data["variables"]
     except _StateError as failure:
         return _handle_error(state, state_input, failure.error, failure.cause, retry_count, inspection), inspection
     out: dict[str, Any] = {"status": "SUCCEEDED", "output": json.dumps(output)}
@@ -561,6 +609,8 @@ def _items(state: dict[str, Any], effective: Any, config: dict[str, Any], run: _
         except ValueError as exc:
             raise AwsError("ValidationException", f"stateConfiguration.mapItemReaderData is not valid JSON: "
                                                   f"{exc}") from None
+    if state.get("QueryLanguage") == "JSONata":
+        return _jsonata(state.get("Items", "{% $states.input %}"), effective, run)
     items, _ = run.data({"InputPath": state.get("ItemsPath", "$")}, effective)
     return items
 
