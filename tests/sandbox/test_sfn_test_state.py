@@ -154,7 +154,6 @@ def test_fail_state(aws: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize(("state", "extra", "message"), [
-    ({"Type": "Pass", "End": True}, {"context": "{}"}, "context"),
     ({"Type": "Pass", "End": True}, {"stateConfiguration": {"mapIterationFailureCount": 1}},
      "stateConfiguration mapIterationFailureCount"),
     ({"Type": "Map", "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}, "End": True},
@@ -372,3 +371,165 @@ def test_wait_state_runs_and_a_wait_past_the_time_limit_times_out(aws: dict[str,
     long = run_state(aws, {"Type": "Wait", "Seconds": 301, "Next": "Go"}, {})
     assert (long["status"], long["error"]) == ("FAILED", "States.Timeout")
     assert "301 seconds" in long["cause"] and "nextState" not in long
+
+
+def test_variables_are_visible_and_assigned_variables_are_inspected(aws: dict[str, Any]) -> None:
+    # AWS's recorded TestState of a JSONata Pass state with variables: $states.input, $var and
+    # expressions over both; inspectionData.variables holds the variables after the state.
+    state = {"QueryLanguage": "JSONata", "Type": "Pass", "End": True, "Output": {
+        "ja_states_input": "{% $states.input %}", "ja_var_access": "{% $var_input_value %}",
+        "ja_expr": "{% $sum($states.input.input_values) + $var_constant_1 %}"}}
+    variables = {"var_input_value": "test_value", "var_constant_1": 10}
+    payload = {"input_values": [1, 2, 3]}
+    answer = run_state(aws, state, payload, variables=json.dumps(variables), inspectionLevel="DEBUG")
+    assert answer["status"] == "SUCCEEDED", answer
+    assert json.loads(answer["output"]) == {"ja_states_input": payload, "ja_var_access": "test_value",
+                                            "ja_expr": 1 + 2 + 3 + 10}
+    assert json.loads(answer["inspectionData"]["variables"]) == variables
+
+    # A JSONPath state reads them as $name; its Assign adds to them ($ in Assign being the state's
+    # result, here the Parameters' output, as AWS documents for JSONPath states).
+    jsonpath = {"Type": "Pass", "Parameters": {"greeting.$": "States.Format('{} {}', $word, $.name)"},
+                "Assign": {"seen.$": "$.greeting", "word": "bye"}, "Next": "After"}
+    assigned = run_state(aws, jsonpath, {"name": "Ada"}, variables=json.dumps({"word": "hello"}),
+                         inspectionLevel="DEBUG")
+    assert json.loads(assigned["output"]) == {"greeting": "hello Ada"}
+    assert json.loads(assigned["inspectionData"]["variables"]) == {"word": "bye", "seen": "hello Ada"}
+
+    # Without variables and without Assign, AWS shows no variables.
+    plain = run_state(aws, {"Type": "Pass", "End": True}, payload, inspectionLevel="DEBUG")
+    assert "variables" not in plain["inspectionData"]
+
+
+def test_variables_must_be_a_json_object(aws: dict[str, Any]) -> None:
+    with pytest.raises(ClientError) as err:
+        run_state(aws, {"Type": "Pass", "End": True}, {}, variables="[1]")
+    assert err.value.response["Error"]["Code"] == "ValidationException"
+    assert "variables must be a JSON object" in err.value.response["Error"]["Message"]
+
+
+CONTEXT = {"Execution": {"Id": "arn:aws:states:::execution:MyStateMachine:execution-name-12345",
+                         "Input": {"input-value": 0, "message": "test data",
+                                   "values": ["charizard", "pikachu", "bulbasaur"]},
+                         "Name": "execution-name-12345", "RoleArn": "arn:aws:iam:::role/StepFunctionsRole",
+                         "StartTime": "2025-01-15T10:30:00.000Z"},
+           "State": {"EnteredTime": "2025-01-15T10:30:01.500Z", "Name": "MyTaskState", "RetryCount": 0},
+           "StateMachine": {"Id": "arn:aws:states:::stateMachine:MyStateMachine", "Name": "MyStateMachine"}}
+CONTEXT_TASK = {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName.$": "$.FunctionName", "Payload": {"Input.$": "$"}},
+                "ResultSelector": {"LambdaOutput.$": "$", "ContextObjectValue.$": "$$"}, "End": True}
+
+
+@pytest.mark.parametrize(("path", "context", "expected"), [
+    # AWS's recorded answers: $$ is the given context object, exactly (an empty one stays empty).
+    ("$$", CONTEXT, CONTEXT),
+    ("$$.Execution.Input.values", CONTEXT, ["charizard", "pikachu", "bulbasaur"]),
+    ("$$", {"Execution": {}, "State": {}, "StateMachine": {}}, {"Execution": {}, "State": {}, "StateMachine": {}}),
+    ("$$", {}, {}),
+])
+def test_context_is_the_context_object_of_a_mocked_state(aws: dict[str, Any], path: str, context: dict[str, Any],
+                                                         expected: Any) -> None:
+    state = {**CONTEXT_TASK, "ResultSelector": {"LambdaOutput.$": "$", "ContextObjectValue.$": path}}
+    answer = run_state(aws, state, {"FunctionName": "lambda_function_name", "Payload": {"input-value": 0}},
+                       context=json.dumps(context), mock={"result": json.dumps({"pokemon": "pikachu"}),
+                                                          "fieldValidationMode": "NONE"})
+    assert answer["status"] == "SUCCEEDED", answer
+    assert json.loads(answer["output"]) == {"LambdaOutput": {"pokemon": "pikachu"}, "ContextObjectValue": expected}
+
+
+@pytest.mark.parametrize(("context", "message"), [
+    # AWS's messages (recorded TestState calls).
+    ({"Execution": {"Id": 1}}, "Invalid Context object provided: Execution.Id must be a string"),
+    ({"Map": {}}, "Invalid Context object provided: 'Map' field is not supported when mocking a Context object"),
+    ({"Execution": {"pokemon": "squirtle"}}, "Invalid Context object provided: Field 'pokemon' is not allowed"),
+    ({"Pokedex": {}}, "Invalid Context object provided: Field 'Pokedex' is not allowed"),
+    ({**CONTEXT, "Task": {"Token": "abcd123"}}, "Invalid Context object provided: Context object contains 'Task' "
+     "when state is not a Task state with a '.sync' or '.waitForTaskToken' service integration pattern"),
+])
+def test_invalid_context_is_refused_as_aws_refuses_it(aws: dict[str, Any], context: dict[str, Any],
+                                                      message: str) -> None:
+    with pytest.raises(ClientError) as err:
+        run_state(aws, CONTEXT_TASK, {"FunctionName": "f"}, context=json.dumps(context),
+                  mock={"result": "{}", "fieldValidationMode": "NONE"})
+    assert (err.value.response["Error"]["Code"], err.value.response["Error"]["Message"]) == (
+        "ValidationException", message)
+
+
+def test_context_without_a_mock_is_refused(aws: dict[str, Any]) -> None:
+    # The API reference: context may only be specified if a mock is specified in the same request.
+    with pytest.raises(ClientError) as err:
+        run_state(aws, {"Type": "Pass", "End": True}, {}, context=json.dumps(CONTEXT))
+    assert err.value.response["Error"]["Code"] == "ValidationException"
+    assert "only together with a mock" in err.value.response["Error"]["Message"]
+
+
+def test_jsonata_wait_with_an_expression(aws: dict[str, Any]) -> None:
+    state = {"QueryLanguage": "JSONata", "Type": "Wait", "Seconds": "{% $states.input.delay + $extra %}",
+             "Next": "Go"}
+    short = run_state(aws, state, {"delay": 0}, variables=json.dumps({"extra": 0}))
+    assert (short["status"], json.loads(short["output"]), short["nextState"]) == ("SUCCEEDED", {"delay": 0}, "Go")
+    # 250 + 60 seconds is past the five minutes a TestState call may run.
+    long = run_state(aws, state, {"delay": 250}, variables=json.dumps({"extra": 60}))
+    assert (long["status"], long["error"]) == ("FAILED", "States.Timeout")
+    assert "310 seconds" in long["cause"]
+
+
+@pytest.mark.parametrize(("state", "message"), [
+    ({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Assign": {"x.$": "$"}, "End": True},
+     "Assign of a mocked JSONPath state"),
+    ({"QueryLanguage": "JSONata", "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": True,
+      "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Handle"}]}, "Catch of a JSONata state"),
+])
+def test_mocked_states_the_sandbox_does_not_emulate_fail_saying_so(aws: dict[str, Any], state: dict[str, Any],
+                                                                   message: str) -> None:
+    with pytest.raises(ClientError) as err:
+        run_state(aws, state, {}, mock={"result": "{}", "fieldValidationMode": "NONE"})
+    assert err.value.response["Error"]["Code"] == "ValidationException"
+    assert err.value.response["Error"]["Message"] == f"TestState: {message} is not emulated by the sandbox"
+
+
+JSONATA_TASK = {"QueryLanguage": "JSONata", "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                "Arguments": {"FunctionName": "{% $fn %}", "Payload": {"order": "{% $states.input.id %}"}},
+                "Assign": {"total": "{% $states.result.Payload.total %}", "seen": "{% $states.input.id %}"},
+                "Output": {"id": "{% $states.input.id %}", "total": "{% $states.result.Payload.total * 2 %}"},
+                "Next": "Ship"}
+
+
+def test_mocked_jsonata_task_result_goes_through_assign_and_output(aws: dict[str, Any]) -> None:
+    # AWS documents $states.result (the task's result) and $states.input for a JSONata Task's
+    # Assign and Output, Arguments evaluated before the invocation, and variables at DEBUG.
+    mocked = {"StatusCode": 200, "Payload": {"total": 21}}
+    answer = run_state(aws, JSONATA_TASK, {"id": "o-1"}, variables=json.dumps({"fn": "price"}),
+                       mock={"result": json.dumps(mocked)}, inspectionLevel="DEBUG")
+    assert answer["status"] == "SUCCEEDED", answer
+    assert (json.loads(answer["output"]), answer["nextState"]) == ({"id": "o-1", "total": 42}, "Ship")
+    data = answer["inspectionData"]
+    assert json.loads(data["afterArguments"]) == {"FunctionName": "price", "Payload": {"order": "o-1"}}
+    assert json.loads(data["result"]) == mocked
+    assert json.loads(data["variables"]) == {"fn": "price", "total": 21, "seen": "o-1"}
+
+    # Without Output the state's output is its result.
+    no_output = {k: v for k, v in JSONATA_TASK.items() if k not in ("Output", "Assign")}
+    plain = run_state(aws, no_output, {"id": "o-1"}, variables=json.dumps({"fn": "price"}),
+                      mock={"result": json.dumps(mocked)})
+    assert json.loads(plain["output"]) == mocked
+
+
+def test_mocked_jsonata_error_is_retriable_or_failed(aws: dict[str, Any]) -> None:
+    state = {**JSONATA_TASK, "Retry": [{"ErrorEquals": ["MockException"], "IntervalSeconds": 2, "MaxAttempts": 1}]}
+    retriable = run_state(aws, state, {"id": "o-1"}, variables=json.dumps({"fn": "price"}), mock=MOCK_ERROR,
+                          inspectionLevel="DEBUG")
+    assert (retriable["status"], retriable["error"]) == ("RETRIABLE", "MockException")
+    assert retriable["inspectionData"]["errorDetails"] == {"retryIndex": 0, "retryBackoffIntervalSeconds": 2}
+    failed = run_state(aws, state, {"id": "o-1"}, variables=json.dumps({"fn": "price"}), mock=MOCK_ERROR,
+                       stateConfiguration={"retrierRetryCount": 1})
+    assert (failed["status"], failed["error"], failed["cause"]) == (
+        "FAILED", "MockException", "Mock the cause of the error.")
+
+
+def test_mocked_jsonata_parallel_output(aws: dict[str, Any]) -> None:
+    branch = {"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}}
+    state = {"QueryLanguage": "JSONata", "Type": "Parallel", "Branches": [branch, branch],
+             "Output": "{% $states.result[0].n + $states.result[1].n %}", "End": True}
+    answer = run_state(aws, state, {}, mock={"result": json.dumps([{"n": 1}, {"n": 2}])})
+    assert (answer["status"], json.loads(answer["output"])) == ("SUCCEEDED", 3)

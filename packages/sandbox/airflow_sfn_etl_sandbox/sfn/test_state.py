@@ -31,10 +31,24 @@ has ``Next``, and would really retry and catch):
 - A Wait state is run (it waits); one that would wait longer than the five minutes a TestState
   call may run fails at once with ``States.Timeout``, as AWS documents for a state that runs longer.
 
-What it does not emulate fails with ``ValidationException`` saying so: ``context``, ``variables``,
-``mock`` of a JSONata state, ``errorCausedByState`` naming no state of the Map's or Parallel's
-states, a JSONata Wait whose duration is an expression, a JSONata state with ``Retry`` or
-``Catch``, a catcher ``ResultPath`` other than ``$``, ``null`` or a ``$.a.b`` field path.
+- ``variables`` (a JSON object) are the workflow variables the state sees (``$name`` in JSONPath
+  and JSONata) and may reassign; at DEBUG ``inspectionData.variables`` holds the variables after the
+  state (given and assigned), absent when there are none, as AWS answers.
+- ``context`` (only with a ``mock``, as the API reference says) is the Context object the state sees
+  (``$$``, ``$states.context``), exactly as given; it is checked as AWS checks it (fields of
+  ``Execution``, ``State``, ``StateMachine``, ``Task`` with their types; ``Map`` refused; ``Task``
+  only for a ``.sync`` / ``.waitForTaskToken`` Task), with AWS's ``Invalid Context object provided``
+  messages.
+- A JSONata Wait whose ``Seconds`` / ``Timestamp`` is an expression has it evaluated (a JSONata Pass
+  ``Output`` on the same input, variables and context) for the time limit above.
+
+- A ``mock`` of a JSONata state: a Task's ``Arguments`` are evaluated (``afterArguments``), the
+  mocked result is ``$states.result`` for the state's ``Assign`` and ``Output``; ``errorOutput`` is
+  matched against ``Retry`` as above.
+
+What it does not emulate fails with ``ValidationException`` saying so: ``Assign`` of a mocked
+JSONPath state, ``Catch`` of a JSONata state, ``errorCausedByState`` naming no state of the Map's
+or Parallel's states, a catcher ``ResultPath`` other than ``$``, ``null`` or a ``$.a.b`` field path.
 """
 
 from __future__ import annotations
@@ -92,9 +106,6 @@ def _state_definition(raw: Any, state_name: Any) -> dict[str, Any]:
 
 def _check_request(params: dict[str, Any], state: dict[str, Any]) -> tuple[str, dict[str, Any], dict[str, Any] | None]:
     """The inspection level, the state configuration and the mock; refuse what AWS or the sandbox refuses."""
-    for name in ("context", "variables"):
-        if params.get(name):
-            raise _not_emulated(name)
     level = str(params.get("inspectionLevel") or "INFO")
     if level not in INSPECTION_LEVELS:
         raise AwsError("ValidationException", f"1 validation error detected: Value '{level}' at 'inspectionLevel' "
@@ -115,11 +126,13 @@ def _check_request(params: dict[str, Any], state: dict[str, Any]) -> tuple[str, 
             raise AwsError("ValidationException", f"1 validation error detected: Value '{mode}' at "
                                                   f"'mock.fieldValidationMode' failed to satisfy constraint: Member "
                                                   f"must satisfy enum value set: [STRICT, PRESENT, NONE]")
-        if state.get("QueryLanguage") == "JSONata":
-            raise _not_emulated("mock of a JSONata state")
+        if "Assign" in state and state.get("QueryLanguage") != "JSONata":
+            raise _not_emulated("Assign of a mocked JSONPath state")
     elif kind in ("Map", "Parallel"):
         raise AwsError("InvalidDefinition", "TestState API does not support Map or Parallel states. Supported state "
                                             "types include: [Task, Wait, Pass, Succeed, Fail, Choice]")
+    elif params.get("context") is not None:
+        raise AwsError("ValidationException", "TestState: context may be specified only together with a mock")
     config = dict(params.get("stateConfiguration") or {})
     map_only = [name for name in ("mapIterationFailureCount", "mapItemReaderData") if name in config]
     if map_only and kind != "Map":
@@ -129,6 +142,65 @@ def _check_request(params: dict[str, Any], state: dict[str, Any]) -> tuple[str, 
         raise _not_emulated(f"stateConfiguration errorCausedByState {caused_by!r} (it names a state of the Map's "
                             f"or Parallel's own states)")
     return level, config, mock
+
+
+#: The Context object fields a TestState ``context`` may set, with their JSON types (None: any value).
+_CONTEXT_FIELDS: dict[str, dict[str, type | None]] = {
+    "Execution": {"Id": str, "Input": None, "Name": str, "RoleArn": str, "StartTime": str},
+    "State": {"EnteredTime": str, "Name": str, "RetryCount": int},
+    "StateMachine": {"Id": str, "Name": str},
+    "Task": {"Token": str},
+}
+_JSON_TYPE_NAMES = {str: "string", int: "integer"}
+
+
+def _variables(raw: Any) -> dict[str, Any] | None:
+    """The request's ``variables``: a JSON object of workflow variable names and values."""
+    if raw is None:
+        return None
+    try:
+        variables = json.loads(raw)
+    except (TypeError, ValueError) as exc:
+        raise AwsError("ValidationException", f"TestState: variables is not valid JSON: {exc}") from None
+    if not isinstance(variables, dict):
+        raise AwsError("ValidationException", "TestState: variables must be a JSON object of variable names "
+                                              "and values")
+    return variables
+
+
+def _context(raw: Any, state: dict[str, Any]) -> dict[str, Any] | None:
+    """The request's ``context``, checked as AWS checks it (``Invalid Context object provided: ...``)."""
+    if raw is None:
+        return None
+
+    def invalid(reason: str) -> AwsError:
+        return AwsError("ValidationException", f"Invalid Context object provided: {reason}")
+
+    try:
+        context = json.loads(raw)
+    except (TypeError, ValueError) as exc:
+        raise invalid(f"the context is not valid JSON: {exc}") from None
+    if not isinstance(context, dict):
+        raise invalid("the context must be a JSON object")
+    for key, value in context.items():
+        if key == "Map":
+            raise invalid("'Map' field is not supported when mocking a Context object")
+        if key not in _CONTEXT_FIELDS:
+            raise invalid(f"Field '{key}' is not allowed")
+        if not isinstance(value, dict):
+            raise invalid(f"{key} must be a object")
+        for field, field_value in value.items():
+            if field not in _CONTEXT_FIELDS[key]:
+                raise invalid(f"Field '{field}' is not allowed")
+            kind = _CONTEXT_FIELDS[key][field]
+            if kind is not None and field_value is not None and (
+                    not isinstance(field_value, kind) or isinstance(field_value, bool)):
+                raise invalid(f"{key}.{field} must be a {_JSON_TYPE_NAMES[kind]}")
+    if "Task" in context and not (state["Type"] == "Task" and isinstance(state.get("Resource"), str)
+                                  and _INTEGRATION_PATTERN.match(state["Resource"])):
+        raise invalid("Context object contains 'Task' when state is not a Task state with a '.sync' or "
+                      "'.waitForTaskToken' service integration pattern")
+    return context
 
 
 def _inner_state_names(state: dict[str, Any]) -> set[str]:
@@ -175,16 +247,62 @@ def _place(document: Any, path: Any, value: Any) -> Any:
     return out
 
 
-def _run_in_moto(state: dict[str, Any], input_text: str, role_arn: str, account_id: str,
-                 region: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """moto's TestState answer and inspection data for ``state`` (without Retry, Catch, Next)."""
+class _GivenContext(dict[str, Any]):
+    """The request's ``context``: the Context object the state sees, as given (the state does not update it)."""
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        pass  # moto records the entered state here; AWS shows the given object unchanged
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> dict[str, Any]:
+        return copy.deepcopy(dict(self), memo)
+
+
+def _execution_class(variables: dict[str, Any] | None, context: dict[str, Any] | None) -> Any:
+    """moto's TestState execution whose environment holds ``variables`` and ``context``."""
+    from moto.stepfunctions.parser.backend.test_state.execution import TestStateExecution
+    from moto.stepfunctions.parser.backend.test_state.execution_worker import TestStateExecutionWorker
+
+    class Worker(TestStateExecutionWorker):
+        def _get_evaluation_environment(self) -> Any:
+            env = super()._get_evaluation_environment()
+            for name, value in (variables or {}).items():
+                env.variable_store.set(name, copy.deepcopy(value))
+            env.variable_store.reset_tracing()
+            if context is not None:
+                given: Any = _GivenContext(copy.deepcopy(context))
+                env.states._states_data["context"] = given
+                env.states.context_object.context_object_data = given  # type: ignore[misc]  # moto: Final
+            return env
+
+    class Execution(TestStateExecution):
+        def _get_start_execution_worker(self) -> Any:
+            worker = super()._get_start_execution_worker()
+            worker.__class__ = Worker  # moto's worker, with the environment above
+            return worker
+
+    return Execution
+
+
+def _all_variables(env: Any) -> dict[str, Any]:
+    store = env.variable_store
+    return {**store._outer_scope, **store._inner_scope}
+
+
+def _run_in_moto(state: dict[str, Any], input_text: str, role_arn: str, account_id: str, region: str,
+                 variables: dict[str, Any] | None = None,
+                 context: dict[str, Any] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """moto's TestState answer and inspection data for ``state`` (without Retry, Catch, Next).
+
+    ``variables`` are the workflow variables the state sees (``$name``), ``context`` its Context
+    object (``$$``, ``$states.context``); the inspection data's ``variables`` are the variables
+    after the state (the given ones and those it assigns), when there are any.
+    """
     from moto.stepfunctions.parser.api import InspectionLevel
     from moto.stepfunctions.parser.asl.eval.program_state import ProgramEnded
     from moto.stepfunctions.parser.asl.static_analyser.test_state.test_state_analyser import (
         TestStateStaticAnalyser,
     )
     from moto.stepfunctions.parser.backend.state_machine import TestStateMachine
-    from moto.stepfunctions.parser.backend.test_state.execution import TestStateExecution
 
     runnable = {k: v for k, v in state.items() if k not in ("Retry", "Catch", "Next")}
     if state["Type"] in ("Pass", "Task", "Wait"):
@@ -199,7 +317,7 @@ def _run_in_moto(state: dict[str, Any], input_text: str, role_arn: str, account_
     machine_arn = f"arn:aws:states:{region}:{account_id}:stateMachine:{name}"
     machine = TestStateMachine(name=name, arn=machine_arn, role_arn=role_arn, definition=definition)
     # moto annotates input_data as a dict, and Execution.__init__ json.loads it: it takes the text.
-    execution_class: Any = TestStateExecution
+    execution_class: Any = _execution_class(variables, context)
     execution = execution_class(
         name=name, role_arn=role_arn, exec_arn=f"arn:aws:states:{region}:{account_id}:execution:{name}:{name}",
         account_id=account_id, region_name=region, state_machine=machine,
@@ -210,6 +328,9 @@ def _run_in_moto(state: dict[str, Any], input_text: str, role_arn: str, account_
         # The sandbox keeps an ended execution's output as its JSON text (moto_patches.json_safe_output).
         answer["output"] = execution.output
     inspection = dict(answer.pop("inspectionData", None) or {})
+    env = execution.exec_worker.env
+    if env is not None and _all_variables(env):
+        inspection["variables"] = json.dumps(_all_variables(env), separators=(",", ":"))
     answer["status"] = str(getattr(answer["status"], "value", answer["status"]))
     return answer, inspection
 
@@ -224,15 +345,16 @@ def test_state(params: dict[str, Any], account_id: str, region: str) -> dict[str
     state = _state_definition(params.get("definition"), params.get("stateName"))
     level, config, mock = _check_request(params, state)
     retry_count = int(config.get("retrierRetryCount") or 0)
-    if state.get("QueryLanguage") == "JSONata" and (state.get("Retry") or state.get("Catch")):
-        raise _not_emulated("Retry and Catch of a JSONata state")
+    if state.get("QueryLanguage") == "JSONata" and state.get("Catch"):
+        raise _not_emulated("Catch of a JSONata state")
     input_text = params.get("input") or "{}"
     try:
         state_input = json.loads(input_text)
     except ValueError as exc:
         raise AwsError("InvalidExecutionInput", f"Invalid State Machine Execution Input: '{exc}'") from None
     role_arn = params.get("roleArn") or f"arn:aws:iam::{account_id}:role/TestState"
-    run = _Runner(role_arn, account_id, region)
+    run = _Runner(role_arn, account_id, region, _variables(params.get("variables")),
+                  _context(params.get("context"), state))
     if mock is not None:
         out, inspection = _run_mocked(state, state_input, mock, config, retry_count, run)
     else:
@@ -241,11 +363,13 @@ def test_state(params: dict[str, Any], account_id: str, region: str) -> dict[str
             raise AwsError("InvalidDefinition", f"Invalid State Machine Definition: TestState runs the resource "
                                                 f"{state['Resource']} only with a mock")
         if state["Type"] == "Wait":
-            timeout = _wait_beyond_limit(state, state_input)
+            timeout = _wait_beyond_limit(state, state_input, run)
             if timeout is not None:
                 out = {"status": "FAILED", "error": "States.Timeout", "cause": timeout}
                 return out
         out, inspection = _run_state(state, state_input, input_text, retry_count, run)
+    if run.variables and "variables" not in inspection:
+        inspection["variables"] = json.dumps(run.variables, separators=(",", ":"))
     if level in ("DEBUG", "TRACE") and inspection:
         out["inspectionData"] = inspection
     return out
@@ -254,11 +378,14 @@ def test_state(params: dict[str, Any], account_id: str, region: str) -> dict[str
 class _Runner:
     """Runs a state definition in moto's interpreter (TestState's own execution)."""
 
-    def __init__(self, role_arn: str, account_id: str, region: str) -> None:
+    def __init__(self, role_arn: str, account_id: str, region: str, variables: dict[str, Any] | None = None,
+                 context: dict[str, Any] | None = None) -> None:
         self.role_arn, self.account_id, self.region = role_arn, account_id, region
+        self.variables, self.context = variables, context
 
     def __call__(self, state: dict[str, Any], input_text: str) -> tuple[dict[str, Any], dict[str, Any]]:
-        return _run_in_moto(state, input_text, self.role_arn, self.account_id, self.region)
+        return _run_in_moto(state, input_text, self.role_arn, self.account_id, self.region, self.variables,
+                            self.context)
 
     def data(self, state: dict[str, Any], document: Any) -> tuple[Any, dict[str, Any]]:
         """The output of the Pass ``state`` on ``document``; a data-flow failure is the state's error."""
@@ -291,14 +418,24 @@ def _run_state(state: dict[str, Any], state_input: Any, input_text: str, retry_c
     return out, inspection
 
 
-def _wait_beyond_limit(state: dict[str, Any], state_input: Any) -> str | None:
+def _wait_beyond_limit(state: dict[str, Any], state_input: Any, run: _Runner) -> str | None:
     """Why a Wait state would run past TestState's time limit, or None when it would not."""
-    if state.get("QueryLanguage") == "JSONata":
-        for key in ("Seconds", "Timestamp"):
-            if isinstance(state.get(key), str) and state[key].strip().startswith("{%"):
-                raise _not_emulated("a JSONata Wait state whose duration is an expression")
     seconds: float | None = None
-    if isinstance(state.get("Seconds"), (int, float)):
+    expression = [key for key in ("Seconds", "Timestamp") if state.get("QueryLanguage") == "JSONata"
+                  and isinstance(state.get(key), str) and state[key].strip().startswith("{%")]
+    if expression:
+        # The expression's value, from a JSONata Pass state on the same input, variables and context;
+        # an expression that fails, or a value the Wait refuses, fails the Wait when moto runs it.
+        key = expression[0]
+        try:
+            value = _jsonata(state[key], state_input, run)
+        except _StateError:
+            return None
+        if key == "Seconds":
+            seconds = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+        else:
+            seconds = _seconds_until(value)
+    elif isinstance(state.get("Seconds"), (int, float)):
         seconds = float(state["Seconds"])
     elif isinstance(state.get("Timestamp"), str) or isinstance(state.get("TimestampPath"), str) \
             or isinstance(state.get("SecondsPath"), str):
@@ -324,6 +461,11 @@ def _path_wait_seconds(state: dict[str, Any], state_input: Any) -> float | None:
             value = found[0] if found else None
             if key == "SecondsPath":
                 return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    return _seconds_until(value)
+
+
+def _seconds_until(value: Any) -> float | None:
+    """Seconds from now until the timestamp ``value`` (None: not a timestamp; moto decides)."""
     if not isinstance(value, str):
         return None
     try:
@@ -338,6 +480,8 @@ def _path_wait_seconds(state: dict[str, Any], state_input: Any) -> float | None:
 def _run_mocked(state: dict[str, Any], state_input: Any, mock: dict[str, Any], config: dict[str, Any],
                 retry_count: int, run: _Runner) -> tuple[dict[str, Any], dict[str, Any]]:
     """The answer for a Task, Map or Parallel state whose invocation is ``mock``."""
+    if state.get("QueryLanguage") == "JSONata":
+        return _run_mocked_jsonata(state, state_input, mock, config, retry_count, run)
     kind = state["Type"]
     inspection: dict[str, Any] = {"input": json.dumps(state_input)}
     try:
@@ -352,11 +496,7 @@ def _run_mocked(state: dict[str, Any], state_input: Any, mock: dict[str, Any], c
         if kind == "Map":
             inspection.update(_map_inspection(state, effective, run))
         if "errorOutput" in mock:
-            error_output = mock.get("errorOutput") or {}
-            if not error_output.get("error"):
-                raise AwsError("ValidationException", "mock.errorOutput.error is required when mock.errorOutput "
-                                                      "is specified")
-            raise _StateError(str(error_output["error"]), str(error_output.get("cause") or ""), {})
+            raise _mock_error(mock)
         result = _mock_result(state, mock)
         task = kind == "Task"  # AWS shows a Map's or Parallel's result and its placing only in the output
         if task:
@@ -372,6 +512,53 @@ def _run_mocked(state: dict[str, Any], state_input: Any, mock: dict[str, Any], c
         output, data = run.data(placing, state_input)
         if task and "afterResultPath" in data:
             inspection["afterResultPath"] = data["afterResultPath"]
+    except _StateError as failure:
+        return _handle_error(state, state_input, failure.error, failure.cause, retry_count, inspection), inspection
+    out: dict[str, Any] = {"status": "SUCCEEDED", "output": json.dumps(output)}
+    if state.get("Next"):
+        out["nextState"] = state["Next"]
+    return out, inspection
+
+
+def _jsonata(expression: Any, document: Any, run: _Runner) -> Any:
+    """The value of the JSONata template ``expression`` on the state input ``document`` (a Pass ``Output``)."""
+    value, _ = run.data({"QueryLanguage": "JSONata", "Output": expression}, document)
+    return value
+
+
+def _mock_error(mock: dict[str, Any]) -> _StateError:
+    error_output = mock.get("errorOutput") or {}
+    if not error_output.get("error"):
+        raise AwsError("ValidationException", "mock.errorOutput.error is required when mock.errorOutput is specified")
+    return _StateError(str(error_output["error"]), str(error_output.get("cause") or ""), {})
+
+
+def _run_mocked_jsonata(state: dict[str, Any], state_input: Any, mock: dict[str, Any], config: dict[str, Any],
+                        retry_count: int, run: _Runner) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A JSONata Task, Map or Parallel state whose invocation is ``mock``.
+
+    A Task's ``Arguments`` are evaluated (``afterArguments``); the mocked result is ``$states.result``
+    for the state's ``Assign`` and ``Output`` (the output is the result without ``Output``). These
+    run as a JSONata Pass state whose ``Result`` is the mocked result: moto's interpreter binds a
+    JSONata Pass state's result to ``$states.result`` before its ``Assign`` and ``Output``.
+    """
+    kind = state["Type"]
+    inspection: dict[str, Any] = {"input": json.dumps(state_input)}
+    try:
+        if kind == "Task" and "Arguments" in state:
+            inspection["afterArguments"] = json.dumps(_jsonata(state["Arguments"], state_input, run))
+        if "errorOutput" in mock:
+            raise _mock_error(mock)
+        result = _mock_result(state, mock)
+        if kind == "Task":
+            inspection["result"] = json.dumps(result)
+        if kind == "Map":
+            _check_tolerated_failures(state, state_input, config, run)
+        placing: dict[str, Any] = {"QueryLanguage": "JSONata", "Result": result}
+        placing.update({key: state[key] for key in ("Assign", "Output") if key in state})
+        output, data = run.data(placing, state_input)
+        if "variables" in data:
+            inspection["variables"] = data["variables"]
     except _StateError as failure:
         return _handle_error(state, state_input, failure.error, failure.cause, retry_count, inspection), inspection
     out: dict[str, Any] = {"status": "SUCCEEDED", "output": json.dumps(output)}
@@ -422,6 +609,8 @@ def _items(state: dict[str, Any], effective: Any, config: dict[str, Any], run: _
         except ValueError as exc:
             raise AwsError("ValidationException", f"stateConfiguration.mapItemReaderData is not valid JSON: "
                                                   f"{exc}") from None
+    if state.get("QueryLanguage") == "JSONata":
+        return _jsonata(state.get("Items", "{% $states.input %}"), effective, run)
     items, _ = run.data({"InputPath": state.get("ItemsPath", "$")}, effective)
     return items
 
