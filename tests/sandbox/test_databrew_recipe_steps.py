@@ -171,29 +171,26 @@ def test_remove_duplicates_keeps_the_first_row_of_each_value():
 
 # ---- split, merge, sort ---------------------------------------------------------------------------
 
-def test_split_column_single_delimiter():
-    out = apply_recipe(dataset(), [step("SPLIT_COLUMN_SINGLE_DELIMITER", sourceColumn="full_name", pattern=" ",
-                                        limit="1", includeInSplit="false")])
-    expected = [r["full_name"].split(" ", 1) for r in raw_rows()]
-    assert out.column("full_name_1").to_pylist() == [p[0] for p in expected]
-    assert out.column("full_name_2").to_pylist() == [p[1] if len(p) > 1 else None for p in expected]
-    assert "full_name" not in out.column_names
-    with pytest.raises(RecipeError, match="includeInSplit true is not emulated by the sandbox"):
+def test_split_column_single_delimiter_fails_as_not_emulated():
+    # DataBrew's reference does not name the new columns nor say where they go.
+    with pytest.raises(RecipeError, match=r"Recipe step 1 \(SPLIT_COLUMN_SINGLE_DELIMITER\): "
+                                          r"SPLIT_COLUMN_SINGLE_DELIMITER is not emulated by the sandbox: DataBrew "
+                                          r"does not document the names of the new columns"):
         apply_recipe(dataset(), [step("SPLIT_COLUMN_SINGLE_DELIMITER", sourceColumn="full_name", pattern=" ",
-                                      limit="1", includeInSplit="true")])
-    with pytest.raises(RecipeError, match="limit must be from 1 to 20"):
-        apply_recipe(dataset(), [step("SPLIT_COLUMN_SINGLE_DELIMITER", sourceColumn="full_name", pattern=" ",
-                                      limit="21")])
+                                      limit="1", includeInSplit="false")])
 
 
 def test_merge_joins_the_columns_with_the_delimiter():
-    out = apply_recipe(dataset(), [step("MERGE", sourceColumns=json.dumps(["name", "city"]), delimiter=", ",
+    with pytest.raises(RecipeError, match=r"Recipe step 1 \(MERGE\): column 'name' has missing values \(1 rows\); "
+                                          r"what MERGE makes of a missing value is not documented .* fill them first "
+                                          r"with FILL_WITH_EMPTY"):
+        apply_recipe(dataset(), [step("MERGE", sourceColumns=json.dumps(["name", "city"]), delimiter=", ",
+                                      targetColumn="who")])
+    out = apply_recipe(dataset(), [step("FILL_WITH_EMPTY", sourceColumn="name"),
+                                   step("FILL_WITH_EMPTY", sourceColumn="city"),
+                                   step("MERGE", sourceColumns=json.dumps(["name", "city"]), delimiter=", ",
                                         targetColumn="who")])
-    expected = []
-    for r in raw_rows():
-        parts = [v for v in (r["name"], r["city"]) if not blank(v)]
-        expected.append(", ".join(parts) if parts else None)
-    assert out.column("who").to_pylist() == expected
+    assert out.column("who").to_pylist() == [f"{r['name']}, {r['city']}" for r in raw_rows()]
     assert out.column_names == [*dataset().column_names, "who"]
 
 
@@ -289,13 +286,13 @@ def test_a_job_run_fails_naming_the_step_of_an_unemulated_parameter(sandbox_env)
                         Input={"S3InputDefinition": {"Bucket": f"raw-{suffix}", "Key": "p.csv"}})
     brew.create_recipe(Name=f"recipe-{suffix}", Steps=[
         step("REMOVE_MISSING", sourceColumn="name"),
-        step("SPLIT_COLUMN_SINGLE_DELIMITER", sourceColumn="full_name", pattern=" ", limit="1", includeInSplit="true")])
+        step("SORT", expressions=json.dumps([{"sourceColumn": "city", "customOrder": ["Lyon", "Paris"]}]))])
     brew.publish_recipe(Name=f"recipe-{suffix}")
     brew.create_recipe_job(Name=f"job-{suffix}", DatasetName=f"ds-{suffix}", RoleArn=ROLE,
                            RecipeReference={"Name": f"recipe-{suffix}", "RecipeVersion": "1.0"},
                            Outputs=[{"Location": {"Bucket": f"raw-{suffix}", "Key": "out/"}, "Format": "CSV"}])
     run = wait_run(brew, f"job-{suffix}", brew.start_job_run(Name=f"job-{suffix}")["RunId"])
     assert run["State"] == "FAILED"
-    assert run["ErrorMessage"].startswith("Recipe step 2 (SPLIT_COLUMN_SINGLE_DELIMITER): includeInSplit true "
-                                          "is not emulated by the sandbox")
+    assert run["ErrorMessage"].startswith("Recipe step 2 (SORT): sort expression 1: customOrder is not emulated by "
+                                          "the sandbox")
     assert list_keys(s3, f"raw-{suffix}", "out/") == []

@@ -21,6 +21,9 @@ __all__ = ["NOT_EMULATED", "OPERATIONS", "RecipeError", "apply_recipe", "support
 NOT_EMULATED = {
     "DATE_DIFF": "DataBrew does not document which date is subtracted from which, nor how a part of a unit "
                  "is counted",
+    "SPLIT_COLUMN_SINGLE_DELIMITER": "DataBrew does not document the names of the new columns, where they go, nor "
+                                     "whether the source column stays (and the action takes no parameter naming "
+                                     "them)",
     "PIVOT": "DataBrew does not document the names of the pivoted columns nor what becomes of the other columns",
     "UNPIVOT": "DataBrew's description does not say which of unpivotColumn and valueColumn gets the column names "
                "(both are described as holding the values)",

@@ -115,7 +115,7 @@ def group_by(table: pa.Table, params: dict[str, str]) -> pa.Table:
                                for v, row in zip(values.to_pylist(), grouped.select(keys).to_pylist(), strict=True)],
                               table.schema.field(str(option["sourceColumnName"])).type)
         if option.get("targetColumnDataType"):
-            values = convert(values, str(option["targetColumnDataType"]))
+            values = convert(values, str(option["targetColumnDataType"]), str(option["targetColumnName"]))
         out = out.append_column(str(option["targetColumnName"]), values)
     return out
 

@@ -1,10 +1,18 @@
 """Date functions: YEAR, MONTH, DAY, HOUR, MINUTE, SECOND, from a date column or a value; DATE_FORMAT
 and DATE_ADD, which write a date in a ``dateTimeFormat``.
 
-Dates are read from strings such as ``12/31/2016`` (M/D/YYYY, the default for slashes),
-``2016-12-31`` and ``2016-12-31 23:59:59``; ``dateTimeFormat`` (e.g. ``dd/MM/yyyy``) switches
-slashed dates to day-first. The result is an integer column (month 1..12, day 1..31), so a
-month used as a partition column gives folders ``month=1`` .. ``month=12``.
+Dates are read from strings such as ``2016-12-31``, ``2016-12-31 23:59:59`` and slashed dates
+(``12/31/2016``, ``31/12/2016``). DataBrew documents no order for slashed dates, so the sandbox
+reads a column's slashed dates in the one order its values allow: month first when a value can only
+be month first (a second field above 12), day first when a value can only be day first (a first
+field above 12). A column whose slashed dates fit both orders (03/01/2024) fails the step naming the
+column and a value, unless the step gives the order: YEAR, MONTH, DAY, HOUR, MINUTE and SECOND take
+a ``dateTimeFormat`` (e.g. ``dd/mm/yyyy``) for the dates they read (a sandbox parameter; DataBrew's
+reference lists none for them). DATE_FORMAT and DATE_ADD document ``dateTimeFormat`` as the format
+they write, and no parameter for the order they read, so an ambiguous column fails them.
+
+The date parts are integer columns (month 1..12, day 1..31), so a month used as a partition column
+gives folders ``month=1`` .. ``month=12``.
 """
 
 from __future__ import annotations
@@ -29,8 +37,9 @@ def _int_field(struct: pa.ChunkedArray, name: str) -> pa.ChunkedArray:
     return pc.cast(values, pa.int32())
 
 
-def date_parts(values: pa.ChunkedArray, date_format: str | None) -> dict[str, pa.ChunkedArray]:
-    """year, month, day, hour, minute, second of each value (null where it is not a date)."""
+def date_parts(values: pa.ChunkedArray, day_first: bool) -> dict[str, pa.ChunkedArray]:
+    """year, month, day, hour, minute, second of each value (null where it is not a date); slashed
+    dates are read day first when ``day_first``, else month first."""
     if pa.types.is_timestamp(values.type) or pa.types.is_date(values.type):
         out = {"year": pc.year(values), "month": pc.month(values), "day": pc.day(values)}
         if pa.types.is_timestamp(values.type):
@@ -40,7 +49,6 @@ def date_parts(values: pa.ChunkedArray, date_format: str | None) -> dict[str, pa
             out.update(hour=zero, minute=zero, second=zero)
         return {k: pc.cast(v, pa.int32()) for k, v in out.items()}
     text = pc.cast(values, pa.string())
-    day_first = bool(date_format and date_format.strip().lower().startswith("d"))
     slashed = pc.extract_regex(text, _SLASHED)
     iso = pc.extract_regex(text, _ISO)
     first, second = _int_field(slashed, "a"), _int_field(slashed, "b")
@@ -60,11 +68,11 @@ def date_parts(values: pa.ChunkedArray, date_format: str | None) -> dict[str, pa
     return {k: pc.if_else(valid, v, pa.scalar(None, pa.int32())) for k, v in out.items()}
 
 
-def parse_dates(values: pa.ChunkedArray, date_format: str | None) -> pa.ChunkedArray:
-    """Values as timestamps (null where not a date)."""
+def parse_dates(values: pa.ChunkedArray, day_first: bool) -> pa.ChunkedArray:
+    """Values as timestamps (null where not a date); slashed dates day first when ``day_first``."""
     if pa.types.is_timestamp(values.type):
         return values
-    parts = date_parts(values, date_format)
+    parts = date_parts(values, day_first)
     text = pc.binary_join_element_wise(
         *[pc.utf8_lpad(pc.cast(parts[p], pa.string()), 4 if p == "year" else 2, "0") for p in PARTS], "-")
     return pc.strptime(text, "%Y-%m-%d-%H-%M-%S", "s", error_is_null=True)
@@ -73,11 +81,15 @@ def parse_dates(values: pa.ChunkedArray, date_format: str | None) -> pa.ChunkedA
 def _date_function(part: str) -> Operation:
     def apply(table: pa.Table, params: dict[str, str]) -> pa.Table:
         target = require(params, "targetColumn")
-        source = source_or_value(table, params)
-        parts = date_parts(source, params.get("dateTimeFormat"))
-        if pc.all(pc.is_null(parts[part])).as_py() and pc.any(pc.is_valid(source)).as_py():
-            raise RecipeError(f"no value of {params.get('sourceColumn') or 'value'!r} is a date "
-                              "this step can read (expected e.g. 12/31/2016 or 2016-12-31)")
+        source = _chunked(source_or_value(table, params))
+        name = params.get("sourceColumn") or "value"
+        order = format_order(params.get("dateTimeFormat"))
+        day_first = order if order is not None else slashed_order(
+            source, name, fix="give their order with the parameter dateTimeFormat, \"dd/mm/yyyy\" (day first) "
+                              "or \"mm/dd/yyyy\" (month first)")
+        parts = date_parts(source, day_first)
+        _fail_on_unread(source, parts["year"], name, "expected e.g. 12/31/2016, 31/12/2016 or 2016-12-31"
+                        + (f", slashed dates as {params['dateTimeFormat']!r}" if order is not None else ""))
         return put(table, target, parts[part])
 
     return apply
@@ -115,43 +127,77 @@ def strftime_format(date_format: str) -> str:
     return "".join(out)
 
 
-def slashed_order(values: pa.ChunkedArray) -> str | None:
-    """``dd/MM/yyyy`` when the slashed dates of ``values`` can only be day first (a first field
-    above 12), None otherwise; a column with dates that can only be month first and dates that can
-    only be day first fails."""
-    if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+def format_order(date_format: str | None) -> bool | None:
+    """Whether the date format ``date_format`` (DataBrew's tokens: ``dd`` day, ``mm`` month) puts the day
+    before the month; None when it gives no day or no month."""
+    if not date_format:
         return None
+    day, month = date_format.find("d"), date_format.find("m")
+    if day < 0 or month < 0:
+        return None
+    return day < month
+
+
+def slashed_order(values: pa.ChunkedArray, name: str, *, fix: str) -> bool:
+    """Whether the slashed dates of ``values`` (column or value ``name``) are day first: True when a
+    value can only be day first (a first field above 12), False when a value can only be month first
+    (a second field above 12) or there are no slashed dates. Dates that can only be day first next to
+    dates that can only be month first fail, and so do slashed dates that fit both orders (DataBrew
+    does not document which it reads); ``fix`` says how the step can give the order."""
+    if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+        return False
     slashed = pc.extract_regex(values, _SLASHED)
     first, second = _int_field(slashed, "a"), _int_field(slashed, "b")
-    day_first = pc.any(pc.greater(first, 12)).as_py()
-    month_first = pc.any(pc.greater(second, 12)).as_py()
-    if day_first and month_first:
-        raise RecipeError("the column holds both day-first (e.g. 31/12/2016) and month-first "
-                          "(e.g. 12/31/2016) dates")
-    return "dd/MM/yyyy" if day_first else None
+    day_only = values.filter(pc.fill_null(pc.greater(first, 12), False))
+    month_only = values.filter(pc.fill_null(pc.greater(second, 12), False))
+    if len(day_only) and len(month_only):
+        raise RecipeError(f"{name!r} holds both day-first ({day_only[0].as_py()!r}) and month-first "
+                          f"({month_only[0].as_py()!r}) dates")
+    if len(day_only):
+        return True
+    if len(month_only):
+        return False
+    both = values.filter(pc.is_valid(first))
+    if len(both):
+        raise RecipeError(f"{name!r} holds slashed dates that read as a date both month first and day first "
+                          f"(e.g. {both[0].as_py()!r}), and none that fits only one order; DataBrew does not "
+                          f"document which order it reads, so this is not emulated by the sandbox; {fix}")
+    return False
+
+
+def _chunked(values: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray:
+    return pa.chunked_array([values]) if isinstance(values, pa.Array) else values
+
+
+def _fail_on_unread(source: pa.ChunkedArray, parsed: pa.ChunkedArray, name: str, reads: str) -> None:
+    """Fail naming the values of ``source`` that are not empty and did not read as a date."""
+    text = source if pa.types.is_string(source.type) else pc.cast(source, pa.string())
+    unread = pc.and_(pc.is_null(parsed), pc.and_(pc.is_valid(text), pc.not_equal(pc.utf8_trim_whitespace(text), "")))
+    if pc.any(unread).as_py():
+        raise RecipeError(f"{name!r} holds values that are not a date this step can read: "
+                          f"{text.filter(unread).to_pylist()[:3]} ({reads})")
+
+
+#: How DATE_FORMAT and DATE_ADD can be given dates whose order they can tell.
+_NO_READ_FORMAT = ("{op} takes no parameter for the order it reads (its dateTimeFormat is the format it writes): "
+                   "give it dates that fit one order only, or yyyy-mm-dd dates")
 
 
 @operation("DATE_FORMAT", parameters=("sourceColumn", "value", "dateTimeFormat", "targetColumn"))
 def date_format(table: pa.Table, params: dict[str, str]) -> pa.Table:
     """The date in each value written in ``dateTimeFormat`` (default ``yyyy-mm-dd HH:MM:SS``).
 
-    Slashed dates are read month first (12/31/2016) unless the values hold a date that can only be
-    day first (31/12/2016). A value that is not a date this step can read fails the step.
+    Slashed dates are read in the order the column's values allow (see the module); a column whose
+    slashed dates fit both orders, or a value that is not a date this step can read, fails the step.
     """
     target = require(params, "targetColumn")
     if params.get("sourceColumn") and "value" in params:
         raise RecipeError("specify either sourceColumn or value, not both")
     fmt = strftime_format(params.get("dateTimeFormat") or DEFAULT_DATE_FORMAT)
-    source = source_or_value(table, params)
-    if isinstance(source, pa.Array):
-        source = pa.chunked_array([source])
-    parsed = parse_dates(source, slashed_order(source))
-    text = source if pa.types.is_string(source.type) else pc.cast(source, pa.string())
-    unread = pc.and_(pc.is_null(parsed), pc.and_(pc.is_valid(text), pc.not_equal(pc.utf8_trim_whitespace(text), "")))
-    if pc.any(unread).as_py():
-        examples = text.filter(unread).to_pylist()[:3]
-        raise RecipeError(f"{params.get('sourceColumn') or 'value'!r} holds values that are not a date this step "
-                          f"can read: {examples} (it reads e.g. 12/31/2016, 31/12/2016 and 2016-12-31 23:59:59)")
+    source = _chunked(source_or_value(table, params))
+    name = params.get("sourceColumn") or "value"
+    parsed = parse_dates(source, slashed_order(source, name, fix=_NO_READ_FORMAT.format(op="DATE_FORMAT")))
+    _fail_on_unread(source, parsed, name, "it reads e.g. 12/31/2016, 31/12/2016 and 2016-12-31 23:59:59")
     return put(table, target, pc.strftime(parsed, format=fmt))
 
 
@@ -190,15 +236,10 @@ def date_add(table: pa.Table, params: dict[str, str]) -> pa.Table:
     except ValueError:
         raise RecipeError(f"dateAddValue must be a whole number, got {raw_amount!r}") from None
     fmt = strftime_format(params.get("dateTimeFormat") or DEFAULT_DATE_FORMAT)
-    source = source_or_value(table, params)
-    if isinstance(source, pa.Array):
-        source = pa.chunked_array([source])
-    parsed = parse_dates(source, slashed_order(source))
-    text = source if pa.types.is_string(source.type) else pc.cast(source, pa.string())
-    unread = pc.and_(pc.is_null(parsed), pc.and_(pc.is_valid(text), pc.not_equal(pc.utf8_trim_whitespace(text), "")))
-    if pc.any(unread).as_py():
-        raise RecipeError(f"{params.get('sourceColumn') or 'value'!r} holds values that are not a date this step "
-                          f"can read: {text.filter(unread).to_pylist()[:3]}")
+    source = _chunked(source_or_value(table, params))
+    name = params.get("sourceColumn") or "value"
+    parsed = parse_dates(source, slashed_order(source, name, fix=_NO_READ_FORMAT.format(op="DATE_ADD")))
+    _fail_on_unread(source, parsed, name, "it reads e.g. 12/31/2016, 31/12/2016 and 2016-12-31 23:59:59")
     moved: list[dt.datetime | None] = []
     for when in parsed.to_pylist():
         if when is None:

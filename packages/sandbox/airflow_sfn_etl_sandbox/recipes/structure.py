@@ -1,13 +1,9 @@
-"""Column structure and order steps: SPLIT_COLUMN_SINGLE_DELIMITER, MERGE, SORT.
+"""Column structure and order steps: MERGE, SORT.
 
-- SPLIT_COLUMN_SINGLE_DELIMITER splits ``sourceColumn`` at each occurrence of the literal
-  ``pattern``, at most ``limit`` (1..20) times, into ``limit + 1`` text columns named
-  ``<sourceColumn>_1`` .. ``<sourceColumn>_<limit + 1>`` that take the source column's place; a
-  value with fewer parts leaves the last columns null. ``includeInSplit`` ``true`` (where DataBrew
-  puts the delimiter is not documented) fails the step as not emulated by the sandbox.
 - MERGE joins the ``sourceColumns`` values with ``delimiter`` into the new ``targetColumn``
-  (appended); null values are left out of the joined text, a row whose values are all null
-  gets null.
+  (appended). DataBrew does not document what a missing (null) value does to the merged text (left
+  out, merged as empty text, or a missing result), so a row with one fails the step, saying to fill
+  the values first.
 - SORT orders the rows by its ``expressions`` (``sourceColumn``, ``ordering`` ASCENDING or
   DESCENDING, ``nullsOrdering`` NULLS_TOP or NULLS_BOTTOM, by default nulls first when ascending
   and last when descending, as Spark orders); the sort is stable. ``customOrder`` fails the step as
@@ -25,41 +21,6 @@ import pyarrow.compute as pc
 from .base import RecipeError, column, operation, put, require, source_columns
 
 
-def _flag(params: dict[str, str], name: str) -> bool:
-    raw = (params.get(name) or "false").strip().lower()
-    if raw not in ("true", "false"):
-        raise RecipeError(f"parameter {name!r} must be true or false, got {params[name]!r}")
-    return raw == "true"
-
-
-@operation("SPLIT_COLUMN_SINGLE_DELIMITER", parameters=("sourceColumn", "pattern", "limit", "includeInSplit"))
-def split_column_single_delimiter(table: pa.Table, params: dict[str, str]) -> pa.Table:
-    name = require(params, "sourceColumn")
-    pattern = require(params, "pattern")
-    raw_limit = require(params, "limit")
-    try:
-        limit = int(raw_limit)
-    except ValueError:
-        raise RecipeError(f"limit must be a whole number from 1 to 20, got {raw_limit!r}") from None
-    if not 1 <= limit <= 20:
-        raise RecipeError(f"limit must be from 1 to 20, got {limit}")
-    if _flag(params, "includeInSplit"):
-        raise RecipeError("includeInSplit true is not emulated by the sandbox (false is)")
-    values = column(table, name)
-    text = values if pa.types.is_string(values.type) else pc.cast(values, pa.string())
-    parts = pc.split_pattern(text, pattern, max_splits=limit).to_pylist()
-    targets = [f"{name}_{i}" for i in range(1, limit + 2)]
-    clash = [t for t in targets if t in table.column_names]
-    if clash:
-        raise RecipeError(f"the split columns {clash} already exist")
-    index = table.column_names.index(name)
-    table = table.remove_column(index)
-    for offset, target in enumerate(targets):
-        piece = pa.array([p[offset] if p is not None and offset < len(p) else None for p in parts], pa.string())
-        table = table.add_column(index + offset, target, piece)
-    return table
-
-
 @operation("MERGE", parameters=("sourceColumns", "delimiter", "targetColumn"))
 def merge(table: pa.Table, params: dict[str, str]) -> pa.Table:
     require(params, "sourceColumns")
@@ -70,13 +31,14 @@ def merge(table: pa.Table, params: dict[str, str]) -> pa.Table:
     texts = []
     for name in names:
         values = column(table, name)
+        if values.null_count:
+            raise RecipeError(f"column {name!r} has missing values ({values.null_count} rows); what MERGE makes of a "
+                              "missing value is not documented (left out, empty text or a missing result), so this "
+                              "is not emulated by the sandbox: fill them first with FILL_WITH_EMPTY or "
+                              "FILL_WITH_CUSTOM, or remove the rows with REMOVE_MISSING")
         texts.append(values if pa.types.is_string(values.type) else pc.cast(values, pa.string()))
     delimiter = params.get("delimiter", "")
-    merged = pc.binary_join_element_wise(*texts, delimiter, null_handling="skip")
-    all_null = texts[0].is_null()
-    for text in texts[1:]:
-        all_null = pc.and_(all_null, text.is_null())
-    return put(table, target, pc.if_else(all_null, pa.scalar(None, pa.string()), merged))
+    return put(table, target, pc.binary_join_element_wise(*texts, delimiter))
 
 
 _EXPRESSION_KEYS = {"sourceColumn", "ordering", "nullsOrdering", "customOrder", "isCustomOrderCaseSensitive"}

@@ -1,7 +1,9 @@
 """Type steps: CHANGE_DATA_TYPE and the TO_*_COLUMN shorthands.
 
 A value that cannot be converted becomes null, as DataBrew documents. Booleans are read from
-true/false, yes/no, t/f, y/n and 1/0 (any case).
+true/false, yes/no, t/f, y/n and 1/0 (any case). Dates and timestamps are read as DATE_FORMAT reads
+them: slashed dates in the one order the column's values allow, and a column whose slashed dates fit
+both orders fails the step (DataBrew documents neither the order nor a parameter giving it).
 """
 
 from __future__ import annotations
@@ -64,8 +66,8 @@ def to_string(values: pa.ChunkedArray) -> pa.ChunkedArray:
     return pc.cast(values, pa.string())
 
 
-def convert(values: pa.ChunkedArray, data_type: str) -> pa.ChunkedArray:
-    """``values`` as DataBrew type ``data_type`` (unconvertible values become null)."""
+def convert(values: pa.ChunkedArray, data_type: str, name: str = "the column") -> pa.ChunkedArray:
+    """``values`` (column ``name``) as DataBrew type ``data_type`` (unconvertible values become null)."""
     kind = data_type.strip().lower()
     if kind == "boolean":
         return to_boolean(values)
@@ -78,9 +80,11 @@ def convert(values: pa.ChunkedArray, data_type: str) -> pa.ChunkedArray:
     if kind == "string":
         return to_string(values)
     if kind in ("date", "timestamp"):
-        from .dates import parse_dates
+        from .dates import parse_dates, slashed_order
 
-        parsed = parse_dates(values, None)
+        fix = ("CHANGE_DATA_TYPE takes no parameter for the order it reads: give it dates that fit one order only, "
+               "or yyyy-mm-dd dates")
+        parsed = parse_dates(values, slashed_order(values, name, fix=fix))
         return parsed if kind == "timestamp" else pc.cast(parsed, pa.date32())
     raise RecipeError(f"unsupported columnDataType {data_type!r}; use one of byte, short, int, long, "
                       "float, double, decimal, string, boolean, date, timestamp")
@@ -89,13 +93,13 @@ def convert(values: pa.ChunkedArray, data_type: str) -> pa.ChunkedArray:
 @operation("CHANGE_DATA_TYPE", parameters=("sourceColumn", "columnDataType"))
 def change_data_type(table: pa.Table, params: dict[str, str]) -> pa.Table:
     source = require(params, "sourceColumn")
-    return replace(table, source, convert(column(table, source), require(params, "columnDataType")))
+    return replace(table, source, convert(column(table, source), require(params, "columnDataType"), source))
 
 
 def _shorthand(kind: str) -> Operation:
     def apply(table: pa.Table, params: dict[str, str]) -> pa.Table:
         source = require(params, "sourceColumn")
-        return replace(table, source, convert(column(table, source), kind))
+        return replace(table, source, convert(column(table, source), kind, source))
 
     return apply
 
