@@ -23,6 +23,8 @@ COMPILES = [
     ("mapped_athena_dag.py", "corpus_mapped_athena"),
     ("mapped_glue_kwargs_dag.py", "corpus_mapped_glue_kwargs"),
     ("crossed_dependencies_dag.py", "corpus_crossed_dependencies"),
+    ("setup_teardown_dag.py", "corpus_setup_teardown"),
+    ("more_trigger_rules_dag.py", "corpus_none_failed"),
 ]
 
 #: (file, dag_id) -> {task_id: text its line must hold}; no other task may be named.
@@ -31,6 +33,10 @@ REFUSED = {
         "list_tables": "@task or Python callable): it runs Python code in the Airflow worker",
         "load_table": "(mapped airflow_sfn_etl.operators.glue.GlueJobOperator): it maps over XCom from task(s) "
         "list_tables",
+    },
+    ("more_trigger_rules_dag.py", "corpus_rules_refused"): {
+        "either": "trigger_rule='one_success': with several upstream tasks Airflow starts it as soon as one",
+        "never": "trigger_rule='all_skipped': no upstream task of a compiled DAG is ever skipped",
     },
     ("python_task_dag.py", "corpus_python_tasks"): {
         "list_files": "@task or Python callable): it runs Python code in the Airflow worker",
