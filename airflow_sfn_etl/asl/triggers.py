@@ -32,8 +32,10 @@ upstream tasks (Airflow evaluates a rule over its direct upstream tasks only):
   ``Succeed`` state too.
 - A teardown must be the last task. Its ``Catch`` paths keep the failure in the state data
   (``$.<task>__failure``); the teardown's own failure is caught (unless ``on_failure_fail_dagrun``),
-  and a ``Choice`` after it fails the run with the work's error and cause when the work failed: the
-  run's result is the work's, as Airflow leaves teardown tasks out of the run's state. A setup task
+  and a ``Choice`` after it fails the run when the work failed, with the error
+  ``TaskFailedBeforeTeardown`` and the cause ``<the work's error>: <its cause>`` (a Fail state may not
+  raise the reserved ``States.`` errors): the run's result is the work's, as Airflow leaves teardown
+  tasks out of the run's state. A setup task
   (``as_setup``) compiles as any task.
 
 Refused, naming the task and rule: ``all_skipped`` (it would never run); ``one_success`` with several
@@ -85,6 +87,8 @@ CAUGHT = (
 )
 COMPILED_RULES = (DEFAULT_RULE, *AS_DEFAULT, *CAUGHT)
 RUN, SKIP, FAIL = "run", "skip", "fail"
+#: The error a run fails with after its teardown when the work failed (the cause: the work's error and cause).
+TEARDOWN_ERROR = "TaskFailedBeforeTeardown"
 
 
 def rule_of(task: Any) -> str:
@@ -374,7 +378,14 @@ def _teardown_result(point: TriggerPoint, target: Fragment) -> None:
             default=EXIT,
         )
     )
-    target.states.append(Fail(name=failed, error_path=f"{path}.Error", cause_path=f"{path}.Cause"))
+    # Not ErrorPath: a Fail state may not raise the reserved "States." errors a failed task reports.
+    target.states.append(
+        Fail(
+            name=failed,
+            error=TEARDOWN_ERROR,
+            cause_path=f"States.Format('{{}}: {{}}', {path}.Error, {path}.Cause)",
+        )
+    )
 
 
 def _comment(point: TriggerPoint) -> str:

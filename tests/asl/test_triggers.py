@@ -190,8 +190,8 @@ def test_a_teardown_runs_after_the_work_fails_and_the_run_keeps_the_works_result
     assert states[check["Default"]]["Type"] == "Succeed"
     assert states["delete_cluster: Work failed"] == {
         "Type": "Fail",
-        "ErrorPath": "$.delete_cluster__failure.Error",
-        "CausePath": "$.delete_cluster__failure.Cause",
+        "Error": "TaskFailedBeforeTeardown",
+        "CausePath": "States.Format('{}: {}', $.delete_cluster__failure.Error, $.delete_cluster__failure.Cause)",
     }
 
 
