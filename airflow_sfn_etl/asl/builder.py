@@ -19,7 +19,7 @@ import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from airflow_sfn_etl.asl import mapping, triggers
+from airflow_sfn_etl.asl import mapping, triggers, xcom
 from airflow_sfn_etl.asl.context import MAX_STATE_NAME, AslContext, retry_of, state_name_of
 from airflow_sfn_etl.asl.errors import AslCompileError, DagShapeError, DagShapeWarning, UnsupportedTasksError
 from airflow_sfn_etl.asl.fragments.registry import class_path, fragment_for
@@ -308,6 +308,7 @@ class _Builder:
         self.params_used: set[str] = set()
         self.notes: list[str] = []
         self.parallel_names: set[str] = set()
+        self.xcoms = xcom.XComUses(dag)
 
     def build(self) -> StateMachine:
         tasks = self.dag.task_dict
@@ -325,6 +326,8 @@ class _Builder:
         else:
             points, rule_refusals = triggers.plan(self.dag, items, _path_of)
             refusals.extend(rule_refusals)
+            caught = {k for p in points for k, outcome in p.on_failure.items() if outcome != triggers.FAIL}
+            refusals.extend(self.xcoms.refusals(items, caught, _path_of))
         if refusals:
             self._refuse(refusals, errors, shape_error)
         if shape_error is not None:
@@ -336,6 +339,7 @@ class _Builder:
         fragments = self._fragments(items)
         self._refuse(triggers.fail_state_refusals(points, fragments, items, self.dag, _path_of), {}, None)
         triggers.apply(points, fragments)
+        self.xcoms.wire(self.built)
         graph = link(fragments)
         self._check_names(graph)
         timeout = getattr(self.dag, "dagrun_timeout", None)
@@ -378,8 +382,8 @@ class _Builder:
                 self.built[task_id] = frag = self._task_fragment(task)
             except AslCompileError as error:
                 errors[task_id] = error
-                reason = str(error).removeprefix(f"Task '{task_id}': ")
-                refusals.append(Refusal(task_id, _path_of(task), reason))
+                reason, _, instead = str(error).removeprefix(f"Task '{task_id}': ").partition(" Instead: ")
+                refusals.append(Refusal(task_id, _path_of(task), reason, instead))
                 continue
             frag = self.item_fragments.get(task_id, frag)
             if getattr(task, "execution_timeout", None) and len(frag.states) > 1:
@@ -460,6 +464,7 @@ class _Builder:
             account=self.options.account,
             search_path=self.search_path,
             param_defaults=self.param_defaults,
+            xcom=self.xcoms.resolver(str(task.task_id)),
         )
         if len(ctx.state_name) > MAX_STATE_NAME:
             raise AslCompileError(

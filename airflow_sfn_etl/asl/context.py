@@ -11,7 +11,16 @@ from typing import TYPE_CHECKING, Any, overload
 
 from airflow_sfn_etl.asl.errors import AslCompileError, TemplateMappingError
 from airflow_sfn_etl.asl.ir import Retry
-from airflow_sfn_etl.asl.templates import ContextRef, Mapped, MappedValue, ParamRef, format_expression, map_value, put
+from airflow_sfn_etl.asl.templates import (
+    ContextRef,
+    Mapped,
+    MappedValue,
+    ParamRef,
+    XComResolver,
+    format_expression,
+    map_value,
+    put,
+)
 
 if TYPE_CHECKING:
     from airflow.sdk.types import Operator
@@ -85,6 +94,7 @@ class AslContext:
     :param account: AWS account id, same rule as ``region``.
     :param search_path: folders where ``.sql`` (template_ext) files are looked up.
     :param param_defaults: default values of the DAG's params.
+    :param xcom: resolves the XCom of another task read by this one (None: XCom is refused).
     """
 
     task: Operator
@@ -96,6 +106,7 @@ class AslContext:
     param_defaults: dict[str, Any] = field(default_factory=dict)
     params_used: set[str] = field(default_factory=set)
     notes: list[str] = field(default_factory=list)
+    xcom: XComResolver | None = None
 
     @property
     def task_id(self) -> str:
@@ -131,7 +142,7 @@ class AslContext:
 
     def template(self, field_name: str, value: object) -> MappedValue:
         """Map a templated value to ASL (see :mod:`airflow_sfn_etl.asl.templates`)."""
-        return map_value(value, task_id=self.task_id, field=field_name, used=self.params_used)
+        return map_value(value, task_id=self.task_id, field=field_name, used=self.params_used, xcom=self.xcom)
 
     def put(self, target: dict[str, Any], key: str, field_name: str, value: object) -> None:
         """Map ``value`` and store it under ``key`` (``key.$`` when it comes from the input)."""

@@ -25,6 +25,7 @@ COMPILES = [
     ("crossed_dependencies_dag.py", "corpus_crossed_dependencies"),
     ("setup_teardown_dag.py", "corpus_setup_teardown"),
     ("more_trigger_rules_dag.py", "corpus_none_failed"),
+    ("xcom_dag.py", "corpus_xcom"),
 ]
 
 #: (file, dag_id) -> {task_id: text its line must hold}; no other task may be named.
@@ -37,6 +38,11 @@ REFUSED = {
     ("more_trigger_rules_dag.py", "corpus_rules_refused"): {
         "either": "trigger_rule='one_success': with several upstream tasks Airflow starts it as soon as one",
         "never": "trigger_rule='all_skipped': no upstream task of a compiled DAG is ever skipped",
+    },
+    ("xcom_dag.py", "corpus_xcom_refused"): {
+        "audit": "field 'message' ({{ ti.xcom_pull(task_ids='alert') }}) reads the XCom of 'alert' "
+        "(airflow_sfn_etl.operators.sns.SnsPublishOperator)",
+        "late": "'side' is not upstream of it",
     },
     ("python_task_dag.py", "corpus_python_tasks"): {
         "list_files": "@task or Python callable): it runs Python code in the Airflow worker",

@@ -1,6 +1,7 @@
-"""A DAG that is not series-parallel, and a DAG with setup/teardown and a failing task, run the same on
-both engines: the DAG on Airflow, its compiled state machine on the sandbox's Step Functions, against
-the same Glue job (each task writes one object; mode "fail" makes the job fail)."""
+"""Compiled DAGs run the same on both engines (the DAG on Airflow, its compiled state machine on the
+sandbox's Step Functions, against the same Glue job; each task writes one object, mode "fail" makes the
+job fail): a DAG that is not series-parallel, a teardown after a failed task, an all_failed task that
+Airflow skips, and a Glue run id passed to the next job through XCom."""
 
 from __future__ import annotations
 
@@ -134,3 +135,40 @@ def test_an_all_failed_task_is_skipped_when_only_a_later_upstream_task_fails_and
     assert status == "SUCCEEDED"
     assert _objects(job) == on_airflow
     assert "alarm" not in _entered(events)
+
+
+XCOM = """
+with DAG(dag_id={dag_id!r}, schedule=None, start_date=datetime(2026, 1, 1)):
+    first = glue("first")
+    second = GlueJobOperator(
+        task_id="second",
+        job_name={job!r},
+        script_args={{"--table": "second", "--mode": "{{{{ ti.xcom_pull(task_ids='first') }}}}"}},
+        poll_interval=0.2,
+    )
+    first >> second
+"""
+
+
+def _run_id_of(job: dict[str, Any], sandbox_env: Any, table: str) -> list[str]:
+    """The ids of the job's runs for one table, from Glue itself."""
+    runs = sandbox_env.client("glue").get_job_runs(JobName=job["name"])["JobRuns"]
+    return [r["Id"] for r in runs if (r.get("Arguments") or {}).get("--table") == table]
+
+
+def test_a_glue_run_id_pulled_from_xcom_reaches_the_next_job_on_both_engines(
+    sandbox_env: Any, job: dict[str, Any], airflow_db: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    dag_id = f"xcom_{job['uid']}"
+    source = DAG_HEAD.format(job=job["name"]) + XCOM.format(dag_id=dag_id, job=job["name"])
+    dag = _load(tmp_path, monkeypatch, dag_id, source)
+    run = dag.test()
+    assert str(run.state) == "success"
+    (airflow_run,) = _run_id_of(job, sandbox_env, "first")
+    assert _objects(job) == {"out/first.txt": "done", "out/second.txt": airflow_run}
+
+    _clear(job)
+    status, _ = _run_sfn(job, dag)
+    assert status == "SUCCEEDED"
+    sfn_run = next(r for r in _run_id_of(job, sandbox_env, "first") if r != airflow_run)
+    assert _objects(job) == {"out/first.txt": "done", "out/second.txt": sfn_run}
