@@ -46,14 +46,23 @@ def _seconds(value: timedelta | float | int | None) -> float | None:
     return float(value)
 
 
+def airflow_max_retry_delay() -> int:
+    """Airflow's cap on any retry delay, in seconds (``[core] max_task_retry_delay``, default one day)."""
+    from airflow.sdk.definitions._internal.abstractoperator import MAX_RETRY_DELAY
+
+    return int(MAX_RETRY_DELAY)
+
+
 def retry_of(task: Operator) -> list[Retry]:
     """The ``Retry`` list equivalent to a task's ``retries`` / ``retry_delay`` / backoff settings.
 
     ``retries`` -> ``MaxAttempts``, ``retry_delay`` -> ``IntervalSeconds`` (at least 1),
     ``retry_exponential_backoff`` -> ``BackoffRate`` (True: 2.0, a number: that multiplier),
-    ``max_retry_delay`` -> ``MaxDelaySeconds``. No ``JitterStrategy``: Airflow waits between once and
-    twice the backed-off delay (a per-try hash), while ``FULL`` jitter would wait between zero and
-    it; without jitter the state waits Airflow's shortest delay.
+    ``max_retry_delay`` -> ``MaxDelaySeconds`` (without it, a backed-off delay that would pass Airflow's
+    own cap, ``[core] max_task_retry_delay``, gets that cap). No ``JitterStrategy``: Airflow waits
+    between once and twice the backed-off delay (a per-try hash), while ``FULL`` jitter would wait
+    between zero and it, sooner than Airflow ever retries; without jitter the state waits Airflow's
+    shortest delay.
     """
     retries = int(getattr(task, "retries", 0) or 0)
     if retries <= 0:
@@ -72,6 +81,11 @@ def retry_of(task: Operator) -> list[Retry]:
                 "Step Functions needs a BackoffRate >= 1.0. Use 0 (constant delay) or a multiplier >= 1."
             )
     max_delay = _seconds(getattr(task, "max_retry_delay", None))
+    if backoff > 1.0 and not max_delay:
+        # Airflow caps a backed-off delay at [core] max_task_retry_delay; say so only where it is reached.
+        cap = airflow_max_retry_delay()
+        if interval * backoff ** (retries - 1) > cap:
+            max_delay = float(cap)
     return [
         Retry(
             error_equals=("States.ALL",),

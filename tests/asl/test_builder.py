@@ -216,6 +216,23 @@ def test_retries_map_to_retry(stand_in: Any) -> None:
     ]
 
 
+def test_a_backed_off_delay_past_airflows_cap_gets_the_cap(stand_in: Any) -> None:
+    from airflow.configuration import conf
+
+    cap = conf.getint("core", "max_task_retry_delay", fallback=24 * 60 * 60)
+    with make_dag() as dag:
+        # 60 s doubled 11 times is 122,880 s, past the cap: Airflow waits at most the cap.
+        stand_in(task_id="long", retries=12, retry_delay=60, retry_exponential_backoff=True)
+        # 60 s doubled twice stays below it: nothing to cap.
+        stand_in(task_id="short", retries=3, retry_delay=60, retry_exponential_backoff=True)
+    states: dict[str, Any] = {}
+    for branch in definition(compile_dag(dag))["States"]["Parallel: long | short"]["Branches"]:
+        states.update(branch["States"])
+    assert 60 * 2**11 > cap
+    assert states["long"]["Retry"][0]["MaxDelaySeconds"] == cap
+    assert "MaxDelaySeconds" not in states["short"]["Retry"][0]
+
+
 def test_backoff_below_one_is_rejected(stand_in: Any) -> None:
     with make_dag() as dag:
         stand_in(task_id="shrinking", retries=1, retry_exponential_backoff=0.5)
