@@ -229,3 +229,11 @@ def test_an_upstream_crawler_with_its_own_fail_state_is_refused() -> None:
         GlueCrawlerOperator(task_id="crawl", crawler_name="c") >> _job("after", trigger_rule="all_done")
     message = _refused(dag)
     assert "Task 'after'" in message and "crawl fail through a Fail state" in message
+
+
+def test_a_setup_task_without_a_teardown_compiles_as_any_task() -> None:
+    with make_dag() as dag:
+        _job("prepare").as_setup() >> _job("work")
+    states = _states(dag)
+    assert states["prepare"]["Next"] == "work" and "Catch" not in states["prepare"]
+    assert states["work"]["End"] is True
