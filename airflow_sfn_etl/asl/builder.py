@@ -337,7 +337,7 @@ class _Builder:
             log.warning("%s", message)
             warnings.warn(message, DagShapeWarning, stacklevel=3)
         fragments = self._fragments(items)
-        self._refuse(triggers.fail_state_refusals(points, fragments, items, self.dag, _path_of), {}, None)
+        triggers.wrap_failing(points, fragments)
         triggers.apply(points, fragments)
         self.xcoms.wire(self.built)
         graph = link(fragments)

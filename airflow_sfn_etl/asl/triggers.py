@@ -44,8 +44,9 @@ upstream tasks (Airflow starts it when the first succeeds); a main-sequence rule
 segment or inside a ``Parallel`` state; a task of the
 segment that is also a direct upstream task of a task after ``T`` (Airflow would not run that task
 after the failure, the machine would); a task of the segment that is not upstream of ``T`` (put
-before it by a synchronisation point, ``asl.order``); a task whose fragment has its own Fail state in
-a segment with ``Catch`` paths; any rule after a task that can be skipped. A task without upstream
+before it by a synchronisation point, ``asl.order``); any rule after a task that can be skipped. A
+caught task whose fragment fails through a Fail state of its own (a crawler's poll loop) runs inside
+a one-branch ``Parallel`` state that carries the ``Catch``. A task without upstream
 tasks runs at once under any rule, as in Airflow.
 """
 
@@ -301,38 +302,26 @@ def _segment_problem(
     return None
 
 
-def fail_state_refusals(
-    points: list[TriggerPoint], fragments: list[Fragment], items: Sequence[object], dag: Any, path_of: Any
-) -> list[Refusal]:
-    """Refusals for trigger points whose caught upstream fragments (or own fragment, for a teardown whose
-    failure is caught) end in a Fail state of their own."""
-    out: list[Refusal] = []
-    for point in points:
-        caught = [k for k, outcome in point.on_failure.items() if outcome != FAIL]
-        failing = [str(items[k]) for k in caught if any(isinstance(s, Fail) for s in fragments[k].states)]
-        task = dag.task_dict[point.task_id]
-        what = "teardown" if point.teardown else f"trigger_rule='{point.rule}'"
-        if failing:
-            out.append(
-                Refusal(
-                    point.task_id,
-                    path_of(task),
-                    f"{what}: upstream task(s) {', '.join(failing)} fail through a "
-                    "Fail state of their own, which a Catch cannot lead to this task",
-                    "give the rule to a task after a Glue/Athena/DataBrew/SNS task, or keep all_success",
-                )
-            )
-        if point.teardown and not point.fail_dagrun and any(isinstance(s, Fail) for s in fragments[point.index].states):
-            out.append(
-                Refusal(
-                    point.task_id,
-                    path_of(task),
-                    "teardown: its fragment fails through a Fail state of its own, so its failure cannot be "
-                    "left out of the run's result",
-                    "set on_failure_fail_dagrun=True, or use another operator for the teardown",
-                )
-            )
-    return out
+def wrap_failing(points: list[TriggerPoint], fragments: list[Fragment]) -> None:
+    """Put each caught fragment that fails through a Fail state of its own (a crawler's poll loop) into a
+    one-branch ``Parallel`` state, whose ``Catch`` then catches that failure too; likewise a teardown
+    whose own failure is caught."""
+    from airflow_sfn_etl.asl.builder import link  # the builder imports this module
+
+    wrap = {k for p in points for k, outcome in p.on_failure.items() if outcome != FAIL}
+    wrap |= {p.index for p in points if p.teardown and not p.fail_dagrun}
+    for k in sorted(wrap):
+        fragment = fragments[k]
+        if not any(isinstance(s, Fail) for s in fragment.states):
+            continue
+        name = f"{fragment.name}: Run"[:MAX_STATE_NAME]
+        wrapper = Parallel(
+            name=name,
+            comment=f"The states of {fragment.name} as one, so that a Catch also catches its Fail states",
+            branches=[link([fragment])],
+            result_path=None,
+        )
+        fragments[k] = Fragment(name=fragment.name, start=name, states=[wrapper])
 
 
 def apply(points: list[TriggerPoint], fragments: list[Fragment]) -> None:

@@ -26,6 +26,7 @@ COMPILES = [
     ("setup_teardown_dag.py", "corpus_setup_teardown"),
     ("more_trigger_rules_dag.py", "corpus_none_failed"),
     ("xcom_dag.py", "corpus_xcom"),
+    ("more_trigger_rules_dag.py", "corpus_crawl_then_cleanup"),
 ]
 
 #: (file, dag_id) -> {task_id: text its line must hold}; no other task may be named.

@@ -224,11 +224,21 @@ def test_a_rule_after_a_one_failed_task_is_refused() -> None:
     assert "Task 'final'" in _refused(dag) and "comes after the 'alert' (one_failed) task" in _refused(dag)
 
 
-def test_an_upstream_crawler_with_its_own_fail_state_is_refused() -> None:
+def test_an_upstream_crawler_with_its_own_fail_state_runs_inside_a_parallel_that_carries_the_catch() -> None:
     with make_dag() as dag:
         GlueCrawlerOperator(task_id="crawl", crawler_name="c") >> _job("after", trigger_rule="all_done")
-    message = _refused(dag)
-    assert "Task 'after'" in message and "crawl fail through a Fail state" in message
+    document = definition(compile_dag(dag))
+    assert validate(document) == []
+    states = document["States"]
+    assert document["StartAt"] == "crawl: Run"
+    wrapper = states["crawl: Run"]
+    assert wrapper["Type"] == "Parallel" and wrapper["ResultPath"] is None
+    assert wrapper["Catch"] == [{**CATCH_ALL, "Next": "after"}] and wrapper["Next"] == "after"
+    (branch,) = wrapper["Branches"]
+    assert branch["StartAt"] == "crawl"
+    # The crawl's own Fail state is inside the branch: failing it fails the Parallel, which is caught.
+    assert any(s["Type"] == "Fail" for s in branch["States"].values())
+    assert all("Catch" not in s or s["Catch"][0]["ErrorEquals"] != ["States.ALL"] for s in branch["States"].values())
 
 
 def test_a_setup_task_without_a_teardown_compiles_as_any_task() -> None:

@@ -4,6 +4,8 @@
   ``none_failed_min_one_success`` (no upstream task is ever skipped, so they run as ``all_success``),
   then a summary that runs when all its upstream tasks ended and at least one succeeded
   (``all_done_min_one_success``): after a failed publish, not after a failed join.
+- ``corpus_crawl_then_cleanup``: a cleanup after a crawler (``all_done``), whose poll loop's own Fail
+  states are caught through a Parallel state around it.
 - ``corpus_rules_refused``: ``one_success`` over two upstream tasks (Airflow starts it when the
   first succeeds) and ``all_skipped`` (nothing upstream is ever skipped, so it would never run).
 """
@@ -15,6 +17,7 @@ from datetime import datetime
 from airflow.sdk import DAG
 
 from airflow_sfn_etl.operators.glue import GlueJobOperator
+from airflow_sfn_etl.operators.glue_crawler import GlueCrawlerOperator
 from airflow_sfn_etl.operators.sns import SnsPublishOperator
 
 with DAG(dag_id="corpus_none_failed", schedule=None, start_date=datetime(2026, 1, 1)):
@@ -35,3 +38,12 @@ with DAG(dag_id="corpus_rules_refused", schedule=None, start_date=datetime(2026,
     either = GlueJobOperator(task_id="either", job_name="corpus_either", trigger_rule="one_success")
     never = SnsPublishOperator(task_id="never", target="corpus-topic", message="m", trigger_rule="all_skipped")
     [first, second] >> either >> never
+
+with DAG(dag_id="corpus_crawl_then_cleanup", schedule=None, start_date=datetime(2026, 1, 1)):
+    # The crawler's poll loop fails through a Fail state of its own: it runs inside a Parallel state
+    # whose Catch leads to the cleanup.
+    crawl = GlueCrawlerOperator(task_id="crawl", crawler_name="corpus_crawler", max_polls=10)
+    cleanup = SnsPublishOperator(
+        task_id="cleanup", target="corpus-topic", message="crawl ended", trigger_rule="all_done"
+    )
+    crawl >> cleanup
