@@ -93,6 +93,9 @@ class Region:
             reach[n] = frozenset(found)
         #: The tasks after each task (its descendants in the region).
         self.reach = reach
+        # The same as bit sets, for counting the pairs a cut adds.
+        self._bit = {n: 1 << i for i, n in enumerate(self.topo)}
+        self._reach_bits = {n: sum(self._bit[m] for m in reach[n]) for n in self.topo}
         self._memo: dict[frozenset[str], _Plan] = {}
 
     def nest(self) -> tuple[list[Item], list[Barrier]]:
@@ -134,6 +137,8 @@ class Region:
             if exact:
                 first, second = self._plan(before), self._plan(after)
                 key = (added + first.pairs + second.pairs, first.depth + second.depth, self._key(before))
+            elif best is not None and added > best[0][0]:
+                continue  # the longest chain only breaks ties
             else:  # the best cut at this level; its parts are planned once it is chosen
                 key = (added, self._chain(before) + self._chain(after), self._key(before))
             if best is None or key < best[0]:
@@ -148,7 +153,9 @@ class Region:
         return tuple(sorted(self.position[n] for n in nodes))
 
     def _added_pairs(self, before: frozenset[str], after: frozenset[str]) -> int:
-        return len(before) * len(after) - sum(len(self.reach[b] & after) for b in before)
+        """The ordered pairs (b, a), b before and a after the cut, that the DAG does not order."""
+        mask = sum(self._bit[a] for a in after)
+        return len(before) * len(after) - sum((self._reach_bits[b] & mask).bit_count() for b in before)
 
     def _chain(self, nodes: frozenset[str]) -> int:
         """The number of tasks on the longest path inside ``nodes``."""
