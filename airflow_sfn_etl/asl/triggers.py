@@ -30,18 +30,21 @@ upstream tasks (Airflow evaluates a rule over its direct upstream tasks only):
   caught must be a single task: a failed ``Parallel`` branch cancels its siblings, which Airflow runs
   on. When the rule skips ``T`` without a failure, the success path of ``sm`` leads to that
   ``Succeed`` state too.
-- A teardown must be the last task. Its ``Catch`` paths keep the failure in the state data
-  (``$.<task>__failure``); the teardown's own failure is caught (unless ``on_failure_fail_dagrun``),
-  and a ``Choice`` after it fails the run when the work failed, with the error
+- A teardown (left out of the run's state, Airflow's default) must be the last task. Its ``Catch``
+  paths keep the failure in the state data (``$.<task>__failure``); the teardown's own failure is
+  caught, and a ``Choice`` after it fails the run when the work failed, with the error
   ``TaskFailedBeforeTeardown`` and the cause ``<the work's error>: <its cause>`` (a Fail state may not
   raise the reserved ``States.`` errors): the run's result is the work's, as Airflow leaves teardown
-  tasks out of the run's state. A setup task
+  tasks out of the run's state. With ``on_failure_fail_dagrun=True`` the teardown counts as any task
+  (Airflow then takes it, not the work before it, as the run's leaf): the same ``Catch`` paths lead to
+  it, and its own result is the run's. A setup task
   (``as_setup``) compiles as any task.
 
 Refused, naming the task and rule: ``all_skipped`` (it would never run); ``one_success`` with several
 upstream tasks (Airflow starts it when the first succeeds); a main-sequence rule on a task inside
 ``Parallel`` branches, or after one whose failure it catches; an upstream task of ``T`` before the
-segment or inside a ``Parallel`` state; a task of the
+segment or inside a ``Parallel`` state; a rule that would run after the previous rule task ended
+``upstream_failed`` (where that task's rule lets the failure end the run); a task of the
 segment that is also a direct upstream task of a task after ``T`` (Airflow would not run that task
 after the failure, the machine would); a task of the segment that is not upstream of ``T`` (put
 before it by a synchronisation point, ``asl.order``); any rule after a task that can be skipped. A
@@ -103,8 +106,8 @@ class TriggerPoint:
     """A top-level item (index) whose task has a compiled rule; its segment starts at ``since``.
 
     ``on_failure`` gives, per item index of the segment, what a failure there leads to (RUN, SKIP or
-    FAIL); ``on_success`` what the segment's success leads to; ``teardown`` marks a teardown task,
-    whose own failure is caught unless ``fail_dagrun``.
+    FAIL); ``on_success`` what the segment's success leads to; ``teardown`` marks a teardown task left
+    out of the run's state, whose own failure is caught.
     """
 
     index: int
@@ -114,7 +117,6 @@ class TriggerPoint:
     on_failure: dict[int, str] = field(default_factory=dict)
     on_success: str = RUN
     teardown: bool = False
-    fail_dagrun: bool = False
     data_key: str = ""
 
 
@@ -173,7 +175,10 @@ def plan(dag: Any, items: Sequence[object], path_of: Any) -> tuple[list[TriggerP
     skip_index = len(items)
     for task in ruled:
         rule = rule_of(task)
-        teardown = bool(getattr(task, "is_teardown", False))
+        is_teardown = bool(getattr(task, "is_teardown", False))
+        # A teardown left out of the run's state (Airflow's default); with on_failure_fail_dagrun it counts
+        # as any task, and its rule (all_done_setup_success) compiles as such.
+        teardown = is_teardown and not getattr(task, "on_failure_fail_dagrun", False)
 
         def refuse(reason: str, instead: str, task: Any = task, rule: str = rule) -> None:
             what = "teardown" if getattr(task, "is_teardown", False) else f"trigger_rule='{rule}'"
@@ -193,7 +198,7 @@ def plan(dag: Any, items: Sequence[object], path_of: Any) -> tuple[list[TriggerP
                 "keep one task that can be skipped (one_failed, all_failed, one_done) at the end of the DAG",
             )
             continue
-        if rule in AS_DEFAULT and not teardown:
+        if rule in AS_DEFAULT and not is_teardown:
             if rule == "one_success" and len(task.upstream_task_ids) > 1:
                 refuse(
                     "with several upstream tasks Airflow starts it as soon as one of them succeeds, while "
@@ -201,7 +206,7 @@ def plan(dag: Any, items: Sequence[object], path_of: Any) -> tuple[list[TriggerP
                     "give it one upstream task (a join task), or use all_success",
                 )
             continue  # all_success without skips
-        if teardown and rule != "all_done_setup_success":
+        if is_teardown and rule != "all_done_setup_success":
             refuse("a teardown task keeps the all_done_setup_success rule", "leave the teardown's rule as it is")
             continue
         index = top.get(task.task_id)
@@ -252,6 +257,15 @@ def plan(dag: Any, items: Sequence[object], path_of: Any) -> tuple[list[TriggerP
             refuse(*problem)
             last = index
             continue
+        previous = points[-1] if points and points[-1].index == last else None
+        if previous is not None and FAIL in previous.on_failure.values() and on_failure[last] != FAIL:
+            refuse(
+                f"'{previous.task_id}' ({previous.rule}) before it ends upstream_failed after some failures, which "
+                "it would run after in Airflow, while in the machine those failures end the run",
+                f"keep all_success on it, or give '{previous.task_id}' another rule",
+            )
+            last = index
+            continue
         on_success = SKIP if rule in ("one_failed", "all_failed") else RUN
         points.append(
             TriggerPoint(
@@ -262,7 +276,6 @@ def plan(dag: Any, items: Sequence[object], path_of: Any) -> tuple[list[TriggerP
                 on_failure=on_failure,
                 on_success=on_success,
                 teardown=teardown,
-                fail_dagrun=bool(getattr(task, "on_failure_fail_dagrun", False)),
                 data_key=re.sub(r"[^A-Za-z0-9_]", "_", str(task.task_id)),
             )
         )
@@ -309,7 +322,7 @@ def wrap_failing(points: list[TriggerPoint], fragments: list[Fragment]) -> None:
     from airflow_sfn_etl.asl.builder import link  # the builder imports this module
 
     wrap = {k for p in points for k, outcome in p.on_failure.items() if outcome != FAIL}
-    wrap |= {p.index for p in points if p.teardown and not p.fail_dagrun}
+    wrap |= {p.index for p in points if p.teardown}
     for k in sorted(wrap):
         fragment = fragments[k]
         if not any(isinstance(s, Fail) for s in fragment.states):
@@ -356,7 +369,7 @@ def _teardown_result(point: TriggerPoint, target: Fragment) -> None:
     failed = f"{target.name}: Work failed"[:MAX_STATE_NAME]
     path = f"$.{point.data_key}__failure"
     for state in target.states:
-        if not point.fail_dagrun and isinstance(state, (Task, Parallel)):
+        if isinstance(state, (Task, Parallel)):
             state.catch.append(Catch(error_equals=("States.ALL",), next=check, result_path=None))
         _to(state, check)
     target.states.append(

@@ -195,9 +195,13 @@ def test_a_teardown_runs_after_the_work_fails_and_the_run_keeps_the_works_result
     }
 
 
-def test_a_teardown_that_fails_the_run_has_no_catch_and_one_with_tasks_after_it_is_refused() -> None:
+def test_a_teardown_that_counts_for_the_run_compiles_as_its_rule_and_one_with_tasks_after_it_is_refused() -> None:
+    # With on_failure_fail_dagrun, Airflow takes the teardown as the run's leaf: after a failed load it
+    # runs, and the run's state is the teardown's own.
     states = _states(_teardown_dag(on_failure_fail_dagrun=True))
-    assert "Catch" not in states["delete_cluster"]
+    assert "Catch" not in states["create_cluster"]
+    assert states["load"]["Catch"] == [{**CATCH_ALL, "Next": "delete_cluster"}]
+    assert "Catch" not in states["delete_cluster"] and states["delete_cluster"]["End"] is True
     dag = _teardown_dag()
     with dag:
         dag.task_dict["delete_cluster"] >> _job("report")
