@@ -9,7 +9,7 @@ What the producer returns, and how the machine has it:
   the producer's Task state keeps it with ``ResultSelector`` ``{"value.$": <its place in the
   integration's result>}`` and ``ResultPath`` ``$.<producer>__xcom``; the consumer reads
   ``$.<producer>__xcom.value`` (inside ``States.Format`` when mixed with text);
-- crawlers (ours and the amazon ``GlueCrawlerRunOperator``) return the crawler name, known when
+- crawlers and the crawler sensor (ours, and the amazon ``GlueCrawlerRunOperator``) return the crawler name, known when
   compiling (a literal, or the DAG param it reads): the consumer gets that value itself.
 
 Refused, naming the consumer, the template or argument and the producer: a producer that is not a
@@ -33,6 +33,7 @@ from airflow_sfn_etl.asl.fragments.registry import (
     ATHENA_QUERY,
     DATABREW_JOB,
     GLUE_CRAWLER,
+    GLUE_CRAWLER_SENSOR,
     GLUE_JOB,
     STOCK_ATHENA,
     STOCK_GLUE_CRAWLER_RUN,
@@ -53,7 +54,7 @@ _IN_RESULT = {
     DATABREW_JOB: "the job run id",
 }
 #: Producers whose return value is one of their arguments (known when compiling).
-_ARGUMENT = {GLUE_CRAWLER: "crawler_name", STOCK_GLUE_CRAWLER_RUN: "crawler_name"}
+_ARGUMENT = {GLUE_CRAWLER: "crawler_name", GLUE_CRAWLER_SENSOR: "crawler_name", STOCK_GLUE_CRAWLER_RUN: "crawler_name"}
 #: Where the return value is in the result of each integration (the .sync ones answer the Get/Describe call).
 RESULT_PATHS = {
     "arn:aws:states:::athena:startQueryExecution.sync": "$.QueryExecution.QueryExecutionId",

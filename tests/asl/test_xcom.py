@@ -17,6 +17,7 @@ from airflow_sfn_etl.operators.databrew import DataBrewStartJobOperator
 from airflow_sfn_etl.operators.glue import GlueJobOperator
 from airflow_sfn_etl.operators.glue_crawler import GlueCrawlerOperator
 from airflow_sfn_etl.operators.sns import SnsPublishOperator
+from airflow_sfn_etl.sensors.glue_crawler import GlueCrawlerSensor
 from tests.asl.asl_validator import assert_aws_accepts
 from tests.asl.conftest import make_dag
 
@@ -83,9 +84,11 @@ def test_a_crawler_name_is_known_when_compiling() -> None:
             target="t",
             message="{{ ti.xcom_pull(task_ids='crawl') }} and {{ ti.xcom_pull(task_ids='crawl_param') }}",
         )
-        fixed >> by_param >> report
+        sensed = SnsPublishOperator(task_id="sensed", target="t", message="{{ ti.xcom_pull(task_ids='wait') }}")
+        fixed >> by_param >> report >> GlueCrawlerSensor(task_id="wait", crawler_name="orders_crawler") >> sensed
     states = _states(dag)
     assert states["report"]["Parameters"]["Message.$"] == "States.Format('orders_crawler and {}', $.crawler)"
+    assert states["sensed"]["Parameters"]["Message"] == "orders_crawler"
     assert all(s.get("ResultSelector", {}).get("value.$") is None for s in states.values())
 
 
