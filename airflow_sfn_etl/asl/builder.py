@@ -26,6 +26,7 @@ from airflow_sfn_etl.asl.fragments.registry import class_path, fragment_for
 from airflow_sfn_etl.asl.ir import (
     EXIT,
     Choice,
+    Fail,
     Fragment,
     Graph,
     Parallel,
@@ -475,6 +476,11 @@ class _Builder:
         if frag.start not in {s.name for s in frag.states}:
             raise AslCompileError(
                 f"Task '{task.task_id}': its fragment starts at unknown state {frag.start!r}."
+            )
+        if ctx.retry and any(isinstance(state, Fail) for state in frag.states):
+            ctx.note(
+                f"retries={task.retries} apply to each AWS call of its poll loop; a failed or timed-out crawl "
+                "ends the execution at once, where Airflow would retry the task"
             )
         self.params_used |= ctx.params_used
         self.notes.extend(ctx.notes)

@@ -266,3 +266,18 @@ def test_empty_operator_becomes_a_pass_state_and_can_join_branches(stand_in: Any
     assert doc["States"]["start"] == {"Type": "Pass", "ResultPath": "$", "Next": "Parallel: a | b"}
     assert doc["States"]["join"] == {"Type": "Pass", "ResultPath": "$", "End": True}
     assert validate(doc) == []
+
+
+def test_retries_over_a_poll_loop_with_its_own_fail_states_are_noted() -> None:
+    from airflow_sfn_etl.operators.glue_crawler import GlueCrawlerOperator
+    from airflow_sfn_etl.sensors.glue_crawler import GlueCrawlerSensor
+
+    with make_dag() as dag:
+        GlueCrawlerOperator(task_id="crawl", crawler_name="c", retries=2) >> GlueCrawlerSensor(
+            task_id="wait", crawler_name="c", max_polls=3
+        )
+    notes = [n for n in compile_dag(dag).notes if "poll loop" in n]
+    assert notes == [
+        "crawl: retries=2 apply to each AWS call of its poll loop; a failed or timed-out crawl ends the "
+        "execution at once, where Airflow would retry the task"
+    ]
