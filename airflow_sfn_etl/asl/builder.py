@@ -3,24 +3,30 @@
 Dependencies become a sequence; a fan-out/fan-in that forms a series-parallel graph becomes a
 ``Parallel`` state with one branch per independent chain. Several roots start with a
 ``Parallel``; several sinks end with one (independent tasks run side by side, as in Airflow).
-Any other shape is rejected, naming the edges that break it. Redundant (transitive) edges are
-ignored. Branches are sorted by the task_id of their first task, so output is deterministic.
+Any other shape compiles with the fewest added dependencies (synchronisation points,
+:mod:`~airflow_sfn_etl.asl.order`), each reported as a :class:`~airflow_sfn_etl.asl.errors.DagShapeWarning`
+naming the edges it adds; with ``strict_shape=True`` it is rejected instead, naming the edges that
+break it. Redundant (transitive) edges are ignored. Branches are sorted by the task_id of their
+first task, so output is deterministic.
 """
 
 from __future__ import annotations
 
 import heapq
+import logging
 import re
+import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from airflow_sfn_etl.asl import mapping, triggers
+from airflow_sfn_etl.asl import mapping, triggers, xcom
 from airflow_sfn_etl.asl.context import MAX_STATE_NAME, AslContext, retry_of, state_name_of
-from airflow_sfn_etl.asl.errors import AslCompileError, DagShapeError, UnsupportedTasksError
+from airflow_sfn_etl.asl.errors import AslCompileError, DagShapeError, DagShapeWarning, UnsupportedTasksError
 from airflow_sfn_etl.asl.fragments.registry import class_path, fragment_for
 from airflow_sfn_etl.asl.ir import (
     EXIT,
     Choice,
+    Fail,
     Fragment,
     Graph,
     Parallel,
@@ -30,6 +36,7 @@ from airflow_sfn_etl.asl.ir import (
     Task,
     _Chainable,
 )
+from airflow_sfn_etl.asl.order import Barrier, Item, Par, Region
 from airflow_sfn_etl.asl.refusals import Refusal, operator_refusals
 
 if TYPE_CHECKING:
@@ -38,16 +45,9 @@ if TYPE_CHECKING:
 
 _SRC = "\x00start"
 _DST = "\x00end"
-
-
-@dataclass
-class _Par:
-    """A parallel region: one item list per branch."""
-
-    branches: list[list[_Item]]
-
-
-_Item = str | _Par
+_Par = Par
+_Item = Item
+log = logging.getLogger(__name__)
 
 
 # --------------------------------------------------------------------------- graph shape
@@ -56,8 +56,13 @@ _Item = str | _Par
 class _Shape:
     """The DAG's dependency graph with a virtual source and sink, transitively reduced."""
 
-    def __init__(self, dag_id: str, task_ids: list[str], edges: set[tuple[str, str]]) -> None:
+    def __init__(
+        self, dag_id: str, task_ids: list[str], edges: set[tuple[str, str]], *, strict: bool = False
+    ) -> None:
         self.dag_id = dag_id
+        self.strict = strict
+        #: Synchronisation points added to nest regions that are not series-parallel.
+        self.barriers: list[Barrier] = []
         nodes = [_SRC, *task_ids, _DST]
         self.succ: dict[str, set[str]] = {n: set() for n in nodes}
         for up, down in edges:
@@ -135,8 +140,17 @@ class _Shape:
             return items
         components = self._components(nodes)
         if len(components) == 1:
-            raise self._shape_error(src, dst, nodes)
+            return self._nest(src, dst, nodes)
         return [_Par([self.decompose(src, dst, c) for c in components])]
+
+    def _nest(self, src: str, dst: str, nodes: frozenset[str]) -> list[_Item]:
+        """Items of a region the cuts cannot split, with the fewest added dependencies (``asl.order``)."""
+        items, barriers = Region(self.succ, self.order, nodes).nest()
+        added = [b for b in barriers if b.pairs]
+        if added and self.strict:
+            raise self._shape_error(src, dst, nodes, added)
+        self.barriers.extend(added)
+        return items
 
     def _cuts(self, src: str, dst: str, ordered: list[str]) -> list[str]:
         """The nodes every ``src`` -> ``dst`` path goes through, in topological order.
@@ -177,7 +191,9 @@ class _Shape:
             out.append(frozenset(comp))
         return out
 
-    def _shape_error(self, src: str, dst: str, nodes: frozenset[str]) -> DagShapeError:
+    def _shape_error(
+        self, src: str, dst: str, nodes: frozenset[str], barriers: list[Barrier]
+    ) -> DagShapeError:
         entries = self.succ[src] & nodes
         exits = self.pred[dst] & nodes
         inside = [(u, v) for u in nodes for v in self.succ[u] if v in nodes]
@@ -200,8 +216,30 @@ class _Shape:
             f"({', '.join(sorted(nodes, key=self.order.__getitem__))}) do not form a series-parallel graph, "
             f"so they cannot be split into Parallel branches that start together and end together. "
             f"Edges that break it: {listed}. Remove these dependencies, or join the branches in one task "
-            "before the crossing dependency."
+            "before the crossing dependency, or leave strict_shape off (the CLI's --strict-shape) to compile it "
+            f"with the added dependencies {_edges_text(b.edges for b in barriers)}."
         )
+
+
+def _edges_text(groups: Any) -> str:
+    return ", ".join(f"{u} >> {v}" for edges in groups for u, v in edges)
+
+
+def _tasks_text(task_ids: tuple[str, ...]) -> str:
+    return ", ".join(sorted(task_ids))
+
+
+def shape_warning(dag_id: str, barrier: Barrier) -> str:
+    """The warning for one added synchronisation point, naming the dependencies it adds."""
+    count = len(barrier.edges)
+    return (
+        f"DAG '{dag_id}' is not series-parallel: {count} dependenc{'y' if count == 1 else 'ies'} "
+        f"added to compile it ({_edges_text([barrier.edges])}): "
+        f"{_tasks_text(barrier.before)} {'ends' if len(barrier.before) == 1 else 'all end'} before "
+        f"{_tasks_text(barrier.after)} {'starts' if len(barrier.after) == 1 else 'start'}. "
+        "Declare them in the DAG to make this explicit, or compile with strict_shape=True (--strict-shape) "
+        "to refuse instead."
+    )
 
 
 # --------------------------------------------------------------------------- linking
@@ -254,6 +292,8 @@ class BuildOptions:
 
     region: str | None = None
     account: str | None = None
+    #: Refuse a DAG that is not series-parallel instead of adding dependencies.
+    strict_shape: bool = False
 
 
 class _Builder:
@@ -269,6 +309,7 @@ class _Builder:
         self.params_used: set[str] = set()
         self.notes: list[str] = []
         self.parallel_names: set[str] = set()
+        self.xcoms = xcom.XComUses(dag)
 
     def build(self) -> StateMachine:
         tasks = self.dag.task_dict
@@ -276,7 +317,7 @@ class _Builder:
             raise AslCompileError(f"DAG '{self.dag.dag_id}' has no tasks to compile.")
         refusals, errors = self._task_fragments()
         edges = {(t.task_id, d) for t in tasks.values() for d in t.downstream_task_ids}
-        shape = _Shape(self.dag.dag_id, sorted(tasks), edges)
+        shape = _Shape(self.dag.dag_id, sorted(tasks), edges, strict=self.options.strict_shape)
         shape_error: DagShapeError | None = None
         points: list[triggers.TriggerPoint] = []
         try:
@@ -286,13 +327,20 @@ class _Builder:
         else:
             points, rule_refusals = triggers.plan(self.dag, items, _path_of)
             refusals.extend(rule_refusals)
+            caught = {k for p in points for k, outcome in p.on_failure.items() if outcome != triggers.FAIL}
+            refusals.extend(self.xcoms.refusals(items, caught, _path_of))
         if refusals:
             self._refuse(refusals, errors, shape_error)
         if shape_error is not None:
             raise shape_error
+        shape_warnings = [shape_warning(self.dag.dag_id, b) for b in shape.barriers]
+        for message in shape_warnings:
+            log.warning("%s", message)
+            warnings.warn(message, DagShapeWarning, stacklevel=3)
         fragments = self._fragments(items)
-        self._refuse(triggers.fail_state_refusals(points, fragments, items, self.dag, _path_of), {}, None)
+        triggers.wrap_failing(points, fragments)
         triggers.apply(points, fragments)
+        self.xcoms.wire(self.built)
         graph = link(fragments)
         self._check_names(graph)
         timeout = getattr(self.dag, "dagrun_timeout", None)
@@ -307,6 +355,8 @@ class _Builder:
             params_used=tuple(sorted(self.params_used)),
             param_defaults=self.param_defaults,
             notes=tuple(self.notes),
+            added_edges=tuple(edge for b in shape.barriers for edge in b.edges),
+            warnings=tuple(shape_warnings),
         )
 
     def _task_fragments(self) -> tuple[list[Refusal], dict[str, AslCompileError]]:
@@ -333,8 +383,8 @@ class _Builder:
                 self.built[task_id] = frag = self._task_fragment(task)
             except AslCompileError as error:
                 errors[task_id] = error
-                reason = str(error).removeprefix(f"Task '{task_id}': ")
-                refusals.append(Refusal(task_id, _path_of(task), reason))
+                reason, _, instead = str(error).removeprefix(f"Task '{task_id}': ").partition(" Instead: ")
+                refusals.append(Refusal(task_id, _path_of(task), reason, instead))
                 continue
             frag = self.item_fragments.get(task_id, frag)
             if getattr(task, "execution_timeout", None) and len(frag.states) > 1:
@@ -415,6 +465,7 @@ class _Builder:
             account=self.options.account,
             search_path=self.search_path,
             param_defaults=self.param_defaults,
+            xcom=self.xcoms.resolver(str(task.task_id)),
         )
         if len(ctx.state_name) > MAX_STATE_NAME:
             raise AslCompileError(
@@ -425,6 +476,11 @@ class _Builder:
         if frag.start not in {s.name for s in frag.states}:
             raise AslCompileError(
                 f"Task '{task.task_id}': its fragment starts at unknown state {frag.start!r}."
+            )
+        if ctx.retry and any(isinstance(state, Fail) for state in frag.states):
+            ctx.note(
+                f"retries={task.retries} apply to each AWS call of its poll loop; a failed or timed-out crawl "
+                "ends the execution at once, where Airflow would retry the task"
             )
         self.params_used |= ctx.params_used
         self.notes.extend(ctx.notes)
@@ -510,11 +566,16 @@ def _param_defaults(dag: DAG) -> dict[str, Any]:
     return {str(k): v for k, v in sorted(values.items())}
 
 
-def build_state_machine(dag: DAG, *, region: str | None = None, account: str | None = None) -> StateMachine:
+def build_state_machine(
+    dag: DAG, *, region: str | None = None, account: str | None = None, strict_shape: bool = False
+) -> StateMachine:
     """Compile an Airflow DAG to the state machine IR.
 
     :param dag: the Airflow DAG.
     :param region: AWS region for ARNs built from names (None: read from the running machine's ARN).
     :param account: AWS account id, same rule as ``region``.
+    :param strict_shape: refuse a DAG that is not series-parallel (:class:`DagShapeError`) instead of
+        adding the fewest dependencies that make it so (each reported as a :class:`DagShapeWarning`).
     """
-    return _Builder(dag, BuildOptions(region=region, account=account)).build()
+    options = BuildOptions(region=region, account=account, strict_shape=strict_shape)
+    return _Builder(dag, options).build()

@@ -11,7 +11,16 @@ from typing import TYPE_CHECKING, Any, overload
 
 from airflow_sfn_etl.asl.errors import AslCompileError, TemplateMappingError
 from airflow_sfn_etl.asl.ir import Retry
-from airflow_sfn_etl.asl.templates import ContextRef, Mapped, MappedValue, ParamRef, format_expression, map_value, put
+from airflow_sfn_etl.asl.templates import (
+    ContextRef,
+    Mapped,
+    MappedValue,
+    ParamRef,
+    XComResolver,
+    format_expression,
+    map_value,
+    put,
+)
 
 if TYPE_CHECKING:
     from airflow.sdk.types import Operator
@@ -37,14 +46,23 @@ def _seconds(value: timedelta | float | int | None) -> float | None:
     return float(value)
 
 
+def airflow_max_retry_delay() -> int:
+    """Airflow's cap on any retry delay, in seconds (``[core] max_task_retry_delay``, default one day)."""
+    from airflow.sdk.definitions._internal.abstractoperator import MAX_RETRY_DELAY
+
+    return int(MAX_RETRY_DELAY)
+
+
 def retry_of(task: Operator) -> list[Retry]:
     """The ``Retry`` list equivalent to a task's ``retries`` / ``retry_delay`` / backoff settings.
 
     ``retries`` -> ``MaxAttempts``, ``retry_delay`` -> ``IntervalSeconds`` (at least 1),
     ``retry_exponential_backoff`` -> ``BackoffRate`` (True: 2.0, a number: that multiplier),
-    ``max_retry_delay`` -> ``MaxDelaySeconds``. No ``JitterStrategy``: Airflow waits between once and
-    twice the backed-off delay (a per-try hash), while ``FULL`` jitter would wait between zero and
-    it; without jitter the state waits Airflow's shortest delay.
+    ``max_retry_delay`` -> ``MaxDelaySeconds`` (without it, a backed-off delay that would pass Airflow's
+    own cap, ``[core] max_task_retry_delay``, gets that cap). No ``JitterStrategy``: Airflow waits
+    between once and twice the backed-off delay (a per-try hash), while ``FULL`` jitter would wait
+    between zero and it, sooner than Airflow ever retries; without jitter the state waits Airflow's
+    shortest delay.
     """
     retries = int(getattr(task, "retries", 0) or 0)
     if retries <= 0:
@@ -63,6 +81,11 @@ def retry_of(task: Operator) -> list[Retry]:
                 "Step Functions needs a BackoffRate >= 1.0. Use 0 (constant delay) or a multiplier >= 1."
             )
     max_delay = _seconds(getattr(task, "max_retry_delay", None))
+    if backoff > 1.0 and not max_delay:
+        # Airflow caps a backed-off delay at [core] max_task_retry_delay; say so only where it is reached.
+        cap = airflow_max_retry_delay()
+        if interval * backoff ** (retries - 1) > cap:
+            max_delay = float(cap)
     return [
         Retry(
             error_equals=("States.ALL",),
@@ -85,6 +108,7 @@ class AslContext:
     :param account: AWS account id, same rule as ``region``.
     :param search_path: folders where ``.sql`` (template_ext) files are looked up.
     :param param_defaults: default values of the DAG's params.
+    :param xcom: resolves the XCom of another task read by this one (None: XCom is refused).
     """
 
     task: Operator
@@ -96,6 +120,7 @@ class AslContext:
     param_defaults: dict[str, Any] = field(default_factory=dict)
     params_used: set[str] = field(default_factory=set)
     notes: list[str] = field(default_factory=list)
+    xcom: XComResolver | None = None
 
     @property
     def task_id(self) -> str:
@@ -131,7 +156,7 @@ class AslContext:
 
     def template(self, field_name: str, value: object) -> MappedValue:
         """Map a templated value to ASL (see :mod:`airflow_sfn_etl.asl.templates`)."""
-        return map_value(value, task_id=self.task_id, field=field_name, used=self.params_used)
+        return map_value(value, task_id=self.task_id, field=field_name, used=self.params_used, xcom=self.xcom)
 
     def put(self, target: dict[str, Any], key: str, field_name: str, value: object) -> None:
         """Map ``value`` and store it under ``key`` (``key.$`` when it comes from the input)."""

@@ -40,7 +40,11 @@ class UnsupportedTasksError(UnsupportedOperatorError):
 
 
 class DagShapeError(AslCompileError):
-    """The DAG's dependencies do not form a series-parallel graph."""
+    """The DAG's dependencies do not form a series-parallel graph (raised with ``strict_shape``)."""
+
+
+class DagShapeWarning(UserWarning):
+    """The compiler added dependencies to nest a DAG that is not series-parallel; the message names them."""
 
 
 class TemplateMappingError(AslCompileError):

@@ -205,6 +205,10 @@ class StateMachine:
     param_defaults: dict[str, Any] = field(default_factory=dict)
     #: Notes the compiler wants the user to see (e.g. params substituted into SQL).
     notes: tuple[str, ...] = ()
+    #: Dependencies the compiler added to nest a DAG that is not series-parallel (upstream, downstream).
+    added_edges: tuple[tuple[str, str], ...] = ()
+    #: Warnings for the user (the dependencies added, by synchronisation point).
+    warnings: tuple[str, ...] = ()
 
     def tasks(self) -> list[Task]:
         """Every Task state, depth first."""

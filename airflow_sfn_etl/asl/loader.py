@@ -67,11 +67,19 @@ def pick_dag(dags: dict[str, DAG], dag_id: str | None, path: str) -> DAG:
 
 
 def compile_dag_file(
-    path: str, dag_id: str | None = None, *, region: str | None = None, account: str | None = None
+    path: str,
+    dag_id: str | None = None,
+    *,
+    region: str | None = None,
+    account: str | None = None,
+    strict_shape: bool = False,
 ) -> StateMachine:
     """Compile the DAG ``dag_id`` (or the only DAG) of a DAG file to the state machine IR.
 
     Raises :class:`LookupError` when the DAG is not there and
     :class:`~airflow_sfn_etl.asl.errors.AslError` when the file cannot be loaded or the DAG compiled.
+    ``strict_shape`` refuses a DAG that is not series-parallel instead of adding dependencies.
     """
-    return build_state_machine(pick_dag(load_dags(path), dag_id, path), region=region, account=account)
+    return build_state_machine(
+        pick_dag(load_dags(path), dag_id, path), region=region, account=account, strict_shape=strict_shape
+    )

@@ -10,7 +10,7 @@ the reason and the nearest thing that would compile. A task is refused when:
   the Airflow worker), a branching operator, or any other class without a registry entry;
 - it sets an argument its fragment does not carry into the state (e.g. ``result_to_xcom=True``), or
   a BaseOperator setting with no Step Functions equivalent (callbacks, ``depends_on_past``,
-  a retry policy, setup/teardown);
+  a retry policy);
 - its trigger rule cannot be compiled with the same semantics (see :mod:`~airflow_sfn_etl.asl.triggers`).
 
 A task's ``outlets`` compile with a note: the state machine emits no Airflow asset events, the
@@ -119,8 +119,6 @@ _BASE_SETTINGS: tuple[tuple[str, str], ...] = (
     ("retry_policy", "a retry policy runs Airflow code to choose each retry; only retries, retry_delay, "
      "retry_exponential_backoff and max_retry_delay compile (to Retry)"),
     ("soft_fail", "a state machine cannot mark a failed task as skipped"),
-    ("is_setup", "setup/teardown tasks are not supported"),
-    ("is_teardown", "setup/teardown tasks are not supported"),
 )
 
 #: BaseSensorOperator's default ``timeout`` (seven days), in seconds.

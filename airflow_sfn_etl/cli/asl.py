@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from pathlib import Path
 
 from airflow_sfn_etl.asl.loader import load_dags, pick_dag
@@ -32,6 +33,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="KEY=VALUE",
         help="param value used to scope the IAM policy (default: the DAG's param defaults)",
     )
+    compile_p.add_argument(
+        "--strict-shape",
+        action="store_true",
+        help="refuse a DAG that is not series-parallel instead of adding the fewest dependencies that make it so",
+    )
     compile_p.set_defaults(func=_compile)
 
     validate_p = asl_sub.add_parser("validate", help="validate an ASL JSON file; exit 1 listing the problems")
@@ -50,14 +56,18 @@ def _params(pairs: list[str]) -> dict[str, str]:
 
 
 def _compile(args: argparse.Namespace) -> int:
-    from airflow_sfn_etl.asl import AslError, compile_dag, render_json, render_mermaid
+    from airflow_sfn_etl.asl import AslError, DagShapeWarning, compile_dag, render_json, render_mermaid
     from airflow_sfn_etl.asl.iam import build_iam_policy
     from airflow_sfn_etl.asl.render_json import definition
     from airflow_sfn_etl.asl.validate import validate_or_raise
 
     try:
         dag = pick_dag(load_dags(args.dag_file), args.dag_id, args.dag_file)
-        machine = compile_dag(dag, region=args.region, account=args.account)
+        with warnings.catch_warnings():  # printed below from the machine, once each
+            warnings.simplefilter("ignore", DagShapeWarning)
+            machine = compile_dag(dag, region=args.region, account=args.account, strict_shape=args.strict_shape)
+        for warning in machine.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
         validate_or_raise(definition(machine))
         if args.format == "json":
             sys.stdout.write(render_json(machine))

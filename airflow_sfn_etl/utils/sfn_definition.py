@@ -105,6 +105,8 @@ def compile_source_dag(
         raise AirflowException(
             f"Cannot compile the state machine '{state_machine_name}' ({source}): {error}"
         ) from None
+    for warning in machine.warnings:
+        log.info("Compiler warning: %s", warning)
     for note in machine.notes:
         log.info("Compiler note: %s", note)
     log.info("Compiled DAG '%s' to %d states", machine.dag_id, len(machine.graph.iter_states()))

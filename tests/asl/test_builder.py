@@ -103,7 +103,7 @@ def test_several_roots_and_sinks_become_parallels(stand_in: Any) -> None:
     assert validate(doc) == []
 
 
-def test_cross_edge_between_branches_is_named(stand_in: Any) -> None:
+def test_cross_edge_between_branches_is_named_when_strict(stand_in: Any) -> None:
     with make_dag(dag_id="crossed") as dag:
         s, e = stand_in(task_id="s"), stand_in(task_id="e")
         a1, a2, b1, b2 = (stand_in(task_id=x) for x in ("a1", "a2", "b1", "b2"))
@@ -113,20 +113,20 @@ def test_cross_edge_between_branches_is_named(stand_in: Any) -> None:
         a1 >> b2
         [a2, b2] >> e
     with pytest.raises(DagShapeError) as info:
-        compile_dag(dag)
+        compile_dag(dag, strict_shape=True)
     message = str(info.value)
     assert "DAG 'crossed'" in message
     assert "series-parallel" in message
     assert "Edges that break it: a1 >> b2." in message
 
 
-def test_roots_that_do_not_rejoin_are_named(stand_in: Any) -> None:
+def test_roots_that_do_not_rejoin_are_named_when_strict(stand_in: Any) -> None:
     with make_dag() as dag:
         a, b, c, d = (stand_in(task_id=x) for x in "abcd")
         a >> c
         b >> [c, d]
     with pytest.raises(DagShapeError, match=r"Edges that break it: b >> c\."):
-        compile_dag(dag)
+        compile_dag(dag, strict_shape=True)
 
 
 def test_unknown_operator_names_task_class_and_supported_operators() -> None:
@@ -216,6 +216,23 @@ def test_retries_map_to_retry(stand_in: Any) -> None:
     ]
 
 
+def test_a_backed_off_delay_past_airflows_cap_gets_the_cap(stand_in: Any) -> None:
+    from airflow.configuration import conf
+
+    cap = conf.getint("core", "max_task_retry_delay", fallback=24 * 60 * 60)
+    with make_dag() as dag:
+        # 60 s doubled 11 times is 122,880 s, past the cap: Airflow waits at most the cap.
+        stand_in(task_id="long", retries=12, retry_delay=60, retry_exponential_backoff=True)
+        # 60 s doubled twice stays below it: nothing to cap.
+        stand_in(task_id="short", retries=3, retry_delay=60, retry_exponential_backoff=True)
+    states: dict[str, Any] = {}
+    for branch in definition(compile_dag(dag))["States"]["Parallel: long | short"]["Branches"]:
+        states.update(branch["States"])
+    assert 60 * 2**11 > cap
+    assert states["long"]["Retry"][0]["MaxDelaySeconds"] == cap
+    assert "MaxDelaySeconds" not in states["short"]["Retry"][0]
+
+
 def test_backoff_below_one_is_rejected(stand_in: Any) -> None:
     with make_dag() as dag:
         stand_in(task_id="shrinking", retries=1, retry_exponential_backoff=0.5)
@@ -249,3 +266,18 @@ def test_empty_operator_becomes_a_pass_state_and_can_join_branches(stand_in: Any
     assert doc["States"]["start"] == {"Type": "Pass", "ResultPath": "$", "Next": "Parallel: a | b"}
     assert doc["States"]["join"] == {"Type": "Pass", "ResultPath": "$", "End": True}
     assert validate(doc) == []
+
+
+def test_retries_over_a_poll_loop_with_its_own_fail_states_are_noted() -> None:
+    from airflow_sfn_etl.operators.glue_crawler import GlueCrawlerOperator
+    from airflow_sfn_etl.sensors.glue_crawler import GlueCrawlerSensor
+
+    with make_dag() as dag:
+        GlueCrawlerOperator(task_id="crawl", crawler_name="c", retries=2) >> GlueCrawlerSensor(
+            task_id="wait", crawler_name="c", max_polls=3
+        )
+    notes = [n for n in compile_dag(dag).notes if "poll loop" in n]
+    assert notes == [
+        "crawl: retries=2 apply to each AWS call of its poll loop; a failed or timed-out crawl ends the "
+        "execution at once, where Airflow would retry the task"
+    ]

@@ -103,6 +103,19 @@ def test_compile_the_shipped_sales_dag(capsys: pytest.CaptureFixture[str]) -> No
     assert len([s for s in doc["States"].values() if s["Type"] == "Task"]) == 3
 
 
+def test_compile_warns_of_added_dependencies_and_strict_shape_refuses(capsys: pytest.CaptureFixture[str]) -> None:
+    dag = Path(__file__).parent / "corpus" / "crossed_dependencies_dag.py"
+    assert main(["asl", "compile", str(dag)]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["StartAt"] == "Parallel: load_customers | load_orders"
+    warnings = [line for line in captured.err.splitlines() if line.startswith("warning: ")]
+    assert len(warnings) == 1 and "(load_orders >> export_customers)" in warnings[0]
+    assert main(["asl", "compile", str(dag), "--strict-shape"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "do not form a series-parallel graph" in captured.err and "warning:" not in captured.err
+
+
 def test_validate_ok_and_failing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["asl", "validate", str(FIXTURES / "reference_crawler_job.json")]) == 0
     assert "valid" in capsys.readouterr().out

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from airflow_sfn_etl.asl import UnsupportedTasksError, definition, validate
+from airflow_sfn_etl.asl import DagShapeError, DagShapeWarning, UnsupportedTasksError, definition, validate
 from airflow_sfn_etl.asl.loader import compile_dag_file
 from tests.asl.asl_validator import assert_aws_accepts
 
@@ -22,6 +22,11 @@ COMPILES = [
     ("mapped_dag.py", "corpus_mapped"),
     ("mapped_athena_dag.py", "corpus_mapped_athena"),
     ("mapped_glue_kwargs_dag.py", "corpus_mapped_glue_kwargs"),
+    ("crossed_dependencies_dag.py", "corpus_crossed_dependencies"),
+    ("setup_teardown_dag.py", "corpus_setup_teardown"),
+    ("more_trigger_rules_dag.py", "corpus_none_failed"),
+    ("xcom_dag.py", "corpus_xcom"),
+    ("more_trigger_rules_dag.py", "corpus_crawl_then_cleanup"),
 ]
 
 #: (file, dag_id) -> {task_id: text its line must hold}; no other task may be named.
@@ -30,6 +35,15 @@ REFUSED = {
         "list_tables": "@task or Python callable): it runs Python code in the Airflow worker",
         "load_table": "(mapped airflow_sfn_etl.operators.glue.GlueJobOperator): it maps over XCom from task(s) "
         "list_tables",
+    },
+    ("more_trigger_rules_dag.py", "corpus_rules_refused"): {
+        "either": "trigger_rule='one_success': with several upstream tasks Airflow starts it as soon as one",
+        "never": "trigger_rule='all_skipped': no upstream task of a compiled DAG is ever skipped",
+    },
+    ("xcom_dag.py", "corpus_xcom_refused"): {
+        "audit": "field 'message' ({{ ti.xcom_pull(task_ids='alert') }}) reads the XCom of 'alert' "
+        "(airflow_sfn_etl.operators.sns.SnsPublishOperator)",
+        "late": "'side' is not upstream of it",
     },
     ("python_task_dag.py", "corpus_python_tasks"): {
         "list_files": "@task or Python callable): it runs Python code in the Airflow worker",
@@ -57,6 +71,15 @@ def test_corpus_dag_is_refused_naming_every_offending_task(file: str, dag_id: st
     for task_id, text in expected.items():
         line = next(line for line in message.splitlines() if line.startswith(f"- Task '{task_id}' "))
         assert text in line and "Instead:" in line
+
+
+def test_the_crossed_dependencies_dag_adds_one_dependency_or_is_refused_when_strict() -> None:
+    path = str(CORPUS / "crossed_dependencies_dag.py")
+    with pytest.warns(DagShapeWarning, match=r"1 dependency added to compile it \(load_orders >> export_customers\)"):
+        machine = compile_dag_file(path)
+    assert machine.added_edges == (("load_orders", "export_customers"),)
+    with pytest.raises(DagShapeError, match="Edges that break it: load_customers >> report"):
+        compile_dag_file(path, strict_shape=True)
 
 
 def test_the_readme_first_dag_is_refused_for_its_xcom_use() -> None:

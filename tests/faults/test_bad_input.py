@@ -160,7 +160,7 @@ def test_dag_the_compiler_cannot_express_names_the_edges():
     with pytest.raises(
         Exception, match=r"do not form a series-parallel graph.*Edges that break it: (a|b) >> (c|d)"
     ):
-        compile_dag(dag)
+        compile_dag(dag, strict_shape=True)
 
 
 def _sales_params():

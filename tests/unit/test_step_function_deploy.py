@@ -67,6 +67,20 @@ def test_relative_source_dag_file_resolves_against_the_dag_folder(tmp_path, monk
     assert "glue_crawler_job.py" in source
 
 
+def test_a_dag_compiled_with_added_dependencies_logs_them():
+    from pathlib import Path
+
+    from airflow_sfn_etl.utils.sfn_definition import compile_source_dag
+
+    log = MagicMock()
+    corpus = Path(__file__).resolve().parents[1] / "asl" / "corpus" / "crossed_dependencies_dag.py"
+    with pytest.warns(UserWarning, match="load_orders >> export_customers"):
+        doc, _, _ = compile_source_dag(str(corpus), None, None, state_machine_name="sm", log=log)
+    assert doc["StartAt"] == "Parallel: load_customers | load_orders"
+    logged = [c.args[1] for c in log.info.call_args_list if c.args[0] == "Compiler warning: %s"]
+    assert len(logged) == 1 and "(load_orders >> export_customers)" in logged[0]
+
+
 def test_missing_source_dag_file_names_it():
     op = StepFunctionDeployOperator(
         task_id="deploy", state_machine_name="sm", source_dag_file="nope.py", role_arn="arn:aws:iam::1:role/r"
