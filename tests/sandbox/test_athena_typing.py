@@ -6,7 +6,9 @@ computed here with Python's ``decimal`` module, never read back from the sandbox
 
 from __future__ import annotations
 
+import datetime
 import decimal
+import math
 
 import pyarrow as pa
 import pytest
@@ -219,3 +221,187 @@ def test_literal_arithmetic_types(env):
 def test_maps_print_as_athena_prints_them(env):
     rows = env.query("SELECT MAP(ARRAY['a', 'b'], ARRAY[1, 2]), ARRAY[MAP(ARRAY['x'], ARRAY[NULL])]")
     assert rows[1] == ["{a=1, b=2}", "[{x=null}]"]
+
+
+# --------------------------------------------------------------------------- operands typed through sqlglot or DuckDB
+# Trino never converts a varchar implicitly and parses a cast from varchar as above, whatever
+# produced the string: a function, a subquery column, a correlated column, mixed VALUES rows.
+
+
+@pytest.mark.parametrize(
+    ("sql", "reason"),
+    [
+        # a VALUES column whose rows are a string and NULL; a function's result; a correlated column
+        (
+            "SELECT CAST(x AS integer) FROM (VALUES ('1.5'), (NULL)) AS t(x)",
+            "INVALID_CAST_ARGUMENT: Cannot cast '1.5' to INT",
+        ),
+        ("SELECT CAST(replace(tag, 'b', '1.5') AS integer) FROM codes WHERE id = 2",
+         "INVALID_CAST_ARGUMENT: Cannot cast '1.5' to INT"),
+        (
+            "SELECT (SELECT CAST(c.code AS integer) FROM codes d WHERE d.id = c.id) FROM codes c WHERE c.id = 2",
+            "INVALID_CAST_ARGUMENT: Cannot cast '1.5' to INT",
+        ),
+        (
+            "SELECT CAST(v AS integer) FROM (SELECT code AS v FROM codes WHERE id = 2) s",
+            "INVALID_CAST_ARGUMENT: Cannot cast '1.5' to INT",
+        ),
+        ("SELECT round('1.5')", "FUNCTION_NOT_FOUND: line 1:8: Unexpected parameters (varchar(3)) for function round"),
+        (
+            "SELECT id FROM codes WHERE upper(tag) = 1",
+            "TYPE_MISMATCH: line 1:39: Cannot apply operator: varchar = integer",
+        ),
+        (
+            "SELECT id FROM codes WHERE length(tag) = '1'",
+            "TYPE_MISMATCH: line 1:40: Cannot apply operator: bigint = varchar(1)",
+        ),
+        (
+            "SELECT id FROM (SELECT tag AS t, id FROM codes) s WHERE t IN (1, 2)",
+            "TYPE_MISMATCH: line 1:63: IN value and list items must be the same type or coercible to a common type. "
+            "Cannot find common type between varchar and integer, all types (without duplicates): [varchar, integer]",
+        ),
+        (
+            "SELECT upper(tag) FROM codes UNION SELECT id + 1 FROM codes",
+            "TYPE_MISMATCH: line 1:30: column 1 in UNION query has incompatible types: varchar, integer",
+        ),
+    ],
+)
+def test_operands_of_any_expression_are_typed_as_trino(env, sql, reason):
+    _codes(env)
+    assert _reason(env, sql) == reason
+
+
+def test_cast_of_a_value_only_duckdb_types_parses_as_trino(env):
+    # split_part: sqlglot does not type its result; DuckDB's type (VARCHAR) decides at run time
+    assert _reason(env, "SELECT CAST(split_part('1.5,2', ',', 1) AS integer)") == (
+        "INVALID_CAST_ARGUMENT: Cannot cast '1.5' to INT"
+    )
+    rows = env.query(
+        "SELECT CAST(split_part('-12,2', ',', 1) AS integer), TRY_CAST(split_part('x,2', ',', 1) AS integer), "
+        "CAST(split_part('2024-1-5,x', ',', 1) AS date)"
+    )
+    assert rows[1] == [str(int("-12")), None, datetime.date(2024, 1, 5).isoformat()]
+
+
+# --------------------------------------------------------------------------- doubles: IEEE 754 division, Java's parsing
+
+
+def test_double_division_by_zero_is_infinity_or_nan(env):
+    sql = "SELECT 1e0 / 0, -1e0 / 0, 0e0 / 0, 5e0 % 0, 1 / 0e0, CAST(1 AS real) / 0, 6e0 / 4"
+    qid = env.run(sql)["QueryExecutionId"]
+    # IEEE 754 (Python's float semantics); Trino prints Java's Double.toString: Infinity, -Infinity, NaN
+    expected = [math.copysign(math.inf, 1.0), math.copysign(math.inf, -1.0), math.nan, math.nan, math.inf,
+                math.inf, 6.0 / 4.0]
+    java = ["NaN" if math.isnan(v) else ("Infinity" if v > 0 else "-Infinity") if math.isinf(v) else repr(v)
+            for v in expected]
+    assert env.rows(qid)[1] == java
+    body = env.s3.get_object(Bucket=env.results, Key=f"out/{qid}.csv")["Body"].read().decode()
+    assert body.splitlines()[1] == ",".join(f'"{v}"' for v in java)
+    meta = env.athena.get_query_results(QueryExecutionId=qid)["ResultSet"]["ResultSetMetadata"]["ColumnInfo"]
+    assert [c["Type"] for c in meta] == ["double"] * 5 + ["real", "double"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Double.parseDouble(value.trim()): spaces and control characters around, Java's type suffixes,
+        # NaN and Infinity spelled as Java spells them
+        (" 1.5 ", 1.5),
+        ("\t2e3\n", 2e3),
+        ("1.5d", 1.5),
+        ("-2F", -2.0),
+        (".5", 0.5),
+        ("7.", 7.0),
+        ("Infinity", math.inf),
+        ("-Infinity", -math.inf),
+        ("NaN", math.nan),
+    ],
+)
+def test_cast_to_double_parses_as_java(env, text, expected):
+    value = env.query(f"SELECT CAST('{text}' AS double), TRY_CAST('{text}' AS double)")[1]
+    shown = "NaN" if math.isnan(expected) else ("Infinity" if expected > 0 else "-Infinity") if math.isinf(
+        expected) else repr(expected)
+    assert value == [shown, shown]
+
+
+@pytest.mark.parametrize("text", ["inf", "nan", "1,5", "1.5 x", "", "e3", "infinity"])
+def test_cast_to_double_fails_where_java_does(env, text):
+    assert _reason(env, f"SELECT CAST('{text}' AS double)") == f"INVALID_CAST_ARGUMENT: Cannot cast '{text}' to DOUBLE"
+    assert _reason(env, f"SELECT CAST('{text}' AS real)") == f"INVALID_CAST_ARGUMENT: Cannot cast '{text}' to REAL"
+    assert env.query(f"SELECT TRY_CAST('{text}' AS double)")[1] == [None]
+
+
+def test_cast_of_hexadecimal_text_to_double_is_not_emulated(env):
+    assert _reason(env, "SELECT CAST('0x1p3' AS double)") == (
+        "NOT_SUPPORTED: Casting hexadecimal floating-point text to DOUBLE is not emulated by the sandbox"
+    )
+
+
+def test_cast_to_date_parses_iso_dates_as_trino(env):
+    # Trino: the value trimmed, then Joda's ISO date parser: one or two digits for month and day
+    rows = env.query(
+        "SELECT CAST('2024-1-5' AS date), CAST(' 2024-01-05 ' AS date), CAST('2024-12-31' AS date), "
+        "TRY_CAST('2024/01/05' AS date), TRY_CAST('2024-02-30' AS date)"
+    )
+    assert rows[1] == [
+        datetime.date(2024, 1, 5).isoformat(),
+        datetime.date(2024, 1, 5).isoformat(),
+        datetime.date(2024, 12, 31).isoformat(),
+        None,
+        None,
+    ]
+
+
+@pytest.mark.parametrize("text", ["2024/01/05", "2024-02-30", "20240105", "2024-01-05T00:00", "2024-13-01"])
+def test_cast_to_date_fails_as_trino(env, text):
+    reason = _reason(env, f"SELECT CAST('{text}' AS date)")
+    assert reason == f"INVALID_CAST_ARGUMENT: Value cannot be cast to date: {text}"
+
+
+# --------------------------------------------------------------------------- decimal results of windows and functions
+
+
+def test_decimal_average_over_a_window_or_with_a_filter_is_a_decimal(env):
+    pairs = _money(env)
+    rows, types = _typed(
+        env,
+        "SELECT id, avg(a) OVER (), avg(a) OVER (ORDER BY id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW), "
+        "avg(a) FILTER (WHERE a > 0) FROM money GROUP BY id, a ORDER BY id",
+    )
+    # Trino: avg(decimal(10,2)) is decimal(10,2), rounded half up, in a window and with FILTER alike
+    assert types[1:] == [("decimal", 10, 2)] * 3
+    values = [a for a, _ in pairs]
+    total = _half_up(sum(values) / len(values), 2)
+    for i, row in enumerate(rows[1:]):
+        running = _half_up(sum(values[: i + 1]) / (i + 1), 2)
+        own = str(values[i]) if values[i] > 0 else None
+        assert row[1:] == [str(total), str(running), own]
+    rows, types = _typed(env, "SELECT avg(a) FILTER (WHERE a > 0) FROM money")
+    positive = [a for a in values if a > 0]
+    assert types == [("decimal", 10, 2)]
+    assert rows[1] == [str(_half_up(sum(positive) / len(positive), 2))]
+
+
+def test_round_floor_ceiling_of_a_decimal_have_trinos_types(env):
+    pairs = _money(env)
+    rows, types = _typed(env, "SELECT round(a, 1), round(a), floor(a), ceiling(a), round(-a, 1) FROM money ORDER BY id")
+    # Trino's MathFunctions: round(decimal(p,s), d) is decimal(p+1,s) (rounded half up, printed at scale s);
+    # round, floor and ceiling of decimal(p,s) are decimal(p-s+min(s,1),0)
+    assert types == [("decimal", 11, 2), ("decimal", 9, 0), ("decimal", 9, 0), ("decimal", 9, 0), ("decimal", 11, 2)]
+    for row, (a, _) in zip(rows[1:], pairs, strict=True):
+        assert row == [
+            str(_half_up(a, 1).quantize(decimal.Decimal("0.01"))),
+            str(_half_up(a, 0)),
+            str(a.to_integral_value(rounding=decimal.ROUND_FLOOR)),
+            str(a.to_integral_value(rounding=decimal.ROUND_CEILING)),
+            str(_half_up(-a, 1).quantize(decimal.Decimal("0.01"))),
+        ]
+
+
+def test_decimal_average_of_no_values_is_null(env):
+    _money(env)
+    rows, types = _typed(
+        env, "SELECT avg(a), avg(a) FILTER (WHERE a > 1e9), max(avg(a)) OVER () FROM money WHERE id < 0"
+    )
+    assert types == [("decimal", 10, 2)] * 3
+    assert rows[1] == [None, None, None]

@@ -26,13 +26,29 @@ from typing import Any
 
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
+from sqlglot.optimizer.annotate_types import annotate_types
+from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import Scope, traverse_scope
+from sqlglot.schema import MappingSchema
 from sqlglot.tokens import Token, TokenType
 
 from . import catalog
 from .context import Context
 from .errors import QueryError
-from .typecheck import _family, _literal_type, trino_name
+from .typecheck import (
+    _OPERATORS,
+    _SET_OPERATIONS,
+    _SET_TOKENS,
+    _check_between,
+    _check_in,
+    _family,
+    _incompatible,
+    _literal_type,
+    _mismatch,
+    _operator_position,
+    _token_after,
+    trino_name,
+)
 
 #: Widths of Trino's integer types, narrowest first, and the decimal each converts to.
 _INTEGRAL = {"tinyint": 3, "smallint": 5, "integer": 10, "bigint": 19}
@@ -60,7 +76,7 @@ _SQL_ERROR = re.compile(r"Invalid Input Error: ([A-Z_]+): (.*)", re.S)
 def trino_error(text: str) -> QueryError | None:
     """The Trino failure that a rewritten expression raised through DuckDB's ``error()``, if it is one."""
     m = _SQL_ERROR.search(text)
-    if m and m.group(1) in ("INVALID_CAST_ARGUMENT", "DIVISION_BY_ZERO", "HIVE_BAD_DATA"):
+    if m and m.group(1) in ("INVALID_CAST_ARGUMENT", "DIVISION_BY_ZERO", "HIVE_BAD_DATA", "NOT_SUPPORTED"):
         return QueryError(f"{m.group(1)}: {m.group(2).strip()}", m.group(1))
     if "Division by zero in expression" in text:
         return QueryError("DIVISION_BY_ZERO: Division by zero", "DIVISION_BY_ZERO")
@@ -141,14 +157,45 @@ def _error(text: exp.Expr) -> exp.Expr:
     return exp.Anonymous(this="error", expressions=[text])
 
 
+#: Java's ``String.trim``: Trino trims code points up to U+0020 before ``Double.parseDouble``.
+_JAVA_TRIM = "[\\x00-\\x20]*"
+#: What ``Double.parseDouble`` / ``Float.parseFloat`` read in decimal notation (a type suffix allowed).
+_JAVA_FLOAT = "[+-]?(NaN|Infinity|([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?[fFdD]?)"
+#: Java's hexadecimal floating-point notation, which the sandbox does not parse.
+_JAVA_HEX_FLOAT = "[+-]?0[xX][0-9a-fA-F.]*[pP][+-]?[0-9]+[fFdD]?"
+#: Joda's ISO date parser (Trino's varchar -> date): year, month and day digits, the value trimmed.
+_ISO_DATE = "\\s*[0-9]{1,9}-[0-9]{1,2}-[0-9]{1,2}\\s*"
+
+
+def _matches(value: exp.Expr, pattern: str) -> exp.Expr:
+    return exp.Anonymous(this="regexp_full_match", expressions=[value.copy(), exp.Literal.string(pattern)])
+
+
+def _stripped(value: exp.Expr, pattern: str) -> exp.Expr:
+    return exp.Anonymous(
+        this="regexp_replace",
+        expressions=[value.copy(), exp.Literal.string(pattern), exp.Literal.string(""), exp.Literal.string("g")],
+    )
+
+
+def _failure(code: str, message: str, value: exp.Expr | None, to: exp.DataType) -> exp.Expr:
+    """A value of type ``to`` that raises ``CODE: message`` (``{}`` in the message is the value)."""
+    before, _, after = message.partition("{}")
+    text: exp.Expr = exp.Literal.string(f"{code}: {before}")
+    if value is not None and "{}" in message:
+        text = exp.DPipe(this=exp.DPipe(this=text, expression=value.copy()), expression=exp.Literal.string(after))
+    return exp.Cast(this=_error(text), to=to.copy())
+
+
 def _strict_cast(value: exp.Expr, target: str, to: exp.DataType, try_: bool) -> exp.Expr | None:
     """A string cast to ``target`` as Trino parses it (None: DuckDB's cast already agrees)."""
+    converted: exp.Expr = value
+    special: list[exp.If] = []
     if target in _INTEGRAL:
-        pattern = r"[+-]?[0-9]+"
         name = _INT_NAMES[target]
         low, high = -_INT_RANGE[target], _INT_RANGE[target] - 1
         valid: exp.Expr = exp.and_(
-            exp.Anonymous(this="regexp_full_match", expressions=[value.copy(), exp.Literal.string(pattern)]),
+            _matches(value, r"[+-]?[0-9]+"),
             exp.Anonymous(
                 this="coalesce",
                 expressions=[
@@ -170,30 +217,58 @@ def _strict_cast(value: exp.Expr, target: str, to: exp.DataType, try_: bool) -> 
         message = "Cannot cast '{}' to BOOLEAN"
     elif decimal_of(target) is not None and target.startswith("decimal"):
         p, s = decimal_of(target) or (38, 0)
-        valid = exp.Anonymous(
-            this="regexp_full_match",
-            expressions=[value.copy(), exp.Literal.string(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")],
-        )
+        valid = _matches(value, r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
         message = f"Cannot cast VARCHAR '{{}}' to DECIMAL({p}, {s}). Value is not a number."
+    elif target in ("double", "real"):
+        # Trino: Double.parseDouble(value.trim()) (Float.parseFloat for a real); the type suffix is Java's
+        valid = _matches(value, _JAVA_TRIM + _JAVA_FLOAT + _JAVA_TRIM)
+        converted = _stripped(value, "^" + _JAVA_TRIM + "|[fFdD]?" + _JAVA_TRIM + "$")
+        message = f"Cannot cast '{{}}' to {target.upper()}"
+        special.append(
+            exp.If(
+                this=_matches(value, _JAVA_TRIM + _JAVA_HEX_FLOAT + _JAVA_TRIM),
+                true=_failure(
+                    "NOT_SUPPORTED",
+                    f"Casting hexadecimal floating-point text to {target.upper()} is not emulated by the sandbox",
+                    None,
+                    to,
+                ),
+            )
+        )
+    elif target == "date":
+        # Trino: the value trimmed, then Joda's ISO date parser (yyyy-M-d; a day that does not exist fails)
+        converted = _stripped(value, r"^\s+|\s+$")
+        valid = exp.and_(
+            _matches(value, _ISO_DATE),
+            exp.Not(this=exp.Is(this=exp.TryCast(this=converted.copy(), to=to.copy()), expression=exp.null())),
+        )
+        message = "Value cannot be cast to date: {}"
     else:
         return None
-    cast = exp.Cast(this=value.copy(), to=to.copy())
-    if try_:
-        failed: exp.Expr = exp.null()
-    else:
-        before, after = message.split("{}")
-        text = exp.DPipe(
-            this=exp.DPipe(this=exp.Literal.string(f"INVALID_CAST_ARGUMENT: {before}"), expression=value.copy()),
-            expression=exp.Literal.string(after),
-        )
-        failed = exp.Cast(this=_error(text), to=to.copy())
+    failed = exp.null() if try_ else _failure("INVALID_CAST_ARGUMENT", message, value, to)
     return exp.Case(
         ifs=[
             exp.If(this=exp.Is(this=value.copy(), expression=exp.null()), true=exp.Cast(this=exp.null(), to=to.copy())),
-            exp.If(this=valid, true=exp.TryCast(this=value.copy(), to=to.copy()) if try_ else cast),
+            *special,
+            exp.If(
+                this=valid,
+                true=(exp.TryCast if try_ else exp.Cast)(this=converted.copy(), to=to.copy()),
+            ),
         ],
         default=failed,
     )
+
+
+def _runtime_strict_cast(value: exp.Expr, target: str, to: exp.DataType, try_: bool) -> exp.Expr | None:
+    """A cast of a value whose type is known only to DuckDB: Trino's parsing when that type is VARCHAR."""
+    strict = _strict_cast(exp.cast(value.copy(), _dt("VARCHAR")), target, to, try_)
+    if strict is None:
+        return None
+    plain = (exp.TryCast if try_ else exp.Cast)(this=value.copy(), to=to.copy())
+    is_text = exp.EQ(
+        this=exp.Anonymous(this="typeof", expressions=[value.copy()]), expression=exp.Literal.string("VARCHAR")
+    )
+    return exp.Case(ifs=[exp.If(this=is_text, true=strict)], default=plain)
 
 
 class _Function:
@@ -228,6 +303,22 @@ def _kinds(t: str | None) -> set[str]:
     return {fam, "integral"} if t in _INTEGRAL else {fam}
 
 
+_ROUNDING: dict[type[exp.Expr], str] = {exp.Round: "round", exp.Floor: "floor", exp.Ceil: "ceiling"}
+#: Meta key that ties a node of the query to its copy in sqlglot's type annotation.
+_NODE = "athena_node"
+
+
+def _annotated_type(node: exp.Expr) -> str | None:
+    """sqlglot's type of ``node`` in this module's spelling (None where sqlglot does not know it)."""
+    found = node.type if isinstance(node.type, exp.DataType) else None
+    if found is None or found.this in (exp.DataType.Type.UNKNOWN, exp.DataType.Type.NULL):
+        return None
+    text = found.sql("trino").lower().replace(" ", "")
+    if text == "decimal":
+        return "decimal"  # a decimal of a precision sqlglot does not know: a number, not a decimal(p,s)
+    return _norm(text)
+
+
 def _varchar_length(t: str | None) -> int | None:
     m = re.fullmatch(r"(?:varchar|char)\((\d+)\)", t or "")
     return int(m.group(1)) if m else None
@@ -243,6 +334,7 @@ class Semantics:
         self.outputs: dict[int, dict[str, str | None]] = {}
         self.tables: dict[tuple[str, str], dict[str, str] | None] = {}
         self.replaced: list[exp.Expr] = []  # keeps replaced nodes alive: their ids stay unique
+        self.annotated: dict[int, str] = {}  # sqlglot's types, where this module's rules say nothing
 
     # ------------------------------------------------------------------ resolution
     def _table_columns(self, table: exp.Table) -> dict[str, str]:
@@ -296,6 +388,7 @@ class Semantics:
     def _record_outputs(self, scope: Scope) -> None:
         query = scope.expression
         if isinstance(query, exp.SetOperation) and scope.set_operation_scopes:
+            self._check_set_operation(scope)
             self.outputs[id(query)] = self.outputs.get(id(scope.set_operation_scopes[0].expression), {})
             return
         if not isinstance(query, exp.Select):
@@ -308,6 +401,48 @@ class Semantics:
                 continue
             out[item.alias_or_name.lower()] = self.types.get(id(item.this if isinstance(item, exp.Alias) else item))
         self.outputs[id(query)] = out
+
+    def _annotate(self, query: exp.Expr) -> None:
+        """sqlglot's Trino types of every expression (``qualify`` and ``annotate_types`` on a copy).
+
+        These serve where this module's own rules (Trino's exact types) know nothing: columns of
+        subqueries and correlated columns, and the functions sqlglot knows the result of.
+        """
+        nodes = list(query.walk())
+        for i, node in enumerate(nodes):
+            node.meta[_NODE] = i
+        try:
+            copy = query.copy()
+        finally:
+            for node in nodes:
+                node.meta.pop(_NODE, None)
+        ctes = {cte.alias_or_name.lower() for cte in copy.find_all(exp.CTE)}
+        schema: dict[str, Any] = {}
+        for table in copy.find_all(exp.Table):
+            if not isinstance(table.this, exp.Identifier) or (not table.db and table.name.lower() in ctes):
+                continue
+            cols = self._table_columns(table)
+            if cols:
+                schema.setdefault((table.db or self.ctx.database).lower(), {})[table.name.lower()] = cols
+        try:
+            mapping = MappingSchema(schema, dialect="trino")
+            qualified = qualify(
+                copy,
+                schema=mapping,
+                db=self.ctx.database,
+                dialect="trino",
+                validate_qualify_columns=False,
+                quote_identifiers=False,
+                identify=False,
+            )
+            annotate_types(qualified, schema=mapping, dialect="trino")
+        except (SqlglotError, KeyError, ValueError, AttributeError, TypeError):
+            return  # a query sqlglot cannot resolve: only this module's own rules type it
+        for node in qualified.walk():
+            index = node.meta.get(_NODE)
+            found = _annotated_type(node)
+            if index is not None and found is not None:
+                self.annotated[id(nodes[index])] = found
 
     # ------------------------------------------------------------------ positions
     def _token_position(self, after: int, kinds: set[TokenType], text: str | None = None) -> str:
@@ -349,6 +484,7 @@ class Semantics:
             scopes = list(traverse_scope(query))
         except (SqlglotError, KeyError, ValueError, AttributeError):
             return
+        self._annotate(query)
         for scope in scopes:
             self._visit(scope.expression, scope, order_aliases={})
             self._record_outputs(scope)
@@ -357,7 +493,8 @@ class Semantics:
         if node is not scope.expression and isinstance(node, (exp.Query, exp.Subquery)):
             inner = node.this if isinstance(node, exp.Subquery) else node
             outs = list(self.outputs.get(id(inner), {}).values())
-            return outs[0] if len(outs) == 1 else None
+            known = outs[0] if len(outs) == 1 else None
+            return known if known is not None else self.annotated.get(id(node))
         if isinstance(node, exp.Order) and isinstance(scope.expression, exp.Select):
             order_aliases = {
                 i.alias.lower(): self.types.get(id(i.this))
@@ -370,8 +507,44 @@ class Semantics:
             t = order_aliases[node.name.lower()]
         else:
             t = self._type(node, scope)
+        if t is None:
+            t = self.annotated.get(id(node))
         self.types[id(node)] = t
+        self._check(node, scope)
         return t
+
+    def of(self, node: exp.Expr | None, scope: Scope | None = None) -> str | None:
+        """The type found for ``node`` (the interface of typecheck's comparison checks)."""
+        return self._of(node)
+
+    def _check(self, node: exp.Expr, scope: Scope) -> None:
+        """Trino's comparison rules (typecheck's), with the types this pass found for every operand."""
+        if isinstance(node, tuple(_OPERATORS)):
+            left, right = self._of(node.args.get("this")), self._of(node.args.get("expression"))
+            if _incompatible(_family(left), _family(right)):
+                raise _mismatch(
+                    f"{_operator_position(node, self.tokens)}Cannot apply operator: {left} "
+                    f"{_OPERATORS[type(node)]} {right}"
+                )
+        elif isinstance(node, exp.In):
+            _check_in(node, self, scope)  # type: ignore[arg-type]
+        elif isinstance(node, exp.Between):
+            _check_between(node, self, scope)  # type: ignore[arg-type]
+
+    def _check_set_operation(self, scope: Scope) -> None:
+        query = scope.expression
+        name = next((n for cls, n in _SET_OPERATIONS.items() if isinstance(query, cls)), None)
+        if name is None or len(scope.set_operation_scopes) != 2:
+            return
+        left, right = (list(self.outputs.get(id(s.expression), {}).values()) for s in scope.set_operation_scopes)
+        if len(left) != len(right):
+            return
+        for i, (a, b) in enumerate(zip(left, right, strict=True), start=1):
+            if _incompatible(_family(a), _family(b)):
+                raise _mismatch(
+                    f"{_token_after(query.args.get('this'), self.tokens, _SET_TOKENS)}column {i} in {name} query "
+                    f"has incompatible types: {a}, {b}"
+                )
 
     def _of(self, node: exp.Expr | None) -> str | None:
         return None if node is None else self.types.get(id(node))
@@ -409,6 +582,10 @@ class Semantics:
             return "bigint"
         if isinstance(node, exp.DateAdd):
             return self._date_add(node)
+        if isinstance(node, (exp.Window, exp.Filter)):
+            return self._window(node)
+        if isinstance(node, (exp.Round, exp.Floor, exp.Ceil)):
+            return self._rounding(node)
         if type(node) in _SIGNATURES:
             return self._call(node, _SIGNATURES[type(node)])
         return None
@@ -416,12 +593,15 @@ class Semantics:
     def _cast(self, node: exp.Cast | exp.TryCast) -> str | None:
         target = _norm(node.to.sql("trino"))
         source = self._of(node.this)
+        strict = None
         if _family(source) == "string":
             strict = _strict_cast(node.this, target, node.to, isinstance(node, exp.TryCast))
-            if strict is not None:
-                node.replace(strict)
-                self.replaced.append(node)
-                self.types[id(strict)] = target
+        elif source is None:  # DuckDB knows the type: Trino's parsing if it is a string
+            strict = _runtime_strict_cast(node.this, target, node.to, isinstance(node, exp.TryCast))
+        if strict is not None:
+            node.replace(strict)
+            self.replaced.append(node)
+            self.types[id(strict)] = target
         return target
 
     def _arithmetic(self, node: exp.Expr) -> str | None:
@@ -440,6 +620,14 @@ class Semantics:
         if fams != {"number"} or left is None or right is None:
             return None
         result = _arithmetic_type(type(node), left, right)
+        if result in ("double", "real") and isinstance(node, (exp.Div, exp.Mod)):
+            return self._ieee_divide(node, result)
+        if result is None and isinstance(node, (exp.Div, exp.Mod)) and "decimal" in (left, right):
+            raise QueryError(
+                f"NOT_SUPPORTED: {self._operator_at(node, kind)}Decimal {symbol} of an operand whose decimal precision "
+                "the sandbox does not know is not emulated by the sandbox (CAST it to a decimal(p,s))",
+                "NOT_SUPPORTED",
+            )
         if result is None or not result.startswith("decimal"):
             return result
         a, b = decimal_of(left), decimal_of(right)
@@ -448,6 +636,22 @@ class Semantics:
             new = _decimal_divide(node.this, node.expression, a, b, result)
         else:
             new = exp.cast(exp.Paren(this=node.copy()), _dt(result.upper()))
+        node.replace(new)
+        self.replaced.append(node)
+        self.types[id(new)] = result
+        return result
+
+    def _ieee_divide(self, node: exp.Expr, result: str) -> str:
+        """Double division and remainder by zero answer Infinity, -Infinity or NaN (IEEE 754), as Trino."""
+        n, d = node.args["this"], node.args["expression"]
+        zero = exp.EQ(this=d.copy(), expression=exp.Literal.number(0))
+        if isinstance(node, exp.Div):  # n * (1 / d) with d a signed zero: the IEEE quotient
+            by_zero: exp.Expr = exp.Mul(
+                this=n.copy(), expression=exp.Anonymous(this="pow", expressions=[d.copy(), exp.Literal.number(-1)])
+            )
+        else:
+            by_zero = exp.cast(exp.Literal.string("NaN"), _dt("DOUBLE"))
+        new = exp.cast(exp.Case(ifs=[exp.If(this=zero, true=by_zero)], default=node.copy()), _dt(result.upper()))
         node.replace(new)
         self.replaced.append(node)
         self.types[id(new)] = result
@@ -499,17 +703,70 @@ class Semantics:
         if t == "real":
             return "real"
         dec = decimal_of(t)
-        if dec is None or t is None or not t.startswith("decimal") or isinstance(node.parent, (exp.Window, exp.Filter)):
+        if dec is None or t is None or not t.startswith("decimal"):
             return None
-        # Trino: the average of decimal(p,s) is a decimal(p,s), rounded half up
-        p, s = dec
-        total = exp.Sum(this=node.this.copy())
-        count = exp.Count(this=node.this.copy())
-        new = _decimal_divide(total, count, (38, s), (19, 0), f"decimal({p},{s})")
-        node.replace(new)
-        self.replaced.append(node)
+        if isinstance(node.parent, (exp.Window, exp.Filter)):
+            return t  # rewritten with its FILTER and OVER, by _window
+        return self._decimal_average(node, node, t)
+
+    def _decimal_average(self, avg: exp.Avg, outer: exp.Expr, t: str) -> str:
+        """Trino: the average of a decimal(p,s) is a decimal(p,s), rounded half up (``outer`` wraps it)."""
+        p, s = decimal_of(t) or (38, 0)
+        parts: list[exp.Expr] = []
+        for agg in (exp.Sum(this=avg.this.copy()), exp.Count(this=avg.this.copy())):
+            part: exp.Expr = agg
+            if isinstance(avg.parent, exp.Filter):
+                part = exp.Filter(this=part, expression=avg.parent.expression.copy())
+            if isinstance(outer, exp.Window):
+                window = outer.copy()
+                window.set("this", part)
+                part = window
+            parts.append(part)
+        # no value to average (count 0): NULL, as Trino's avg answers, not a division by zero
+        count = exp.Nullif(this=parts[1], expression=exp.Literal.number(0))
+        new = _decimal_divide(parts[0], count, (38, s), (19, 0), f"decimal({p},{s})")
+        outer.replace(new)
+        self.replaced.append(outer)
         self.types[id(new)] = t
         return t
+
+    def _window(self, node: exp.Window | exp.Filter) -> str | None:
+        """``agg(x) OVER (...)`` and ``agg(x) FILTER (WHERE ...)`` have the aggregate's type."""
+        inner = node.this
+        t = self._of(inner)
+        avg = inner.this if isinstance(inner, exp.Filter) else inner
+        if not isinstance(avg, exp.Avg) or not (t or "").startswith("decimal"):
+            return t
+        if isinstance(node, exp.Filter) and isinstance(node.parent, exp.Window):
+            return t  # rewritten with its OVER
+        assert t is not None
+        return self._decimal_average(avg, node, t)
+
+    def _rounding(self, node: exp.Expr) -> str | None:
+        """Trino's ``round``, ``floor``, ``ceiling`` of a decimal(p,s): round(x, d) is a decimal(p+1,s),
+        round(x), floor(x), ceiling(x) a decimal(p-s+min(s,1),0); of another number, the same type."""
+        t = self._of(node.this)
+        fam = _family(t)
+        if fam not in (None, "number") and "unknown" != t:
+            name = _ROUNDING[type(node)]
+            types = [self._of(a) for a in (node.this, node.args.get("decimals")) if a is not None]
+            shown = ", ".join(x or "?" for x in types)
+            raise QueryError(
+                f"FUNCTION_NOT_FOUND: {self._function_at(node, name)}Unexpected parameters ({shown}) for function "
+                f"{name}",
+                "FUNCTION_NOT_FOUND",
+            )
+        dec = decimal_of(t)
+        if dec is None or t is None or not t.startswith("decimal"):
+            return t
+        p, s = dec
+        digits = node.args.get("decimals")
+        result = f"decimal({min(38, p + 1)},{s})" if digits is not None else f"decimal({min(38, p - s + min(s, 1))},0)"
+        new = exp.cast(node.copy(), _dt(result.upper()))
+        node.replace(new)
+        self.replaced.append(node)
+        self.types[id(new)] = result
+        return result
 
     def _date_add(self, node: exp.DateAdd) -> str | None:
         t = self._of(node.this)
