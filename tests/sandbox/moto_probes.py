@@ -204,8 +204,35 @@ def distributed_map_thresholds() -> dict[str, Any]:
             "integer_percentage": integer_percentage}
 
 
+def _history_until(sfn: Any, execution: str, last: str) -> list[dict[str, Any]]:
+    """The execution's events (type and details only) once ``last`` is recorded (or after 10 s)."""
+    deadline = time.monotonic() + 10
+    while True:
+        events = sfn.get_execution_history(executionArn=execution)["events"]
+        if (events and events[-1]["type"] == last) or time.monotonic() > deadline:
+            return [{k: v for k, v in e.items() if k == "type" or k.endswith("EventDetails")} for e in events]
+        time.sleep(0.05)
+
+
+def aborted_state_events() -> dict[str, Any]:
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    wait = {"StartAt": "Long", "States": {"Long": {"Type": "Wait", "Seconds": 30, "End": True}}}
+    arn = sfn.create_state_machine(name=f"probe-{uuid.uuid4().hex[:8]}", definition=json.dumps(wait),
+                                   roleArn=ROLE)["stateMachineArn"]
+    execution = sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
+    while len(sfn.get_execution_history(executionArn=execution)["events"]) < 2:
+        time.sleep(0.05)
+    sfn.stop_execution(executionArn=execution, error="Operator", cause="manual")
+    stopped = _history_until(sfn, execution, "ExecutionAborted")
+    timed_out_arn = sfn.create_state_machine(name=f"probe-{uuid.uuid4().hex[:8]}", roleArn=ROLE,
+                                             definition=json.dumps({**wait, "TimeoutSeconds": 1}))["stateMachineArn"]
+    execution = sfn.start_execution(stateMachineArn=timed_out_arn, input="{}")["executionArn"]
+    return {"stopped": stopped, "timed_out": _history_until(sfn, execution, "ExecutionTimedOut")}
+
+
 PROBES: dict[str, Callable[[], dict[str, Any]]] = {
-    probe.__name__: probe for probe in (task_services, aws_sdk_error_names, aborted_stays_aborted, json_safe_output,
+    probe.__name__: probe for probe in (task_services, aws_sdk_error_names, aborted_stays_aborted,
+                                        aborted_state_events, json_safe_output,
                                         intrinsic_escapes, intrinsic_json_strings, reraised_states_errors,
                                         jsonata_evaluator, heartbeat_timeout, distributed_map_thresholds)
 }

@@ -23,7 +23,8 @@ import pytest
 from airflow_sfn_etl_sandbox import moto_patches
 
 PROBES = Path(__file__).with_name("moto_probes.py")
-ALL_PATCHES = ["task_services", "aws_sdk_error_names", "aborted_stays_aborted", "json_safe_output",
+ALL_PATCHES = ["task_services", "aws_sdk_error_names", "aborted_stays_aborted", "aborted_state_events",
+               "json_safe_output",
                "intrinsic_escapes", "intrinsic_json_strings", "reraised_states_errors", "jsonata_evaluator",
                "heartbeat_timeout", "distributed_map_thresholds"]
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z$")
@@ -115,6 +116,21 @@ def test_aborted_stays_aborted(probe):
     unpatched, patched = probe("aborted_stays_aborted")
     assert unpatched == {"error_after_stop": "ProgramError", "error_while_running": "ProgramError"}
     assert patched == {"error_after_stop": "ProgramStopped", "error_while_running": "ProgramError"}
+
+
+def test_aborted_state_events(probe):
+    unpatched, patched = probe("aborted_state_events")
+    assert [e["type"] for e in unpatched["stopped"]] == ["ExecutionStarted", "WaitStateEntered", "ExecutionAborted"]
+    assert [e["type"] for e in unpatched["timed_out"]] == ["ExecutionStarted", "WaitStateEntered",
+                                                           "ExecutionTimedOut"]
+    assert unpatched["timed_out"][-1]["executionTimedOutEventDetails"] == {}
+    # AWS: the running state's <Type>StateAborted (no details), then the execution's event.
+    assert [e["type"] for e in patched["stopped"]] == ["ExecutionStarted", "WaitStateEntered", "WaitStateAborted",
+                                                       "ExecutionAborted"]
+    assert patched["stopped"][2] == {"type": "WaitStateAborted"}
+    assert [e["type"] for e in patched["timed_out"]] == ["ExecutionStarted", "WaitStateEntered", "WaitStateAborted",
+                                                         "ExecutionTimedOut"]
+    assert patched["timed_out"][-1]["executionTimedOutEventDetails"]["error"] == "States.Timeout"
 
 
 def test_json_safe_output(probe):

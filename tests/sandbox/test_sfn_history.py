@@ -20,6 +20,8 @@ import botocore.session
 import pytest
 from botocore.exceptions import ClientError
 
+from .test_stepfunctions import glue_job, sync_job_state, until
+
 ROLE = "arn:aws:iam::123456789012:role/sandbox-sfn"
 FINAL = {"SUCCEEDED", "FAILED", "ABORTED", "TIMED_OUT"}
 MODEL = botocore.session.get_session().get_service_model("stepfunctions")
@@ -196,7 +198,87 @@ def test_a_caught_task_failure_and_an_execution_timeout(aws: dict[str, Any]) -> 
         "aws-sdk:glue", "getCrawler", "Glue.EntityNotFoundException")
     events = all_events(aws, timed_out)
     assert_documented_shape(events)
-    assert [e["type"] for e in events] == ["ExecutionStarted", "WaitStateEntered", "ExecutionTimedOut"]
+    # The running state is aborted, then the execution times out with States.Timeout (ASL: an execution
+    # running past the state machine's TimeoutSeconds fails with States.Timeout).
+    assert [e["type"] for e in events] == ["ExecutionStarted", "WaitStateEntered", "WaitStateAborted",
+                                           "ExecutionTimedOut"]
+    assert events[2]["previousEventId"] == events[1]["id"]
+    assert events[3]["executionTimedOutEventDetails"]["error"] == "States.Timeout"
+    assert "TimeoutSeconds" in events[3]["executionTimedOutEventDetails"]["cause"]
+
+
+# --------------------------------------------------------------------------- StopExecution
+
+
+def stop_when(aws: dict[str, Any], execution: str, ready: Any, what: str) -> list[dict[str, Any]]:
+    """Stop ``execution`` (error and cause given) once ``ready(events)``; its history afterwards."""
+    until(lambda: ready(all_events(aws, execution)), what=what)
+    aws["stepfunctions"].stop_execution(executionArn=execution, error="Operator", cause="manual stop")
+    assert wait_done(aws, execution)["status"] == "ABORTED"
+    events = all_events(aws, execution)
+    assert_documented_shape(events)
+    assert events[-1]["executionAbortedEventDetails"] == {"error": "Operator", "cause": "manual stop"}
+    return events
+
+
+def types_of(events: list[dict[str, Any]]) -> list[str]:
+    return [e["type"] for e in events]
+
+
+def test_a_stopped_wait_state_is_aborted_before_the_execution(aws: dict[str, Any]) -> None:
+    execution = start(aws, {"StartAt": "Long", "States": {"Long": {"Type": "Wait", "Seconds": 3600, "End": True}}})
+    events = stop_when(aws, execution, lambda evs: "WaitStateEntered" in types_of(evs), "the Wait state")
+
+    assert types_of(events) == ["ExecutionStarted", "WaitStateEntered", "WaitStateAborted", "ExecutionAborted"]
+    # The aborted event follows the state's last event and has no details (HistoryEvent has none for it).
+    assert events[2]["previousEventId"] == events[1]["id"]
+    assert not [k for k in events[2] if k.endswith("EventDetails")]
+
+
+def test_a_stopped_glue_sync_task_is_aborted_without_a_result(aws: dict[str, Any]) -> None:
+    job = glue_job(aws, "import time\nprint('working', flush=True)\ntime.sleep(120)\n")
+    execution = start(aws, {"StartAt": "Run", "States": {"Run": {**sync_job_state(job), "End": True}}})
+    events = stop_when(aws, execution, lambda evs: "TaskSubmitted" in types_of(evs) or "TaskStarted" in types_of(evs)
+                       and aws["glue"].get_job_runs(JobName=job)["JobRuns"], "the job run to start")
+
+    types = types_of(events)
+    assert types[:4] == ["ExecutionStarted", "TaskStateEntered", "TaskScheduled", "TaskStarted"]
+    assert types[-2:] == ["TaskStateAborted", "ExecutionAborted"]
+    assert not {"TaskSucceeded", "TaskFailed", "TaskStateExited"} & set(types)
+    assert events[-2]["previousEventId"] == events[-3]["id"]
+
+
+def test_a_stopped_map_aborts_its_running_iteration_then_itself(aws: dict[str, Any]) -> None:
+    execution = start(aws, {"StartAt": "Each", "States": {"Each": {
+        "Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": 1, "End": True,
+        "ItemProcessor": {"StartAt": "Long", "States": {"Long": {"Type": "Wait", "Seconds": 3600, "End": True}}}}}},
+        {"items": [1, 2]})
+    events = stop_when(aws, execution, lambda evs: "WaitStateEntered" in types_of(evs), "the first iteration")
+
+    assert types_of(events) == [
+        "ExecutionStarted", "MapStateEntered", "MapStateStarted", "MapIterationStarted", "WaitStateEntered",
+        "WaitStateAborted", "MapIterationAborted", "MapStateAborted", "ExecutionAborted"]
+    by_id = {e["id"]: e for e in events}
+    wait_aborted, iteration_aborted, map_aborted = events[5], events[6], events[7]
+    assert by_id[wait_aborted["previousEventId"]]["type"] == "WaitStateEntered"
+    assert iteration_aborted["mapIterationAbortedEventDetails"] == {"name": "Each", "index": 0}
+    assert events[2]["id"] <= map_aborted["previousEventId"] < map_aborted["id"]
+
+
+def test_a_stopped_parallel_aborts_every_running_branch_then_itself(aws: dict[str, Any]) -> None:
+    branches = [{"StartAt": name, "States": {name: {"Type": "Wait", "Seconds": 3600, "End": True}}}
+                for name in ("Left", "Right")]
+    execution = start(aws, {"StartAt": "Both", "States": {"Both": {"Type": "Parallel", "Branches": branches,
+                                                                   "End": True}}})
+    events = stop_when(aws, execution, lambda evs: types_of(evs).count("WaitStateEntered") == 2, "both branches")
+
+    types = types_of(events)
+    assert types[:3] == ["ExecutionStarted", "ParallelStateEntered", "ParallelStateStarted"]
+    assert sorted(types[3:7]) == sorted(["WaitStateEntered"] * 2 + ["WaitStateAborted"] * 2)
+    assert types[7:] == ["ParallelStateAborted", "ExecutionAborted"]
+    entered = {e["id"] for e in events if e["type"] == "WaitStateEntered"}
+    assert {e["previousEventId"] for e in events if e["type"] == "WaitStateAborted"} == entered
+    assert events[2]["id"] <= events[7]["previousEventId"] < events[7]["id"]
 
 
 # --------------------------------------------------------------------------- GetExecutionHistory fields

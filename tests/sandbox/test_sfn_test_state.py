@@ -477,8 +477,6 @@ def test_jsonata_wait_with_an_expression(aws: dict[str, Any]) -> None:
 @pytest.mark.parametrize(("state", "message"), [
     ({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Assign": {"x.$": "$"}, "End": True},
      "Assign of a mocked JSONPath state"),
-    ({"QueryLanguage": "JSONata", "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": True,
-      "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Handle"}]}, "Catch of a JSONata state"),
 ])
 def test_mocked_states_the_sandbox_does_not_emulate_fail_saying_so(aws: dict[str, Any], state: dict[str, Any],
                                                                    message: str) -> None:
@@ -525,6 +523,38 @@ def test_mocked_jsonata_error_is_retriable_or_failed(aws: dict[str, Any]) -> Non
                        stateConfiguration={"retrierRetryCount": 1})
     assert (failed["status"], failed["error"], failed["cause"]) == (
         "FAILED", "MockException", "Mock the cause of the error.")
+
+
+def test_mocked_jsonata_error_caught_by_a_catcher_with_output_and_assign(aws: dict[str, Any]) -> None:
+    # AWS documents $states.errorOutput ({"Error", "Cause"}, only in Catch) and $states.input for a
+    # JSONata catcher's Output and Assign, and CAUGHT_ERROR with the catcher's Next.
+    state = {**JSONATA_TASK, "Catch": [
+        {"ErrorEquals": ["Other"], "Next": "Never"},
+        {"ErrorEquals": ["MockException"], "Next": "Recover",
+         "Assign": {"failure": "{% $states.errorOutput.Error %}", "order": "{% $states.input.id %}"},
+         "Output": {"why": "{% $states.errorOutput.Cause %}", "id": "{% $states.input.id %}", "was": "{% $fn %}"}}]}
+    answer = run_state(aws, state, {"id": "o-1"}, variables=json.dumps({"fn": "price"}), mock=MOCK_ERROR,
+                       inspectionLevel="DEBUG")
+    assert (answer["status"], answer["error"], answer["cause"], answer["nextState"]) == (
+        "CAUGHT_ERROR", "MockException", "Mock the cause of the error.", "Recover")
+    assert json.loads(answer["output"]) == {"why": "Mock the cause of the error.", "id": "o-1", "was": "price"}
+    data = answer["inspectionData"]
+    assert data["errorDetails"] == {"catchIndex": 1}
+    assert json.loads(data["variables"]) == {"fn": "price", "failure": "MockException", "order": "o-1"}
+
+    # Without Output the state's output is the error output.
+    plain = {**JSONATA_TASK, "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Recover"}]}
+    caught = run_state(aws, plain, {"id": "o-1"}, variables=json.dumps({"fn": "price"}), mock=MOCK_ERROR)
+    assert (caught["status"], caught["nextState"]) == ("CAUGHT_ERROR", "Recover")
+    assert json.loads(caught["output"]) == {"Error": "MockException", "Cause": "Mock the cause of the error."}
+
+
+def test_a_failing_jsonata_catcher_output_fails_the_state(aws: dict[str, Any]) -> None:
+    # AWS: a JSONata expression that cannot be evaluated fails with States.QueryEvaluationError.
+    state = {**JSONATA_TASK, "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Recover",
+                                        "Output": "{% $states.errorOutput.Error + 1 %}"}]}
+    answer = run_state(aws, state, {"id": "o-1"}, variables=json.dumps({"fn": "price"}), mock=MOCK_ERROR)
+    assert (answer["status"], answer["error"]) == ("FAILED", "States.QueryEvaluationError")
 
 
 def test_mocked_jsonata_parallel_output(aws: dict[str, Any]) -> None:

@@ -12,6 +12,7 @@ All patches are on moto's Step Functions interpreter (``moto.stepfunctions.parse
   aws-sdk calls with AWS's casing and JSON results;
 - :mod:`.aws_sdk_error_names`: aws-sdk errors named ``Glue.…``, ``Athena.…`` as on AWS;
 - :mod:`.aborted_stays_aborted`: an aborted execution is not turned into a failed one;
+- :mod:`.aborted_state_events`: ``<Type>StateAborted`` events, ``ExecutionTimedOut`` details;
 - :mod:`.json_safe_output`: DescribeExecution does not fail on a timestamp in the output;
 - :mod:`.intrinsic_escapes`: ``\\'``, ``\\{``, ``\\}``, ``\\\\`` in intrinsic literals, ``States.Format``;
 - :mod:`.intrinsic_json_strings`: intrinsic functions read from the JSON string's value;
@@ -26,6 +27,7 @@ from __future__ import annotations
 from types import ModuleType
 
 from . import (
+    aborted_state_events,
     aborted_stays_aborted,
     aws_sdk_error_names,
     distributed_map_thresholds,
@@ -43,6 +45,7 @@ PATCHES: tuple[ModuleType, ...] = (
     task_services,
     aws_sdk_error_names,
     aborted_stays_aborted,
+    aborted_state_events,
     json_safe_output,
     intrinsic_escapes,
     intrinsic_json_strings,

@@ -44,10 +44,12 @@ has ``Next``, and would really retry and catch):
 
 - A ``mock`` of a JSONata state: a Task's ``Arguments`` are evaluated (``afterArguments``), the
   mocked result is ``$states.result`` for the state's ``Assign`` and ``Output``; ``errorOutput`` is
-  matched against ``Retry`` as above.
+  matched against ``Retry`` and ``Catch`` as above.
+- A JSONata state's matched catcher: its ``Output`` and ``Assign`` see ``$states.errorOutput``
+  (``{"Error", "Cause"}``) and ``$states.input``; without ``Output`` the output is the error output.
 
 What it does not emulate fails with ``ValidationException`` saying so: ``Assign`` of a mocked
-JSONPath state, ``Catch`` of a JSONata state, ``errorCausedByState`` naming no state of the Map's
+JSONPath state, ``errorCausedByState`` naming no state of the Map's
 or Parallel's states, a catcher ``ResultPath`` other than ``$``, ``null`` or a ``$.a.b`` field path.
 """
 
@@ -257,8 +259,10 @@ class _GivenContext(dict[str, Any]):
         return copy.deepcopy(dict(self), memo)
 
 
-def _execution_class(variables: dict[str, Any] | None, context: dict[str, Any] | None) -> Any:
-    """moto's TestState execution whose environment holds ``variables`` and ``context``."""
+def _execution_class(variables: dict[str, Any] | None, context: dict[str, Any] | None,
+                     error_output: Any = None) -> Any:
+    """moto's TestState execution whose environment holds ``variables``, ``context`` and (when not
+    None) ``error_output`` as ``$states.errorOutput``."""
     from moto.stepfunctions.parser.backend.test_state.execution import TestStateExecution
     from moto.stepfunctions.parser.backend.test_state.execution_worker import TestStateExecutionWorker
 
@@ -272,6 +276,8 @@ def _execution_class(variables: dict[str, Any] | None, context: dict[str, Any] |
                 given: Any = _GivenContext(copy.deepcopy(context))
                 env.states._states_data["context"] = given
                 env.states.context_object.context_object_data = given  # type: ignore[misc]  # moto: Final
+            if error_output is not None:
+                env.states.set_error_output(error_output)
             return env
 
     class Execution(TestStateExecution):
@@ -289,12 +295,13 @@ def _all_variables(env: Any) -> dict[str, Any]:
 
 
 def _run_in_moto(state: dict[str, Any], input_text: str, role_arn: str, account_id: str, region: str,
-                 variables: dict[str, Any] | None = None,
-                 context: dict[str, Any] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+                 variables: dict[str, Any] | None = None, context: dict[str, Any] | None = None,
+                 error_output: Any = None) -> tuple[dict[str, Any], dict[str, Any]]:
     """moto's TestState answer and inspection data for ``state`` (without Retry, Catch, Next).
 
     ``variables`` are the workflow variables the state sees (``$name``), ``context`` its Context
-    object (``$$``, ``$states.context``); the inspection data's ``variables`` are the variables
+    object (``$$``, ``$states.context``), ``error_output`` its ``$states.errorOutput`` (a catcher's
+    view); the inspection data's ``variables`` are the variables
     after the state (the given ones and those it assigns), when there are any.
     """
     from moto.stepfunctions.parser.api import InspectionLevel
@@ -317,7 +324,7 @@ def _run_in_moto(state: dict[str, Any], input_text: str, role_arn: str, account_
     machine_arn = f"arn:aws:states:{region}:{account_id}:stateMachine:{name}"
     machine = TestStateMachine(name=name, arn=machine_arn, role_arn=role_arn, definition=definition)
     # moto annotates input_data as a dict, and Execution.__init__ json.loads it: it takes the text.
-    execution_class: Any = _execution_class(variables, context)
+    execution_class: Any = _execution_class(variables, context, error_output)
     execution = execution_class(
         name=name, role_arn=role_arn, exec_arn=f"arn:aws:states:{region}:{account_id}:execution:{name}:{name}",
         account_id=account_id, region_name=region, state_machine=machine,
@@ -345,8 +352,6 @@ def test_state(params: dict[str, Any], account_id: str, region: str) -> dict[str
     state = _state_definition(params.get("definition"), params.get("stateName"))
     level, config, mock = _check_request(params, state)
     retry_count = int(config.get("retrierRetryCount") or 0)
-    if state.get("QueryLanguage") == "JSONata" and state.get("Catch"):
-        raise _not_emulated("Catch of a JSONata state")
     input_text = params.get("input") or "{}"
     try:
         state_input = json.loads(input_text)
@@ -383,13 +388,14 @@ class _Runner:
         self.role_arn, self.account_id, self.region = role_arn, account_id, region
         self.variables, self.context = variables, context
 
-    def __call__(self, state: dict[str, Any], input_text: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    def __call__(self, state: dict[str, Any], input_text: str,
+                 error_output: Any = None) -> tuple[dict[str, Any], dict[str, Any]]:
         return _run_in_moto(state, input_text, self.role_arn, self.account_id, self.region, self.variables,
-                            self.context)
+                            self.context, error_output)
 
-    def data(self, state: dict[str, Any], document: Any) -> tuple[Any, dict[str, Any]]:
+    def data(self, state: dict[str, Any], document: Any, error_output: Any = None) -> tuple[Any, dict[str, Any]]:
         """The output of the Pass ``state`` on ``document``; a data-flow failure is the state's error."""
-        answer, inspection = self({"Type": "Pass", "End": True, **state}, json.dumps(document))
+        answer, inspection = self({"Type": "Pass", "End": True, **state}, json.dumps(document), error_output)
         if answer["status"] != "SUCCEEDED":
             raise _StateError(answer.get("error") or "States.Runtime", answer.get("cause") or "", inspection)
         return json.loads(answer["output"]), inspection
@@ -414,7 +420,7 @@ def _run_state(state: dict[str, Any], state_input: Any, input_text: str, retry_c
         error, cause = answer.get("error") or "States.Runtime", answer.get("cause") or ""
         if _no_choice_matched(state, answer):
             error, cause = "States.NoChoiceMatched", "No Choice rule matched and the state has no Default"
-        out.update(_handle_error(state, state_input, error, cause, retry_count, inspection))
+        out.update(_handle_error(state, state_input, error, cause, retry_count, inspection, run))
     return out, inspection
 
 
@@ -513,7 +519,8 @@ def _run_mocked(state: dict[str, Any], state_input: Any, mock: dict[str, Any], c
         if task and "afterResultPath" in data:
             inspection["afterResultPath"] = data["afterResultPath"]
     except _StateError as failure:
-        return _handle_error(state, state_input, failure.error, failure.cause, retry_count, inspection), inspection
+        return (_handle_error(state, state_input, failure.error, failure.cause, retry_count, inspection, run),
+                inspection)
     out: dict[str, Any] = {"status": "SUCCEEDED", "output": json.dumps(output)}
     if state.get("Next"):
         out["nextState"] = state["Next"]
@@ -560,7 +567,8 @@ def _run_mocked_jsonata(state: dict[str, Any], state_input: Any, mock: dict[str,
         if "variables" in data:
             inspection["variables"] = data["variables"]
     except _StateError as failure:
-        return _handle_error(state, state_input, failure.error, failure.cause, retry_count, inspection), inspection
+        return (_handle_error(state, state_input, failure.error, failure.cause, retry_count, inspection, run),
+                inspection)
     out: dict[str, Any] = {"status": "SUCCEEDED", "output": json.dumps(output)}
     if state.get("Next"):
         out["nextState"] = state["Next"]
@@ -633,7 +641,7 @@ def _check_tolerated_failures(state: dict[str, Any], effective: Any, config: dic
 
 
 def _handle_error(state: dict[str, Any], state_input: Any, error: str, cause: str, retry_count: int,
-                  inspection: dict[str, Any]) -> dict[str, Any]:
+                  inspection: dict[str, Any], run: _Runner) -> dict[str, Any]:
     for index, retrier in enumerate(state.get("Retry") or []):
         if not _matches(error, list(retrier.get("ErrorEquals") or [])):
             continue
@@ -650,8 +658,33 @@ def _handle_error(state: dict[str, Any], state_input: Any, error: str, cause: st
         break  # the first matching retrier's attempts are spent: the catchers decide
     for index, catcher in enumerate(state.get("Catch") or []):
         if _matches(error, list(catcher.get("ErrorEquals") or [])):
-            output = _place(state_input, catcher.get("ResultPath", "$"), {"Error": error, "Cause": cause})
             inspection["errorDetails"] = {"catchIndex": index}
+            error_output = {"Error": error, "Cause": cause}
+            if state.get("QueryLanguage") == "JSONata":
+                try:
+                    output = _jsonata_catcher_output(catcher, state_input, error_output, inspection, run)
+                except _StateError as failure:
+                    return {"status": "FAILED", "error": failure.error, "cause": failure.cause}
+            else:
+                output = _place(state_input, catcher.get("ResultPath", "$"), error_output)
             return {"status": "CAUGHT_ERROR", "error": error, "cause": cause, "nextState": catcher.get("Next"),
                     "output": json.dumps(output)}
     return {"status": "FAILED", "error": error, "cause": cause}
+
+
+def _jsonata_catcher_output(catcher: dict[str, Any], state_input: Any, error_output: dict[str, Any],
+                            inspection: dict[str, Any], run: _Runner) -> Any:
+    """The output of a JSONata state's matched ``catcher``; its ``Assign`` updates the variables.
+
+    AWS: in a catcher, ``$states.errorOutput`` is the error output (``{"Error", "Cause"}``) and
+    ``$states.input`` the state's input; without ``Output`` the state's output is the error output.
+    They run as a JSONata Pass state whose ``$states.errorOutput`` is set.
+    """
+    catching: dict[str, Any] = {"QueryLanguage": "JSONata",
+                                "Output": catcher.get("Output", "{% $states.errorOutput %}")}
+    if "Assign" in catcher:
+        catching["Assign"] = catcher["Assign"]
+    output, data = run.data(catching, state_input, error_output)
+    if "variables" in data:
+        inspection["variables"] = data["variables"]
+    return output
