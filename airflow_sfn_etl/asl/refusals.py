@@ -63,6 +63,7 @@ WORKER_ONLY_ARGS = frozenset(
         "resume_glue_job_on_retry",
         "log_type",
         "keep_empty_log_lines",
+        "delay",  # GlueDataBrewStartJobOperator's deprecated waiter_delay
     }
 )
 
@@ -97,6 +98,7 @@ ARG_REASONS = {
     "client_request_token": "the state does not send an idempotency token",
     "query_execution_context": "only database and catalog are carried into QueryExecutionContext",
     "result_configuration": "only output_location is carried into ResultConfiguration",
+    "is_redrive_execution": "the state starts a new execution; redriving a failed one is not carried",
     **{
         name: _CREATES_JOB
         for name in (
