@@ -192,7 +192,7 @@ class StepFunctionDeployOperator(AwsBaseOperator[StepFunctionHook]):
         """Create or update the execution role with the generated least-privilege policy; return its ARN."""
         account = self.hook.account_id
         region = self.hook.conn_region_name
-        iam, glue = (
+        iam, glue, athena = (
             AwsBaseHook(
                 aws_conn_id=self.aws_conn_id,
                 client_type=client_type,
@@ -200,7 +200,7 @@ class StepFunctionDeployOperator(AwsBaseOperator[StepFunctionHook]):
                 verify=self.verify,
                 config=self.botocore_config,
             ).conn
-            for client_type in ("iam", "glue")
+            for client_type in ("iam", "glue", "athena")
         )
         return ensure_execution_role(
             iam,
@@ -212,6 +212,8 @@ class StepFunctionDeployOperator(AwsBaseOperator[StepFunctionHook]):
             params=params,
             log=self.log,
             glue=glue,
+            athena=athena,
+            logging=normalize_logging(self.logging_configuration).get("level", "OFF") != "OFF",
         )
 
     def _update_if_changed(
