@@ -79,6 +79,12 @@ CLASS_REFUSALS = {
         "airflow.providers.amazon.aws.operators.glue_crawler.GlueCrawlerRunOperator or "
         "airflow_sfn_etl.operators.glue_crawler.GlueCrawlerOperator",
     ),
+    "airflow.providers.amazon.aws.operators.s3.S3CreateObjectOperator": (
+        "Step Functions' aws-sdk:s3:putObject sends a text Body as JSON, so the object would hold the text "
+        "in quotes with escapes, not the operator's bytes",
+        "write the object in the Glue job or in a Lambda function (LambdaInvokeFunctionOperator), or copy a "
+        "prepared object with airflow.providers.amazon.aws.operators.s3.S3CopyObjectOperator",
+    ),
 }
 
 _CREATES_JOB = (

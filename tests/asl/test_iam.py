@@ -278,36 +278,31 @@ def test_a_nested_sync_execution_is_granted_its_child_its_executions_and_the_man
 
 
 def test_sqs_and_s3_calls_are_granted_on_their_queue_and_objects_only() -> None:
-    from airflow.providers.amazon.aws.operators.s3 import (
-        S3CopyObjectOperator,
-        S3CreateObjectOperator,
-        S3DeleteObjectsOperator,
-    )
+    from airflow.providers.amazon.aws.operators.s3 import S3CopyObjectOperator, S3DeleteObjectsOperator
     from airflow.providers.amazon.aws.operators.sqs import SqsPublishOperator
 
     with make_dag(params={"bucket": "lake"}) as dag:
         tell = SqsPublishOperator(
             task_id="tell", sqs_queue="https://sqs.us-east-2.amazonaws.com/210987654321/events", message_content="m"
         )
-        put = S3CreateObjectOperator(task_id="put", s3_key="s3://{{ params.bucket }}/in/a.csv", data="x")
         copy = S3CopyObjectOperator(
-            task_id="copy", source_bucket_key="s3://raw/a b.csv", dest_bucket_key="s3://lake/in/b.csv",
+            task_id="copy", source_bucket_key="s3://raw/a b.csv", dest_bucket_key="s3://{{ params.bucket }}/in/b.csv",
             source_version_id="v1", acl_policy="no-acl",
         )
         clean = S3DeleteObjectsOperator(task_id="clean", bucket="lake", keys=["in/a.csv", "in/b.csv"])
-        tell >> put >> copy >> clean
+        tell >> copy >> clean
     by_sid = _by_sid(dag)
     # The queue's ARN names the region and account of its URL, not the policy's.
     assert by_sid["SqsSendMessage"] == {
         "Sid": "SqsSendMessage", "Effect": "Allow", "Action": ["sqs:SendMessage"],
         "Resource": ["arn:aws:sqs:us-east-2:210987654321:events"],
     }
-    assert by_sid["S3PutObjectFromParamValues"]["Action"] == ["s3:PutObject"]
-    assert by_sid["S3PutObjectFromParamValues"]["Resource"] == ["arn:aws:s3:::lake/in/a.csv"]
     # A versioned source needs GetObjectVersion; the key is the decoded one.
     assert by_sid["S3CopySource"]["Action"] == ["s3:GetObject", "s3:GetObjectVersion"]
     assert by_sid["S3CopySource"]["Resource"] == ["arn:aws:s3:::raw/a b.csv"]
-    assert by_sid["S3CopyDestination"]["Action"] == ["s3:PutObject"]  # no ACL sent: no PutObjectAcl
+    # no ACL sent: no PutObjectAcl; the bucket from the param's value
+    assert by_sid["S3CopyDestinationFromParamValues"]["Action"] == ["s3:PutObject"]
+    assert by_sid["S3CopyDestinationFromParamValues"]["Resource"] == ["arn:aws:s3:::lake/in/b.csv"]
     assert by_sid["S3DeleteObjects"]["Action"] == ["s3:DeleteObject"]
     assert by_sid["S3DeleteObjects"]["Resource"] == ["arn:aws:s3:::lake/in/a.csv", "arn:aws:s3:::lake/in/b.csv"]
     actions = {a for s in by_sid.values() for a in s["Action"]}

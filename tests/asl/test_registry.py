@@ -33,7 +33,6 @@ EXPECTED = {
     "airflow.providers.amazon.aws.operators.glue_databrew.GlueDataBrewStartJobOperator": "stock",
     "airflow.providers.amazon.aws.operators.step_function.StepFunctionStartExecutionOperator": "stock",
     "airflow.providers.amazon.aws.operators.sqs.SqsPublishOperator": "sqs",
-    "airflow.providers.amazon.aws.operators.s3.S3CreateObjectOperator": "s3",
     "airflow.providers.amazon.aws.operators.s3.S3CopyObjectOperator": "s3",
     "airflow.providers.amazon.aws.operators.s3.S3DeleteObjectsOperator": "s3",
     "airflow.providers.amazon.aws.sensors.glue_crawler.GlueCrawlerSensor": "glue_crawler",

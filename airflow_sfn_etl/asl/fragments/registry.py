@@ -22,7 +22,7 @@ from airflow_sfn_etl.asl.fragments.empty import empty
 from airflow_sfn_etl.asl.fragments.glue import glue_job
 from airflow_sfn_etl.asl.fragments.glue_crawler import glue_crawler, glue_crawler_sensor
 from airflow_sfn_etl.asl.fragments.lambda_function import lambda_invoke
-from airflow_sfn_etl.asl.fragments.s3 import s3_copy_object, s3_create_object, s3_delete_objects
+from airflow_sfn_etl.asl.fragments.s3 import s3_copy_object, s3_delete_objects
 from airflow_sfn_etl.asl.fragments.sns import sns_publish
 from airflow_sfn_etl.asl.fragments.sqs import stock_sqs_publish
 from airflow_sfn_etl.asl.fragments.stock import (
@@ -57,7 +57,6 @@ LAMBDA_INVOKE = f"{AMAZON}.lambda_function.LambdaInvokeFunctionOperator"
 STOCK_DATABREW_JOB = f"{AMAZON}.glue_databrew.GlueDataBrewStartJobOperator"
 STOCK_START_EXECUTION = f"{AMAZON}.step_function.StepFunctionStartExecutionOperator"
 STOCK_SQS_PUBLISH = f"{AMAZON}.sqs.SqsPublishOperator"
-S3_CREATE_OBJECT = f"{AMAZON}.s3.S3CreateObjectOperator"
 S3_COPY_OBJECT = f"{AMAZON}.s3.S3CopyObjectOperator"
 S3_DELETE_OBJECTS = f"{AMAZON}.s3.S3DeleteObjectsOperator"
 #: The amazon provider's crawler sensor: the crawler poll loop, as our sensor.
@@ -79,7 +78,6 @@ _REGISTRY: dict[str, FragmentFn] = {
     STOCK_DATABREW_JOB: stock_databrew_job,
     STOCK_START_EXECUTION: stock_start_execution,
     STOCK_SQS_PUBLISH: stock_sqs_publish,
-    S3_CREATE_OBJECT: s3_create_object,
     S3_COPY_OBJECT: s3_copy_object,
     S3_DELETE_OBJECTS: s3_delete_objects,
     STOCK_GLUE_CRAWLER_SENSOR: glue_crawler_sensor,
@@ -111,9 +109,6 @@ _CARRIED: dict[str, frozenset[str]] = {
     STOCK_SQS_PUBLISH: frozenset(
         {"sqs_queue", "message_content", "message_attributes", "delay_seconds", "message_group_id",
          "message_deduplication_id"}
-    ),
-    S3_CREATE_OBJECT: frozenset(
-        {"s3_bucket", "s3_key", "data", "replace", "encrypt", "acl_policy", "encoding", "compression"}
     ),
     S3_COPY_OBJECT: frozenset(
         {"source_bucket_key", "dest_bucket_key", "source_bucket_name", "dest_bucket_name", "source_version_id",

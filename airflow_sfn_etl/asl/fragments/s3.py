@@ -1,11 +1,5 @@
 """The amazon provider's S3 object operators -> ``aws-sdk:s3`` calls.
 
-- ``S3CreateObjectOperator`` -> ``aws-sdk:s3:putObject`` with Bucket, Key and the text as Body.
-  Without ``replace=True`` the operator fails when the key exists; the state sends
-  ``IfNoneMatch: "*"``, with which S3 refuses to overwrite (``PreconditionFailed``), so it fails
-  too. ``encrypt=True`` -> ``ServerSideEncryption: AES256``, ``acl_policy`` -> ``ACL``. Refused:
-  ``compression`` (the state sends text, not gzip bytes), an ``encoding`` other than UTF-8 (Step
-  Functions sends text as UTF-8), bytes that are not UTF-8.
 - ``S3CopyObjectOperator`` -> ``aws-sdk:s3:copyObject`` with ``CopySource`` (``bucket/key``, the
   key URL-encoded, ``?versionId=`` with ``source_version_id``), Bucket, Key, ``ACL`` (``private``
   unless ``acl_policy`` says otherwise, as the operator's hook sends), ``MetadataDirective``, and
@@ -15,6 +9,10 @@
   Choice fails the state machine when the answer has ``Errors``. An empty ``keys`` deletes nothing
   (a Pass state). Refused: ``prefix``, ``from_datetime``, ``to_datetime`` (they list the bucket
   first, which the state does not), more than 1000 keys (one request's limit).
+
+``S3CreateObjectOperator`` is refused (:mod:`airflow_sfn_etl.asl.refusals`): the ``aws-sdk:s3:putObject``
+integration sends a text ``Body`` as JSON, so the object would hold the text in quotes with escapes,
+not the operator's bytes.
 
 A key given as a full ``s3://bucket/key`` URL (``s3_bucket`` / ``*_bucket_name`` unset) is split at
 compile time, as the operator's hook splits it.
@@ -58,47 +56,6 @@ def _bucket_key(
         )
     bucket_text, key_text = key[len("s3://"):].split("/", 1)
     return ctx.template(key_field, bucket_text), ctx.template(key_field, key_text)
-
-
-def s3_create_object(op: Any, ctx: AslContext) -> Fragment:
-    """S3CreateObjectOperator -> ``aws-sdk:s3:putObject``."""
-    bucket, key = _bucket_key(ctx, getattr(op, "s3_bucket", None), op.s3_key, "s3_bucket", "s3_key")
-    compression = getattr(op, "compression", None)
-    if compression:
-        raise AslCompileError(
-            f"Task '{ctx.task_id}': compression={compression!r}: the putObject state sends the data as text, it "
-            "cannot gzip it. Upload compressed data another way, or remove compression."
-        )
-    encoding = getattr(op, "encoding", None)
-    if encoding and encoding.replace("-", "").replace("_", "").lower() not in ("utf8",):
-        raise AslCompileError(
-            f"Task '{ctx.task_id}': encoding={encoding!r}: Step Functions sends the Body as UTF-8 text. "
-            "Remove encoding (UTF-8 is the operator's default)."
-        )
-    data = op.data
-    if isinstance(data, bytes):
-        try:
-            data = data.decode("utf-8")
-        except UnicodeDecodeError:
-            raise AslCompileError(
-                f"Task '{ctx.task_id}': data is bytes that are not UTF-8 text; the putObject state can only "
-                "send text as the Body."
-            ) from None
-    params: dict[str, Any] = {}
-    put(params, "Bucket", bucket)
-    put(params, "Key", key)
-    if any(mark in data for mark in ("{{", "{%", "{#")):
-        ctx.put(params, "Body", "data", data)
-    else:
-        params["Body"] = data  # text with line breaks is a plain JSON string, not an intrinsic literal
-    if not getattr(op, "replace", False):
-        params["IfNoneMatch"] = "*"
-    if getattr(op, "encrypt", False):
-        params["ServerSideEncryption"] = "AES256"
-    acl = getattr(op, "acl_policy", None)
-    if acl:
-        ctx.put(params, "ACL", "acl_policy", acl)
-    return single(ctx, task_state(ctx, "arn:aws:states:::aws-sdk:s3:putObject", params))
 
 
 def s3_copy_object(op: Any, ctx: AslContext) -> Fragment:
