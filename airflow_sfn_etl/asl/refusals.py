@@ -106,6 +106,11 @@ ARG_REASONS = {
     "result_configuration": "only output_location is carried into ResultConfiguration",
     "is_redrive_execution": "the state starts a new execution; redriving a failed one is not carried",
     **{
+        name: "the operator lists the bucket to find the keys, which the deleteObjects state does not (give the "
+        "keys to delete as keys=[...])"
+        for name in ("prefix", "from_datetime", "to_datetime")
+    },
+    **{
         name: _CREATES_JOB
         for name in (
             "job_desc", "script_location", "concurrent_run_limit", "retry_limit", "num_of_dpus", "s3_bucket",

@@ -270,7 +270,7 @@ def test_s3_delete_objects_fails_the_machine_when_s3_answers_errors(tmp_path: An
 def test_s3_delete_objects_by_prefix_is_refused_and_no_keys_is_a_pass() -> None:
     with make_dag() as dag:
         S3DeleteObjectsOperator(task_id="clean", bucket="lake", prefix="tmp/")
-    with pytest.raises(AslCompileError, match="prefix='tmp/': the operator lists the bucket"):
+    with pytest.raises(UnsupportedTasksError, match="prefix='tmp/': the operator lists the bucket"):
         compile_dag(dag)
     with make_dag() as dag:
         S3DeleteObjectsOperator(task_id="clean", bucket="lake", keys=[])

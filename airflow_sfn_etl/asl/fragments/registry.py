@@ -114,7 +114,7 @@ _CARRIED: dict[str, frozenset[str]] = {
         {"source_bucket_key", "dest_bucket_key", "source_bucket_name", "dest_bucket_name", "source_version_id",
          "acl_policy", "meta_data_directive", "kms_key_id", "kms_encryption_type"}
     ),
-    S3_DELETE_OBJECTS: frozenset({"bucket", "keys", "prefix", "from_datetime", "to_datetime"}),
+    S3_DELETE_OBJECTS: frozenset({"bucket", "keys"}),
     STOCK_GLUE_CRAWLER_SENSOR: frozenset({"crawler_name"}),
 }
 

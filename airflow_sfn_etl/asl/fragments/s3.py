@@ -8,7 +8,8 @@
   failures in ``Errors`` without failing the call, and the operator then fails the task, so a
   Choice fails the state machine when the answer has ``Errors``. An empty ``keys`` deletes nothing
   (a Pass state). Refused: ``prefix``, ``from_datetime``, ``to_datetime`` (they list the bucket
-  first, which the state does not), more than 1000 keys (one request's limit).
+  first, which the state does not; :mod:`airflow_sfn_etl.asl.refusals`), more than 1000 keys (one
+  request's limit).
 
 ``S3CreateObjectOperator`` is refused (:mod:`airflow_sfn_etl.asl.refusals`): the ``aws-sdk:s3:putObject``
 integration sends a text ``Body`` as JSON, so the object would hold the text in quotes with escapes,
@@ -104,12 +105,6 @@ def _url_encoded(key: Mapped) -> Mapped:
 
 def s3_delete_objects(op: Any, ctx: AslContext) -> Fragment:
     """S3DeleteObjectsOperator with ``keys`` -> ``aws-sdk:s3:deleteObjects`` and a Choice failing on ``Errors``."""
-    for name in ("prefix", "from_datetime", "to_datetime"):
-        if getattr(op, name, None) is not None:
-            raise AslCompileError(
-                f"Task '{ctx.task_id}': {name}={getattr(op, name)!r}: the operator lists the bucket to find the "
-                "keys, which the deleteObjects state does not. Give the keys to delete as keys=[...]."
-            )
     keys = op.keys
     if keys is None:
         raise AslCompileError(f"Task '{ctx.task_id}': neither keys nor prefix is set; give keys=[...].")
