@@ -27,14 +27,14 @@ with DAG(
         GlueJobOperator(
             task_id="load_orders",
             job_name="{{ params.job }}",
-            script_args={"table": "orders", "bucket": "{{ params.bucket }}"},
+            script_args={"--table": "orders", "--bucket": "{{ params.bucket }}"},
             poll_interval=1,
         )
     with TaskGroup("crm") as crm:
         accounts = GlueJobOperator(
             task_id="load_accounts",
             job_name="{{ params.job }}",
-            script_args={"table": "accounts", "bucket": "{{ params.bucket }}"},
+            script_args={"--table": "accounts", "--bucket": "{{ params.bucket }}"},
             poll_interval=1,
         )
         tell_crm = SqsPublishOperator(

@@ -34,7 +34,7 @@ with DAG(
     load = GlueJobOperator(
         task_id="load_customers",
         job_name="{{ params.job }}",
-        script_args={"table": "customers", "bucket": "{{ params.bucket }}"},
+        script_args={"--table": "customers", "--bucket": "{{ params.bucket }}"},
         execution_timeout=timedelta(minutes=45),
         poll_interval=1,
     )
