@@ -16,6 +16,37 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
+#: Actions AWS documents for an integration that no sandbox run calls, and why.
+NOT_CALLED_ON_THE_SANDBOX = {
+    "glue:GetJobRuns": "AWS lists it for glue:startJobRun.sync; the sandbox's poller calls GetJobRun",
+    "athena:GetQueryResults": "AWS lists it for athena:startQueryExecution.sync; the sandbox polls GetQueryExecution",
+    "athena:GetWorkGroup": "AWS lists it for athena:startQueryExecution; the sandbox reads the workgroup in-process",
+    "athena:StopQueryExecution": "a sandbox query ends before an abort can reach it",
+    "events:DescribeRule": "Step Functions manages an EventBridge rule for nested .sync on AWS; the sandbox polls",
+    "events:PutRule": "as events:DescribeRule",
+    "events:PutTargets": "as events:DescribeRule",
+}
+#: Statements for what Athena does with the role's credentials (forward access to the Glue catalog and
+#: S3); the sandbox's Athena reads its catalog and S3 in-process, so no call is recorded for them.
+ATHENA_FORWARD_ACCESS = ("AthenaGlueCatalog", "AthenaTablesRead", "AthenaTableData", "AthenaQueryResults",
+                         "AthenaCtasOutput")
+#: Stop actions, called only when an execution stops while a run goes on (the stopped run of
+#: ``test_policy_calls`` makes them).
+STOP_ACTIONS = {"glue:BatchStopJobRun", "states:StopExecution", "databrew:StopJobRun"}
+
+
+def unneeded(policy: dict[str, Any], requests: set[Request], also_exempt: frozenset[str] = frozenset()) -> list[Any]:
+    """The (Sid, action, resource) grants no request needed, leaving out what no sandbox run can call."""
+    return sorted(
+        (sid, action, resource)
+        for sid, action, resource in granted_pairs(policy)
+        if not sid.startswith(ATHENA_FORWARD_ACCESS)
+        and action not in NOT_CALLED_ON_THE_SANDBOX
+        and action not in also_exempt
+        and not any(a == action and iam_matches(resource, r) for a, r in requests)
+    )
+
+
 #: The access key of moto's Step Functions interpreter: its calls are the state machine's.
 MACHINE_ACCESS_KEY = "ak"
 

@@ -22,8 +22,10 @@ from typing import Any
 
 import pytest
 
-from airflow_sfn_etl.asl import definition
+from airflow_sfn_etl.asl import build_iam_policy, definition
 from airflow_sfn_etl.asl.loader import compile_dag_file
+from airflow_sfn_etl_sandbox.client import SandboxClient
+from tests.asl.policy_calls import STOP_ACTIONS, allowed, machine_calls, requests_of, unneeded
 
 pytestmark = [pytest.mark.e2e]
 
@@ -225,18 +227,41 @@ def test_a_corpus_dag_leaves_the_same_on_airflow_and_on_step_functions(
     resources.prepare()
     before = resources.outcome()
     sfn = resources.sfn
+    machine = compile_dag_file(str(CORPUS / file), dag_id)
     arn = sfn.create_state_machine(
         name=f"{dag_id.replace('_', '-')}-{resources.uid}", roleArn=f"arn:aws:iam::{ACCOUNT}:role/sfn",
-        definition=json.dumps(definition(compile_dag_file(str(CORPUS / file), dag_id))),
+        definition=json.dumps(definition(machine)),
     )["stateMachineArn"]
-    execution = sfn.start_execution(stateMachineArn=arn, input=json.dumps(params))["executionArn"]
-    for _ in range(900):
-        described = sfn.describe_execution(executionArn=execution)
-        if described["status"] != "RUNNING":
-            break
-        time.sleep(0.2)
+    admin = SandboxClient(sandbox_env.endpoint_url)
+    admin.record_calls(True)
+    try:
+        execution = sfn.start_execution(stateMachineArn=arn, input=json.dumps(params))["executionArn"]
+        for _ in range(900):
+            described = sfn.describe_execution(executionArn=execution)
+            if described["status"] != "RUNNING":
+                break
+            time.sleep(0.2)
+        calls = machine_calls(admin.recorded_calls())
+    finally:
+        admin.record_calls(False)
     assert described["status"] == "SUCCEEDED", described
     on_step_functions = _normalised(_new(before, resources.outcome()))
+
+    # The execution role's policy, generated for the run's params, allows every call the machine made
+    # (the nested machine's own calls included: they run with the same interpreter, hence the filter on
+    # the child's queue) and grants nothing the run did not need.
+    athena = sandbox_env.client("athena")
+    requests = {
+        request
+        for call in calls
+        if not (call["service"] == "sqs" and "child ran" in call["params"].get("MessageBody", ""))
+        for request in requests_of(
+            call, ACCOUNT, lambda qid: athena.get_query_execution(QueryExecutionId=qid)["QueryExecution"]["WorkGroup"]
+        )
+    }
+    policy = build_iam_policy(machine, region="us-east-1", account=ACCOUNT, params=params).document
+    assert requests and sorted(r for r in requests if not allowed(policy, *r)) == []
+    assert unneeded(policy, requests, frozenset(STOP_ACTIONS)) == []
 
     assert on_step_functions == on_airflow
     assert on_airflow == _normalised(EXPECTED[(file, dag_id)](resources))

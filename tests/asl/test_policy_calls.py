@@ -26,24 +26,9 @@ from airflow.providers.amazon.aws.sensors.glue import GlueJobSensor
 from airflow_sfn_etl.asl import build_iam_policy, compile_dag, definition
 from airflow_sfn_etl_sandbox.client import SandboxClient
 from tests.asl.conftest import make_dag
-from tests.asl.policy_calls import allowed, granted_pairs, iam_matches, machine_calls, requests_of
+from tests.asl.policy_calls import allowed, iam_matches, machine_calls, requests_of, unneeded
 
 REGION, ACCOUNT = "us-east-1", "123456789012"
-
-#: Actions AWS documents for an integration that no sandbox run calls, and why.
-NOT_CALLED_ON_THE_SANDBOX = {
-    "glue:GetJobRuns": "AWS lists it for glue:startJobRun.sync; the sandbox's poller calls GetJobRun",
-    "athena:GetQueryResults": "AWS lists it for athena:startQueryExecution.sync; the sandbox polls GetQueryExecution",
-    "athena:GetWorkGroup": "AWS lists it for athena:startQueryExecution; the sandbox reads the workgroup in-process",
-    "athena:StopQueryExecution": "a sandbox query ends before an abort can reach it",
-    "events:DescribeRule": "Step Functions manages an EventBridge rule for nested .sync on AWS; the sandbox polls",
-    "events:PutRule": "as events:DescribeRule",
-    "events:PutTargets": "as events:DescribeRule",
-}
-#: Statements for what Athena does with the role's credentials (forward access to the Glue catalog and
-#: S3); the sandbox's Athena reads its catalog and S3 in-process, so no call is recorded for them.
-ATHENA_FORWARD_ACCESS = ("AthenaGlueCatalog", "AthenaTablesRead", "AthenaTableData", "AthenaQueryResults",
-                         "AthenaCtasOutput")
 
 SCRIPT = b"""
 import sys, time, boto3
@@ -166,12 +151,4 @@ def test_the_policy_allows_every_call_of_the_stock_operators_and_grants_nothing_
     # The calls cover the services the machines use, so the check above is not vacuous.
     assert {a.split(":")[0] for a, _ in requests} == {"s3", "glue", "athena", "states", "sqs", "sns"}
     # Every grant was needed by a call, except what no sandbox run can call.
-    unneeded = sorted(
-        (sid, action, resource)
-        for policy in policies
-        for sid, action, resource in granted_pairs(policy)
-        if not sid.startswith(ATHENA_FORWARD_ACCESS)
-        and action not in NOT_CALLED_ON_THE_SANDBOX
-        and not any(a == action and iam_matches(resource, r) for a, r in requests)
-    )
-    assert unneeded == []
+    assert [grant for policy in policies for grant in unneeded(policy, requests)] == []
