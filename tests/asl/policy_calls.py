@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, unquote
 #: Actions AWS documents for an integration that no sandbox run calls, and why.
 NOT_CALLED_ON_THE_SANDBOX = {
     "glue:GetJobRuns": "AWS lists it for glue:startJobRun.sync; the sandbox's poller calls GetJobRun",
+    "databrew:ListJobRuns": "AWS lists it for databrew:startJobRun.sync; the sandbox's poller calls DescribeJobRun",
     "athena:GetQueryResults": "AWS lists it for athena:startQueryExecution.sync; the sandbox polls GetQueryExecution",
     "athena:GetWorkGroup": "AWS lists it for athena:startQueryExecution; the sandbox reads the workgroup in-process",
     "athena:StopQueryExecution": "a sandbox query ends before an abort can reach it",
