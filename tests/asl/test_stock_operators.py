@@ -296,7 +296,8 @@ def test_a_glue_job_sensor_after_its_start_becomes_the_sync_state(tmp_path: Any)
         start >> wait >> notify
     machine = compile_dag(dag)
     document = definition(machine)
-    assert validate(document) == [] and assert_aws_accepts(document, tmp_path) is None
+    assert validate(document) == []
+    assert_aws_accepts(document, tmp_path)
     assert set(document["States"]) == {"start", "notify"}
     start_state = document["States"]["start"]
     assert start_state["Resource"] == "arn:aws:states:::glue:startJobRun.sync"
