@@ -19,7 +19,7 @@ import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from airflow_sfn_etl.asl import mapping, triggers, xcom
+from airflow_sfn_etl.asl import mapping, sensors, triggers, xcom
 from airflow_sfn_etl.asl.context import MAX_STATE_NAME, AslContext, retry_of, state_name_of
 from airflow_sfn_etl.asl.errors import AslCompileError, DagShapeError, DagShapeWarning, UnsupportedTasksError
 from airflow_sfn_etl.asl.fragments.registry import class_path, fragment_for
@@ -310,13 +310,20 @@ class _Builder:
         self.notes: list[str] = []
         self.parallel_names: set[str] = set()
         self.xcoms = xcom.XComUses(dag)
+        self.merge = sensors.SensorMerge()
 
     def build(self) -> StateMachine:
-        tasks = self.dag.task_dict
-        if not tasks:
+        if not self.dag.task_dict:
             raise AslCompileError(f"DAG '{self.dag.dag_id}' has no tasks to compile.")
+        # Stock sensors right after the start they wait for become the start's waiting state.
+        self.merge = sensors.plan(self.dag)
+        self.notes.extend(self.merge.notes)
+        tasks = {k: t for k, t in self.dag.task_dict.items() if k not in self.merge.absorbed}
         refusals, errors = self._task_fragments()
-        edges = {(t.task_id, d) for t in tasks.values() for d in t.downstream_task_ids}
+        refusals.extend(self.merge.refusals)
+        edges = self.merge.contract(
+            {(t.task_id, d) for t in self.dag.task_dict.values() for d in t.downstream_task_ids}
+        )
         shape = _Shape(self.dag.dag_id, sorted(tasks), edges, strict=self.options.strict_shape)
         shape_error: DagShapeError | None = None
         points: list[triggers.TriggerPoint] = []
@@ -367,6 +374,8 @@ class _Builder:
         #: The fragment of one item of each mapped task (its Map state's ItemProcessor).
         self.item_fragments: dict[str, Fragment] = {}
         for task_id in sorted(self.dag.task_dict):
+            if task_id in self.merge.handled:
+                continue  # merged into its start, or refused by sensors.plan
             task = self.dag.task_dict[task_id]
             refused = operator_refusals(task)
             if refused:
@@ -466,6 +475,7 @@ class _Builder:
             search_path=self.search_path,
             param_defaults=self.param_defaults,
             xcom=self.xcoms.resolver(str(task.task_id)),
+            waited_by=self.merge.waits.get(str(task.task_id)),
         )
         if len(ctx.state_name) > MAX_STATE_NAME:
             raise AslCompileError(
@@ -484,6 +494,7 @@ class _Builder:
             )
         self.params_used |= ctx.params_used
         self.notes.extend(ctx.notes)
+        self.merge.apply(str(task.task_id), frag)
         return frag
 
     def _parallel_name(self, item: _Par, branches: list[list[_Item]]) -> str:

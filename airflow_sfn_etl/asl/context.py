@@ -109,6 +109,8 @@ class AslContext:
     :param search_path: folders where ``.sql`` (template_ext) files are looked up.
     :param param_defaults: default values of the DAG's params.
     :param xcom: resolves the XCom of another task read by this one (None: XCom is refused).
+    :param waited_by: the task id of the stock sensor merged into this task (its state then waits
+        for the run it starts; :mod:`airflow_sfn_etl.asl.sensors`).
     """
 
     task: Operator
@@ -119,6 +121,7 @@ class AslContext:
     search_path: tuple[str, ...] = ()
     param_defaults: dict[str, Any] = field(default_factory=dict)
     params_used: set[str] = field(default_factory=set)
+    waited_by: str | None = None
     notes: list[str] = field(default_factory=list)
     xcom: XComResolver | None = None
 

@@ -14,6 +14,18 @@ the policy grants ``glue:GetTable``/``GetPartitions`` on those tables and, when 
 is given (a deploy gives one), ``s3:GetObject`` on each table's location prefix and ``s3:ListBucket``
 on its bucket, looked up in the catalog; tables it cannot resolve are named in a note.
 A Map state's item processor is granted once per item, with the item's values.
+
+Nested executions (``states:startExecution``) get ``states:StartExecution`` on the child machine; their
+``.sync`` forms also ``states:DescribeExecution``/``StopExecution`` on the child's executions and
+``events:PutTargets``/``PutRule``/``DescribeRule`` on the managed rule
+``StepFunctionsGetEventsForStepFunctionsExecutionRule``, as AWS documents. SQS messages are granted
+``sqs:SendMessage`` on the queue (its ARN from the queue URL); S3 aws-sdk calls the object actions on
+the objects they name (``s3:PutObjectAcl`` too when the call sets an ACL, ``s3:GetObjectVersion`` for a
+versioned copy source, ``s3:DeleteObject`` per deleted key). A machine with logging on gets the
+CloudWatch Logs delivery actions AWS lists for Step Functions logging, on ``*`` resources (those
+actions have no resource-level permissions). When an Athena client is given, the workgroups whose
+results are encrypted with a KMS key (``SSE_KMS``/``CSE_KMS``) get ``kms:Decrypt``/``GenerateDataKey``
+on that key, looked up in the workgroup's configuration.
 """
 
 from __future__ import annotations
@@ -68,6 +80,24 @@ DATABREW_SYNC = (
     "databrew:StopJobRun",
 )
 
+NESTED_SYNC = ("states:DescribeExecution", "states:StopExecution")
+NESTED_EVENTS = ("events:DescribeRule", "events:PutRule", "events:PutTargets")
+NESTED_RULE = "StepFunctionsGetEventsForStepFunctionsExecutionRule"
+#: What AWS lists for a state machine that logs to CloudWatch Logs (no resource-level permissions).
+LOGS_DELIVERY = (
+    "logs:CreateLogDelivery",
+    "logs:CreateLogStream",
+    "logs:DeleteLogDelivery",
+    "logs:DescribeLogGroups",
+    "logs:DescribeResourcePolicies",
+    "logs:GetLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutLogEvents",
+    "logs:PutResourcePolicy",
+    "logs:UpdateLogDelivery",
+)
+KMS_RESULTS = ("kms:Decrypt", "kms:GenerateDataKey")
+
 _S3_URI = re.compile(r"s3://([^/'\"\s]+)(/[^'\"\s]*)?")
 _LOCATION = re.compile(r"\bLOCATION\s+'(s3://[^']+)'", re.I)
 _EXTERNAL = re.compile(r"\bexternal_location\s*=\s*'(s3://[^']+)'", re.I)
@@ -115,8 +145,12 @@ class IamPolicy:
 
 
 class _Resolver:
-    def __init__(self, region: str, account: str, params: Mapping[str, object]) -> None:
+    def __init__(
+        self, region: str, account: str, params: Mapping[str, object], athena: Any = None
+    ) -> None:
         self.region, self.account, self.params = region, account, params
+        #: A boto3 Athena client, to look up workgroups' result encryption (None: not looked up).
+        self.athena = athena
         #: Tables the machine's Athena statements create with a location: (database, table) -> location.
         self.created: dict[tuple[str, str], str] = {}
 
@@ -192,6 +226,8 @@ def build_iam_policy(
     account: str,
     params: Mapping[str, object] | None = None,
     glue: Any = None,
+    athena: Any = None,
+    logging: bool = False,
 ) -> IamPolicy:
     """The execution role's least-privilege policy.
 
@@ -201,6 +237,9 @@ def build_iam_policy(
     :param params: values for names read from the execution input (default: the DAG's param defaults).
     :param glue: a boto3 Glue client: the S3 locations of the tables Athena statements read are looked up
         in the catalog (without it, a note names the tables whose data the role is not granted).
+    :param athena: a boto3 Athena client: the KMS key of a workgroup that encrypts its results is looked
+        up (without it, a note names the workgroups).
+    :param logging: the machine logs to CloudWatch Logs (its ``loggingConfiguration`` level is not OFF).
     """
     if not region or not account:
         raise AslCompileError(
@@ -208,13 +247,23 @@ def build_iam_policy(
         )
     values = dict(machine.param_defaults)
     values.update(params or {})
-    return _policy(_ir_tasks(machine.graph), region=region, account=account, values=values, glue=glue)
+    return _policy(
+        _ir_tasks(machine.graph), region=region, account=account, values=values, glue=glue, athena=athena,
+        logging=logging,
+    )
 
 
 def _policy(
-    tasks: list[Task], *, region: str, account: str, values: Mapping[str, object], glue: Any = None
+    tasks: list[Task],
+    *,
+    region: str,
+    account: str,
+    values: Mapping[str, object],
+    glue: Any = None,
+    athena: Any = None,
+    logging: bool = False,
 ) -> IamPolicy:
-    resolver = _Resolver(region, account, values)
+    resolver = _Resolver(region, account, values, athena)
     for task in tasks:
         if task.resource.removesuffix(".sync") == "arn:aws:states:::athena:startQueryExecution":
             query = resolver.value(task.parameters, "QueryString")
@@ -225,6 +274,8 @@ def _policy(
     notes: list[str] = []
     for task in tasks:
         _task_statements(task, resolver, out, notes, region, account, glue)
+    if logging:
+        out.add("CloudWatchLogsDelivery", LOGS_DELIVERY, ["*"])
     return IamPolicy(document=out.document(), notes=list(dict.fromkeys(notes)))  # a Map's items: once each
 
 
@@ -281,6 +332,8 @@ def build_iam_policy_from_definition(
     account: str,
     params: Mapping[str, object] | None = None,
     glue: Any = None,
+    athena: Any = None,
+    logging: bool = False,
 ) -> IamPolicy:
     """The execution role's least-privilege policy for an ASL definition (e.g. a committed file).
 
@@ -292,13 +345,16 @@ def build_iam_policy_from_definition(
     :param account: AWS account id for the ARNs.
     :param params: values of the execution input fields the definition reads.
     :param glue: a boto3 Glue client, as for :func:`build_iam_policy`.
+    :param athena: a boto3 Athena client, as for :func:`build_iam_policy`.
+    :param logging: the machine logs to CloudWatch Logs.
     """
     if not region or not account:
         raise AslCompileError(
             "The IAM policy needs a region and an account id for its ARNs (--region, --account)."
         )
     return _policy(
-        _definition_tasks(definition), region=region, account=account, values=dict(params or {}), glue=glue
+        _definition_tasks(definition), region=region, account=account, values=dict(params or {}), glue=glue,
+        athena=athena, logging=logging,
     )
 
 
@@ -345,10 +401,96 @@ def _task_statements(
             function, f"arn:aws:lambda:{prefix}:function:{function.text}"
         )
         out.add("LambdaInvoke", ("lambda:InvokeFunction",), [arn, _derived(arn, f"{arn.text}:*")])
+    elif resource.startswith("arn:aws:states:::states:startExecution"):
+        _nested(task, r, out, prefix)
+    elif base == "arn:aws:states:::sqs:sendMessage":
+        queue = r.value(params, "QueueUrl")
+        assert queue is not None
+        out.add("SqsSendMessage", ("sqs:SendMessage",), [_queue_arn(queue, region, account)])
+    elif resource.startswith("arn:aws:states:::aws-sdk:s3:"):
+        _s3_sdk(task, r, out, notes, prefix)
     else:
         raise AslCompileError(
             f"State '{task.name}': no IAM mapping for resource {resource!r}; the policy cannot be derived."
         )
+
+
+def _nested(task: Task, r: _Resolver, out: _Statements, prefix: str) -> None:
+    """``states:startExecution[.sync[:2]]``: start the child; for .sync watch its executions through the
+    EventBridge managed rule."""
+    machine = r.value(task.parameters, "StateMachineArn")
+    assert machine is not None
+    out.add("StatesStartExecution", ("states:StartExecution",), [machine])
+    if ".sync" not in task.resource:
+        return
+    match = re.match(r"^arn:aws:states:([^:]*):([^:]*):stateMachine:([^:]+)", machine.text)
+    executions = (
+        _derived(machine, f"arn:aws:states:{match.group(1)}:{match.group(2)}:execution:{match.group(3)}:*")
+        if match
+        else _Resolved(f"arn:aws:states:{prefix}:execution:*", pattern=True)
+    )
+    out.add("StatesNestedExecutionSync", NESTED_SYNC, [executions])
+    out.add("StatesNestedExecutionEvents", NESTED_EVENTS, [f"arn:aws:events:{prefix}:rule/{NESTED_RULE}"])
+
+
+def _queue_arn(queue: _Resolved, region: str, account: str) -> _Resolved:
+    """The ARN of an SQS queue from its URL (``https://sqs.<region>.amazonaws.com/<account>/<name>``)."""
+    match = re.match(r"^[a-z]+://([^/]*)/([^/]+)/([^/?]+)/?$", queue.text)
+    if not match:
+        return _Resolved(f"arn:aws:sqs:{region}:{account}:*", pattern=True)
+    host, queue_account, name = match.groups()
+    host_region = re.match(r"^(?:sqs\.)?([a-z]{2}(?:-gov)?-[a-z]+-\d)\.", host)
+    queue_region = host_region.group(1) if host_region else region
+    return _derived(queue, f"arn:aws:sqs:{queue_region}:{queue_account}:{name}")
+
+
+def _s3_object(bucket: _Resolved, key: _Resolved) -> _Resolved:
+    text = f"arn:aws:s3:::{bucket.text}/{key.text}"
+    return _Resolved(text, bucket.pattern or key.pattern, bucket.from_params or key.from_params)
+
+
+def _s3_sdk(task: Task, r: _Resolver, out: _Statements, notes: list[str], prefix: str) -> None:
+    """``aws-sdk:s3:putObject/copyObject/deleteObjects``: the object actions on the objects named."""
+    action = task.resource.rsplit(":", 1)[-1]
+    params = task.parameters
+    bucket = r.value(params, "Bucket")
+    assert bucket is not None
+    acl = ("s3:PutObjectAcl",) if ("ACL" in params or "ACL.$" in params) else ()
+    if action == "putObject":
+        key = r.value(params, "Key")
+        assert key is not None
+        out.add("S3PutObject", ("s3:PutObject", *acl), [_s3_object(bucket, key)])
+    elif action == "copyObject":
+        key = r.value(params, "Key")
+        source = r.value(params, "CopySource")
+        assert key is not None and source is not None
+        from urllib.parse import unquote
+
+        text, _, query = source.text.partition("?")
+        src_bucket, _, src_key = unquote(text).lstrip("/").partition("/")
+        read = ("s3:GetObject", "s3:GetObjectVersion") if "versionId=" in query else ("s3:GetObject",)
+        out.add("S3CopySource", read, [_derived(source, f"arn:aws:s3:::{src_bucket}/{src_key}")])
+        out.add("S3CopyDestination", ("s3:PutObject", *acl), [_s3_object(bucket, key)])
+        kms = r.value(params, "SSEKMSKeyId")
+        if kms is not None:
+            out.add("S3CopyDestinationKms", KMS_RESULTS, [_kms_key_arn(kms, prefix)])
+    elif action == "deleteObjects":
+        objects = (params.get("Delete") or {}).get("Objects") or []
+        keys = [r.value(o, "Key") for o in objects if isinstance(o, dict)]
+        out.add("S3DeleteObjects", ("s3:DeleteObject",), [_s3_object(bucket, k) for k in keys if k is not None])
+    else:
+        raise AslCompileError(
+            f"State '{task.name}': no IAM mapping for resource {task.resource!r}; the policy cannot be derived."
+        )
+
+
+def _kms_key_arn(key: _Resolved, prefix: str) -> _Resolved:
+    """A KMS key ARN from a key ARN, key id or alias name."""
+    if key.text.startswith("arn:"):
+        return key
+    if key.text.startswith("alias/"):
+        return _derived(key, f"arn:aws:kms:{prefix}:{key.text}")
+    return _derived(key, f"arn:aws:kms:{prefix}:key/{key.text}")
 
 
 def _athena(
@@ -374,6 +516,7 @@ def _athena(
         catalog_resources.append(_derived(db, f"arn:aws:glue:{prefix}:table/{db.text}/*"))
     out.add("AthenaGlueCatalog", ATHENA_CATALOG, catalog_resources)
     result = r.value(params.get("ResultConfiguration") or {}, "OutputLocation")
+    _workgroup_kms(task, workgroup, r, out, notes, prefix)
     if result is not None:
         _bucket(out, "AthenaQueryResults", result, S3_BUCKET_RESULTS, S3_OBJECT_WRITE)
     else:
@@ -388,6 +531,42 @@ def _athena(
             _bucket(out, "AthenaCtasOutput", _derived(query, uri), S3_BUCKET_RESULTS, S3_OBJECT_WRITE)
         if database is not None:
             _table_data(task, query, database, r, out, notes, prefix, glue)
+
+
+def _workgroup_kms(
+    task: Task, workgroup: _Resolved, r: _Resolver, out: _Statements, notes: list[str], prefix: str
+) -> None:
+    """KMS use on the key that encrypts the workgroup's query results (SSE_KMS / CSE_KMS), looked up in
+    the workgroup's configuration; without an Athena client, a note."""
+    if r.athena is None:
+        notes.append(
+            f"State '{task.name}': no Athena client was given to look up whether workgroup {workgroup.text} "
+            "encrypts its results with a KMS key; if it does, grant the role kms:Decrypt/GenerateDataKey on it."
+        )
+        return
+    if workgroup.pattern:
+        notes.append(
+            f"State '{task.name}': the workgroup comes from the execution input without a value; if it encrypts "
+            "its results with a KMS key, grant the role kms:Decrypt/GenerateDataKey on it."
+        )
+        return
+    from botocore.exceptions import ClientError
+
+    try:
+        found = r.athena.get_work_group(WorkGroup=workgroup.text)["WorkGroup"]
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "")
+        notes.append(
+            f"State '{task.name}': looking up workgroup {workgroup.text} failed with {code}; if it encrypts its "
+            "results with a KMS key, grant the role kms:Decrypt/GenerateDataKey on it."
+        )
+        return
+    encryption = (
+        ((found.get("Configuration") or {}).get("ResultConfiguration") or {}).get("EncryptionConfiguration") or {}
+    )
+    if encryption.get("EncryptionOption") in ("SSE_KMS", "CSE_KMS") and encryption.get("KmsKey"):
+        key = _derived(workgroup, str(encryption["KmsKey"]))
+        out.add("AthenaResultsKms", KMS_RESULTS, [_kms_key_arn(key, prefix)])
 
 
 def _parse(sql: str) -> list[Any] | None:

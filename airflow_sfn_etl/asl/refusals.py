@@ -63,6 +63,7 @@ WORKER_ONLY_ARGS = frozenset(
         "resume_glue_job_on_retry",
         "log_type",
         "keep_empty_log_lines",
+        "delay",  # GlueDataBrewStartJobOperator's deprecated waiter_delay
     }
 )
 
@@ -77,6 +78,12 @@ CLASS_REFUSALS = {
         "create the crawler beforehand and run it with "
         "airflow.providers.amazon.aws.operators.glue_crawler.GlueCrawlerRunOperator or "
         "airflow_sfn_etl.operators.glue_crawler.GlueCrawlerOperator",
+    ),
+    "airflow.providers.amazon.aws.operators.s3.S3CreateObjectOperator": (
+        "Step Functions' aws-sdk:s3:putObject sends a text Body as JSON, so the object would hold the text "
+        "in quotes with escapes, not the operator's bytes",
+        "write the object in the Glue job or in a Lambda function (LambdaInvokeFunctionOperator), or copy a "
+        "prepared object with airflow.providers.amazon.aws.operators.s3.S3CopyObjectOperator",
     ),
 }
 
@@ -97,6 +104,12 @@ ARG_REASONS = {
     "client_request_token": "the state does not send an idempotency token",
     "query_execution_context": "only database and catalog are carried into QueryExecutionContext",
     "result_configuration": "only output_location is carried into ResultConfiguration",
+    "is_redrive_execution": "the state starts a new execution; redriving a failed one is not carried",
+    **{
+        name: "the operator lists the bucket to find the keys, which the deleteObjects state does not (give the "
+        "keys to delete as keys=[...])"
+        for name in ("prefix", "from_datetime", "to_datetime")
+    },
     **{
         name: _CREATES_JOB
         for name in (

@@ -47,6 +47,7 @@ _KNOWN_RESOURCES = [
     ),
     re.compile(r"^arn:aws:states:::databrew:startJobRun(\.sync)?$"),
     re.compile(r"^arn:aws:states:::sns:publish(\.waitForTaskToken)?$"),
+    re.compile(r"^arn:aws:states:::sqs:sendMessage(\.waitForTaskToken)?$"),
     re.compile(r"^arn:aws:states:::states:startExecution(\.sync(:2)?|\.waitForTaskToken)?$"),
     re.compile(r"^arn:aws:states:::lambda:invoke(\.waitForTaskToken)?$"),
     re.compile(r"^arn:aws:states:::aws-sdk:[a-z0-9]+:[a-z][A-Za-z0-9]*(\.waitForTaskToken)?$"),
@@ -55,7 +56,7 @@ _KNOWN_RESOURCES = [
 ]
 _SUPPORTED_HINT = (
     "glue:startJobRun[.sync], athena:startQueryExecution[.sync], databrew:startJobRun[.sync], sns:publish, "
-    "states:startExecution[.sync], lambda:invoke, aws-sdk:<service>:<action>, "
+    "sqs:sendMessage, states:startExecution[.sync[:2]], lambda:invoke, aws-sdk:<service>:<action>, "
     "lambda function or activity ARNs"
 )
 

@@ -191,7 +191,7 @@ class StepFunctionDeployOperator(AwsBaseOperator[StepFunctionHook]):
         """Create or update the execution role with the generated least-privilege policy; return its ARN."""
         account = self.hook.account_id
         region = self.hook.conn_region_name
-        iam, glue = client_for(self, "iam"), client_for(self, "glue")
+        iam, glue, athena = client_for(self, "iam"), client_for(self, "glue"), client_for(self, "athena")
         return ensure_execution_role(
             iam,
             role_name=self.role_name or f"{self.state_machine_name}-role",
@@ -202,6 +202,8 @@ class StepFunctionDeployOperator(AwsBaseOperator[StepFunctionHook]):
             params=params,
             log=self.log,
             glue=glue,
+            athena=athena,
+            logging=normalize_logging(self.logging_configuration).get("level", "OFF") != "OFF",
         )
 
     def _update_if_changed(

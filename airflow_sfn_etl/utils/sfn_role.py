@@ -65,16 +65,22 @@ def ensure_execution_role(
     params: dict[str, Any],
     log: InfoLog,
     glue: Any = None,
+    athena: Any = None,
+    logging: bool = False,
 ) -> str:
     """Create or update the role ``role_name`` with the policy generated for ``document``; return its ARN.
 
     :param iam: a boto3 IAM client.
     :param params: values of the execution input fields, scoping the policy's resources.
     :param glue: a boto3 Glue client, to grant read on the S3 data of the tables Athena statements read.
+    :param athena: a boto3 Athena client, to grant the KMS key of workgroups that encrypt their results.
+    :param logging: the machine logs to CloudWatch Logs (the policy then has the log delivery actions).
     """
     from airflow_sfn_etl.asl.iam import build_iam_policy_from_definition
 
-    policy = build_iam_policy_from_definition(document, region=region, account=account, params=params, glue=glue)
+    policy = build_iam_policy_from_definition(
+        document, region=region, account=account, params=params, glue=glue, athena=athena, logging=logging
+    )
     for note in policy.notes:
         log.info("IAM note: %s", note)
     trust = json.dumps(trust_policy(account), sort_keys=True)

@@ -27,6 +27,15 @@ COMPILES = [
     ("more_trigger_rules_dag.py", "corpus_none_failed"),
     ("xcom_dag.py", "corpus_xcom"),
     ("more_trigger_rules_dag.py", "corpus_crawl_then_cleanup"),
+    ("stock_glue_sensor_dag.py", "corpus_stock_glue_sensor"),
+    ("user_nested_machine_dag.py", "corpus_nested_machine"),
+    ("stock_s3_housekeeping_dag.py", "corpus_s3_housekeeping"),
+    ("user_retries_timeouts_dag.py", "corpus_retries_timeouts"),
+    ("user_parallel_groups_dag.py", "corpus_parallel_groups"),
+    ("stock_mapped_sqs_dag.py", "corpus_mapped_sqs"),
+    ("stock_crawler_databrew_dag.py", "corpus_crawler_databrew"),
+    ("user_athena_sql_file_dag.py", "corpus_athena_sql_file"),
+    ("user_lambda_fanout_dag.py", "corpus_lambda_fanout"),
 ]
 
 #: (file, dag_id) -> {task_id: text its line must hold}; no other task may be named.
@@ -48,6 +57,19 @@ REFUSED = {
     ("python_task_dag.py", "corpus_python_tasks"): {
         "list_files": "@task or Python callable): it runs Python code in the Airflow worker",
         "summarize": "@task or Python callable): it runs Python code in the Airflow worker",
+    },
+    ("user_refused_mix_dag.py", "corpus_refused_mix"): {
+        "write_marker": "S3CreateObjectOperator): Step Functions' aws-sdk:s3:putObject sends a text Body as JSON",
+        "pick_mode": "BranchPythonOperator): branching (choosing downstream tasks at run time) is not supported",
+        "wait_full_load": "GlueJobSensor): the start 'full_load' has retries=2: they retry the start call",
+    },
+    ("stock_s3_prefix_cleanup_dag.py", "corpus_s3_prefix_cleanup"): {
+        "clean_staging": "S3DeleteObjectsOperator): prefix='staging/': the operator lists the bucket",
+        "rebuild": "GlueJobOperator): script_location='s3://corpus-bucket/s",
+    },
+    ("user_sensor_gap_dag.py", "corpus_sensor_gap"): {
+        "wait_job": "GlueJobSensor): tasks other than 'start_job' and this sensor are linked between them "
+        "(tell_started)",
     },
 }
 

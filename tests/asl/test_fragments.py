@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from airflow_sfn_etl.asl import compile_dag, definition, validate
+import pytest
+
+from airflow_sfn_etl.asl import AslCompileError, compile_dag, definition, validate
 from airflow_sfn_etl.operators.athena import AthenaQueryOperator
 from airflow_sfn_etl.operators.databrew import DataBrewStartJobOperator
 from airflow_sfn_etl.operators.glue import GlueJobOperator
@@ -25,13 +27,22 @@ def _single(op_factory: Any, **dag_kwargs: Any) -> dict[str, Any]:
 def test_glue_job_sync_and_arguments() -> None:
     doc = _single(
         lambda: GlueJobOperator(
-            task_id="g", job_name="etl", script_args={"--day": "{{ params.day }}", "n": 3}
+            task_id="g", job_name="etl", script_args={"--day": "{{ params.day }}", "--n": 3}
         )
     )
     state = doc["States"]["g"]
     assert state["Resource"] == "arn:aws:states:::glue:startJobRun.sync"
     assert state["Parameters"] == {"JobName": "etl", "Arguments": {"--day.$": "$.day", "--n": "3"}}
     assert state["ResultPath"] is None
+
+
+def test_glue_job_arguments_without_dashes_are_refused_as_the_operator_fails_on_them() -> None:
+    from airflow_sfn_etl.operators.glue import validate_script_args
+
+    with pytest.raises(ValueError, match="must start with '--'"):
+        validate_script_args({"n": 3})  # what the task does when it runs
+    with pytest.raises(AslCompileError, match=r"script_args 'n' do not start with '--'.*Name them '--n'"):
+        _single(lambda: GlueJobOperator(task_id="g", job_name="etl", script_args={"--day": "1", "n": 3}))
 
 
 def test_request_response_without_wait() -> None:

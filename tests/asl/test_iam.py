@@ -246,3 +246,118 @@ def test_tables_the_machine_creates_with_a_location_need_no_lookup() -> None:
     assert by_sid["AthenaTableDataObjects"]["Resource"] == ["arn:aws:s3:::raw-bucket/raw/*"]
     assert f"arn:aws:glue:{REGION}:{ACCOUNT}:table/lake/raw" in by_sid["AthenaTablesRead"]["Resource"]
     assert not [n for n in policy.notes if "reads " in n]
+
+
+# --------------------------------------------------------------------------- nested executions, SQS, S3, logs, KMS
+
+
+def _by_sid(dag: Any, **kwargs: Any) -> dict[str, dict[str, Any]]:
+    return {s["Sid"]: s for s in _policy(dag, **kwargs)["Statement"]}
+
+
+def test_a_nested_sync_execution_is_granted_its_child_its_executions_and_the_managed_rule() -> None:
+    from airflow.providers.amazon.aws.operators.step_function import StepFunctionStartExecutionOperator
+
+    child = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:child"
+    with make_dag() as dag:
+        StepFunctionStartExecutionOperator(task_id="child", state_machine_arn=child, deferrable=True)
+    by_sid = _by_sid(dag)
+    # What AWS documents for startExecution.sync: the child, its executions, the EventBridge managed rule.
+    assert by_sid["StatesStartExecution"]["Action"] == ["states:StartExecution"]
+    assert by_sid["StatesStartExecution"]["Resource"] == [child]
+    assert by_sid["StatesNestedExecutionSync"]["Action"] == ["states:DescribeExecution", "states:StopExecution"]
+    assert by_sid["StatesNestedExecutionSync"]["Resource"] == [f"arn:aws:states:{REGION}:{ACCOUNT}:execution:child:*"]
+    events = ["events:DescribeRule", "events:PutRule", "events:PutTargets"]
+    assert by_sid["StatesNestedExecutionEvents"]["Action"] == events
+    assert by_sid["StatesNestedExecutionEvents"]["Resource"] == [
+        f"arn:aws:events:{REGION}:{ACCOUNT}:rule/StepFunctionsGetEventsForStepFunctionsExecutionRule"
+    ]
+    with make_dag() as fire_and_forget:
+        StepFunctionStartExecutionOperator(task_id="child", state_machine_arn=child)
+    assert set(_by_sid(fire_and_forget)) == {"StatesStartExecution"}
+
+
+def test_sqs_and_s3_calls_are_granted_on_their_queue_and_objects_only() -> None:
+    from airflow.providers.amazon.aws.operators.s3 import S3CopyObjectOperator, S3DeleteObjectsOperator
+    from airflow.providers.amazon.aws.operators.sqs import SqsPublishOperator
+
+    with make_dag(params={"bucket": "lake"}) as dag:
+        tell = SqsPublishOperator(
+            task_id="tell", sqs_queue="https://sqs.us-east-2.amazonaws.com/210987654321/events", message_content="m"
+        )
+        copy = S3CopyObjectOperator(
+            task_id="copy", source_bucket_key="s3://raw/a b.csv", dest_bucket_key="s3://{{ params.bucket }}/in/b.csv",
+            source_version_id="v1", acl_policy="no-acl",
+        )
+        clean = S3DeleteObjectsOperator(task_id="clean", bucket="lake", keys=["in/a.csv", "in/b.csv"])
+        tell >> copy >> clean
+    by_sid = _by_sid(dag)
+    # The queue's ARN names the region and account of its URL, not the policy's.
+    assert by_sid["SqsSendMessage"] == {
+        "Sid": "SqsSendMessage", "Effect": "Allow", "Action": ["sqs:SendMessage"],
+        "Resource": ["arn:aws:sqs:us-east-2:210987654321:events"],
+    }
+    # A versioned source needs GetObjectVersion; the key is the decoded one.
+    assert by_sid["S3CopySource"]["Action"] == ["s3:GetObject", "s3:GetObjectVersion"]
+    assert by_sid["S3CopySource"]["Resource"] == ["arn:aws:s3:::raw/a b.csv"]
+    # no ACL sent: no PutObjectAcl; the bucket from the param's value
+    assert by_sid["S3CopyDestinationFromParamValues"]["Action"] == ["s3:PutObject"]
+    assert by_sid["S3CopyDestinationFromParamValues"]["Resource"] == ["arn:aws:s3:::lake/in/b.csv"]
+    assert by_sid["S3DeleteObjects"]["Action"] == ["s3:DeleteObject"]
+    assert by_sid["S3DeleteObjects"]["Resource"] == ["arn:aws:s3:::lake/in/a.csv", "arn:aws:s3:::lake/in/b.csv"]
+    actions = {a for s in by_sid.values() for a in s["Action"]}
+    assert not any("*" in a for a in actions)
+    assert not any(r == "*" for s in by_sid.values() for r in s["Resource"])
+
+
+def test_an_acl_on_the_object_needs_put_object_acl() -> None:
+    from airflow.providers.amazon.aws.operators.s3 import S3CopyObjectOperator
+
+    with make_dag() as dag:
+        S3CopyObjectOperator(task_id="copy", source_bucket_key="s3://raw/a", dest_bucket_key="s3://lake/a")
+    # The hook sends ACL=private by default; PutObject with an ACL needs s3:PutObjectAcl.
+    assert _by_sid(dag)["S3CopyDestination"]["Action"] == ["s3:PutObject", "s3:PutObjectAcl"]
+
+
+def test_a_machine_with_logging_gets_the_log_delivery_actions() -> None:
+    dag = glue_crawler_job_dag()
+    assert "CloudWatchLogsDelivery" not in _by_sid(dag)
+    statement = _by_sid(dag, logging=True)["CloudWatchLogsDelivery"]
+    # AWS's list for Step Functions logging; these actions take no resource-level permissions.
+    assert set(statement["Action"]) == {
+        "logs:CreateLogDelivery", "logs:CreateLogStream", "logs:GetLogDelivery", "logs:UpdateLogDelivery",
+        "logs:DeleteLogDelivery", "logs:ListLogDeliveries", "logs:PutLogEvents", "logs:PutResourcePolicy",
+        "logs:DescribeResourcePolicies", "logs:DescribeLogGroups",
+    }
+    assert statement["Resource"] == ["*"]
+
+
+def test_a_workgroup_that_encrypts_results_with_kms_grants_its_key() -> None:
+    import boto3
+    from moto import mock_aws
+
+    from airflow_sfn_etl.operators.athena import AthenaQueryOperator
+
+    key_arn = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    with make_dag() as dag:
+        plain = AthenaQueryOperator(task_id="plain", query="SELECT 1", workgroup="plain_wg")
+        secret = AthenaQueryOperator(task_id="secret", query="SELECT 1", workgroup="kms_wg")
+        plain >> secret
+    with mock_aws():
+        athena = boto3.client("athena", region_name=REGION)
+        athena.create_work_group(Name="plain_wg", Configuration={"ResultConfiguration": {"OutputLocation": "s3://r/"}})
+        athena.create_work_group(
+            Name="kms_wg",
+            Configuration={"ResultConfiguration": {
+                "OutputLocation": "s3://r/",
+                "EncryptionConfiguration": {"EncryptionOption": "SSE_KMS", "KmsKey": key_arn},
+            }},
+        )
+        policy = build_iam_policy(compile_dag(dag), region=REGION, account=ACCOUNT, athena=athena)
+    by_sid = {s["Sid"]: s for s in policy.document["Statement"]}
+    assert by_sid["AthenaResultsKms"]["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert by_sid["AthenaResultsKms"]["Resource"] == [key_arn]
+    assert not [n for n in policy.notes if "KMS key" in n]
+    without = build_iam_policy(compile_dag(dag), region=REGION, account=ACCOUNT)
+    assert "AthenaResultsKms" not in {s["Sid"] for s in without.document["Statement"]}
+    assert any("no Athena client" in n and "kms_wg" in n for n in without.notes)

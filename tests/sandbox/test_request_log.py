@@ -91,3 +91,38 @@ def test_environment_variable_turns_the_log_on_at_start():
     assert proc.returncode == 0, out
     assert any(LINE.match(line.split(" ", 2)[-1]) and " s3 ListBuckets -> 200 (" in line
                for line in out.splitlines()), out
+
+
+def test_the_call_record_keeps_each_call_with_what_it_names(sandbox_env):
+    sb = sandbox_env
+    admin = SandboxClient(sb.endpoint_url)
+    bucket = f"record-{uuid.uuid4().hex[:8]}"
+    s3 = sb.client("s3")
+    s3.create_bucket(Bucket=bucket)
+    admin.record_calls(True)
+    try:
+        s3.put_object(Bucket=bucket, Key="a b.txt", Body=b"x", ACL="private")
+        s3.copy_object(Bucket=bucket, Key="c.txt", CopySource={"Bucket": bucket, "Key": "a b.txt"})
+        calls = admin.recorded_calls()
+    finally:
+        admin.record_calls(False)
+    put, copy = calls
+    assert (put["method"], put["path"], put["access_key"]) == ("PUT", f"/{bucket}/a b.txt", "testing")
+    assert put["status"] == 200
+    assert put["headers"]["x-amz-acl"] == "private"
+    assert copy["headers"]["x-amz-copy-source"] == f"{bucket}/a%20b.txt"
+    # Stopped: nothing more is kept; started again: the record is emptied first.
+    s3.list_buckets()
+    assert len(admin.recorded_calls()) == 2
+    admin.record_calls(True)
+    assert admin.recorded_calls() == []
+    admin.record_calls(False)
+
+
+def test_the_call_record_switch_needs_a_boolean(sandbox_env):
+    request = urllib.request.Request(
+        f"{sandbox_env.endpoint_url}/_sandbox/calls", data=b'{"recording": "yes"}', method="POST"
+    )
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(request)
+    assert info.value.code == 400

@@ -209,6 +209,47 @@ def test_the_generated_role_reads_the_catalog_location_of_the_tables_a_mapped_at
 
 
 @mock_aws
+def test_the_generated_role_uses_the_workgroups_kms_key_and_may_deliver_logs(tmp_path):
+    dag_file = tmp_path / "secure_dag.py"
+    dag_file.write_text(
+        "from datetime import datetime\n"
+        "from airflow.sdk import DAG\n"
+        "from airflow.providers.amazon.aws.operators.athena import AthenaOperator\n"
+        "with DAG(dag_id='secure', schedule=None, start_date=datetime(2026, 1, 1)):\n"
+        "    AthenaOperator(task_id='count', query='SELECT 1', workgroup='secure')\n",
+        encoding="utf-8",
+    )
+    key = "arn:aws:kms:us-east-1:123456789012:key/0f0e0d0c-1111-2222-3333-444455556666"
+    boto3.client("athena").create_work_group(
+        Name="secure",
+        Configuration={"ResultConfiguration": {
+            "OutputLocation": "s3://secure-results/",
+            "EncryptionConfiguration": {"EncryptionOption": "CSE_KMS", "KmsKey": key},
+        }},
+    )
+    logs = boto3.client("logs")
+    logs.create_log_group(logGroupName="/sfn/secure")
+    group = logs.describe_log_groups(logGroupNamePrefix="/sfn/secure")["logGroups"][0]["arn"]
+    op = StepFunctionDeployOperator(
+        task_id="deploy",
+        state_machine_name="secure",
+        source_dag_file=str(dag_file),
+        source_dag_id="secure",
+        create_role=True,
+        role_name="secure-role",
+        logging_configuration={"level": "ALL", "destinations": [{"cloudWatchLogsLogGroup": {"logGroupArn": group}}]},
+    )
+    op.execute(make_context())
+    policy = boto3.client("iam").get_role_policy(RoleName="secure-role", PolicyName="secure-least-privilege")
+    statements = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
+    assert statements["AthenaResultsKms"] == {
+        "Sid": "AthenaResultsKms", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+        "Resource": [key],
+    }
+    assert "logs:CreateLogDelivery" in statements["CloudWatchLogsDelivery"]["Action"]
+
+
+@mock_aws
 def test_run_uses_the_dag_run_params_as_input_when_input_is_none():
     sfn = boto3.client("stepfunctions")
     arn = sfn.create_state_machine(

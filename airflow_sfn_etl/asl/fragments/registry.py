@@ -22,8 +22,16 @@ from airflow_sfn_etl.asl.fragments.empty import empty
 from airflow_sfn_etl.asl.fragments.glue import glue_job
 from airflow_sfn_etl.asl.fragments.glue_crawler import glue_crawler, glue_crawler_sensor
 from airflow_sfn_etl.asl.fragments.lambda_function import lambda_invoke
+from airflow_sfn_etl.asl.fragments.s3 import s3_copy_object, s3_delete_objects
 from airflow_sfn_etl.asl.fragments.sns import sns_publish
-from airflow_sfn_etl.asl.fragments.stock import stock_glue_crawler_run, stock_glue_job, stock_sns_publish
+from airflow_sfn_etl.asl.fragments.sqs import stock_sqs_publish
+from airflow_sfn_etl.asl.fragments.stock import (
+    stock_databrew_job,
+    stock_glue_crawler_run,
+    stock_glue_job,
+    stock_sns_publish,
+    stock_start_execution,
+)
 from airflow_sfn_etl.asl.ir import Fragment
 
 #: A fragment function: (the task, its compile context) -> its states. Each function types the task as
@@ -46,6 +54,13 @@ STOCK_GLUE_CRAWLER_RUN = f"{AMAZON}.glue_crawler.GlueCrawlerRunOperator"
 STOCK_ATHENA = f"{AMAZON}.athena.AthenaOperator"
 STOCK_SNS_PUBLISH = f"{AMAZON}.sns.SnsPublishOperator"
 LAMBDA_INVOKE = f"{AMAZON}.lambda_function.LambdaInvokeFunctionOperator"
+STOCK_DATABREW_JOB = f"{AMAZON}.glue_databrew.GlueDataBrewStartJobOperator"
+STOCK_START_EXECUTION = f"{AMAZON}.step_function.StepFunctionStartExecutionOperator"
+STOCK_SQS_PUBLISH = f"{AMAZON}.sqs.SqsPublishOperator"
+S3_COPY_OBJECT = f"{AMAZON}.s3.S3CopyObjectOperator"
+S3_DELETE_OBJECTS = f"{AMAZON}.s3.S3DeleteObjectsOperator"
+#: The amazon provider's crawler sensor: the crawler poll loop, as our sensor.
+STOCK_GLUE_CRAWLER_SENSOR = "airflow.providers.amazon.aws.sensors.glue_crawler.GlueCrawlerSensor"
 
 _REGISTRY: dict[str, FragmentFn] = {
     GLUE_JOB: glue_job,
@@ -60,6 +75,12 @@ _REGISTRY: dict[str, FragmentFn] = {
     STOCK_ATHENA: athena_query,
     STOCK_SNS_PUBLISH: stock_sns_publish,
     LAMBDA_INVOKE: lambda_invoke,
+    STOCK_DATABREW_JOB: stock_databrew_job,
+    STOCK_START_EXECUTION: stock_start_execution,
+    STOCK_SQS_PUBLISH: stock_sqs_publish,
+    S3_COPY_OBJECT: s3_copy_object,
+    S3_DELETE_OBJECTS: s3_delete_objects,
+    STOCK_GLUE_CRAWLER_SENSOR: glue_crawler_sensor,
 }
 
 
@@ -83,6 +104,18 @@ _CARRIED: dict[str, frozenset[str]] = {
         {"target_arn", "message", "subject", "message_attributes", "message_group_id", "message_deduplication_id"}
     ),
     LAMBDA_INVOKE: frozenset({"function_name", "payload", "qualifier", "invocation_type", "client_context"}),
+    STOCK_DATABREW_JOB: frozenset({"job_name", "wait_for_completion"}),
+    STOCK_START_EXECUTION: frozenset({"state_machine_arn", "name", "state_machine_input"}),
+    STOCK_SQS_PUBLISH: frozenset(
+        {"sqs_queue", "message_content", "message_attributes", "delay_seconds", "message_group_id",
+         "message_deduplication_id"}
+    ),
+    S3_COPY_OBJECT: frozenset(
+        {"source_bucket_key", "dest_bucket_key", "source_bucket_name", "dest_bucket_name", "source_version_id",
+         "acl_policy", "meta_data_directive", "kms_key_id", "kms_encryption_type"}
+    ),
+    S3_DELETE_OBJECTS: frozenset({"bucket", "keys"}),
+    STOCK_GLUE_CRAWLER_SENSOR: frozenset({"crawler_name"}),
 }
 
 

@@ -11,15 +11,25 @@
   ``message_deduplication_id`` are carried.
 - ``GlueCrawlerRunOperator`` -> the crawler fragment; a running crawl fails the task, as it does with
   ``fail_on_already_running=True`` (the default), and is joined with ``False``.
+- ``GlueDataBrewStartJobOperator`` -> ``databrew:startJobRun(.sync)``, as our DataBrew operator.
+- ``StepFunctionStartExecutionOperator`` -> ``states:startExecution``; with ``deferrable=True`` the
+  operator waits for the execution and fails when it does not succeed, so the state is
+  ``states:startExecution.sync:2``. ``state_machine_input`` (a dict, or JSON text as the operator
+  sends it) is the ``Input`` object, ``name`` the execution ``Name``.
+
+A start that does not wait, followed by the stock sensor of its run, compiles to the waiting form
+(:mod:`airflow_sfn_etl.asl.sensors`); the fragment then reads ``ctx.waited_by``.
 
 In these operators ``deferrable=True`` implies waiting for the run, so the state waits then too.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from airflow_sfn_etl.asl.context import AslContext
+from airflow_sfn_etl.asl.errors import AslCompileError
 from airflow_sfn_etl.asl.fragments.common import as_text, single, sync, task_state
 from airflow_sfn_etl.asl.fragments.glue_crawler import CRAWLER_RUNNING, glue_crawler
 from airflow_sfn_etl.asl.fragments.sns import _sns_attributes
@@ -38,7 +48,39 @@ def stock_glue_job(op: Any, ctx: AslContext) -> Fragment:
     extra = ctx.template("run_job_kwargs", run_kwargs)
     assert isinstance(extra, dict)  # a dict maps to a dict
     params.update(extra)
-    return single(ctx, task_state(ctx, sync("arn:aws:states:::glue:startJobRun", _waits(op)), params))
+    return single(ctx, task_state(ctx, sync("arn:aws:states:::glue:startJobRun", _waits(op, ctx)), params))
+
+
+def stock_databrew_job(op: Any, ctx: AslContext) -> Fragment:
+    """Stock GlueDataBrewStartJobOperator -> ``databrew:startJobRun(.sync)`` with Name."""
+    params: dict[str, Any] = {}
+    ctx.put(params, "Name", "job_name", op.job_name)
+    return single(ctx, task_state(ctx, sync("arn:aws:states:::databrew:startJobRun", _waits(op, ctx)), params))
+
+
+def stock_start_execution(op: Any, ctx: AslContext) -> Fragment:
+    """Stock StepFunctionStartExecutionOperator -> ``states:startExecution`` (``.sync:2`` when it waits)."""
+    params: dict[str, Any] = {}
+    ctx.put(params, "StateMachineArn", "state_machine_arn", op.state_machine_arn)
+    name = getattr(op, "name", None)
+    if name:
+        ctx.put(params, "Name", "name", name)
+    document = getattr(op, "state_machine_input", None)
+    if isinstance(document, str):
+        try:
+            document = json.loads(document)
+        except ValueError:
+            raise AslCompileError(
+                f"Task '{ctx.task_id}': state_machine_input={document!r} is not JSON text; an execution's input "
+                "is a JSON document. Give it as a dict or as json.dumps(...)."
+            ) from None
+    if isinstance(document, (dict, list)):
+        params["Input"] = ctx.template("state_machine_input", document)
+    elif document is not None:
+        params["Input"] = json.dumps(document)
+    waits = bool(getattr(op, "deferrable", False)) or ctx.waited_by is not None
+    resource = "arn:aws:states:::states:startExecution" + (".sync:2" if waits else "")
+    return single(ctx, task_state(ctx, resource, params))
 
 
 def stock_sns_publish(op: Any, ctx: AslContext) -> Fragment:
@@ -63,7 +105,7 @@ def stock_sns_publish(op: Any, ctx: AslContext) -> Fragment:
 def stock_glue_crawler_run(op: Any, ctx: AslContext) -> Fragment:
     """Stock GlueCrawlerRunOperator -> the crawler fragment; a running crawl fails the task unless
     ``fail_on_already_running=False``."""
-    frag = glue_crawler(_Waiting(op) if _waits(op) else op, ctx)
+    frag = glue_crawler(_Waiting(op) if _waits(op, ctx) else op, ctx)
     if getattr(op, "fail_on_already_running", True):
         start = frag.states[0]
         assert isinstance(start, Task)
@@ -72,10 +114,14 @@ def stock_glue_crawler_run(op: Any, ctx: AslContext) -> Fragment:
     return frag
 
 
-def _waits(op: Any) -> bool:
-    """Whether the stock operator waits for the run: ``wait_for_completion``, or ``deferrable`` (which
-    implies waiting in these operators)."""
-    return bool(getattr(op, "wait_for_completion", True)) or bool(getattr(op, "deferrable", False))
+def _waits(op: Any, ctx: AslContext) -> bool:
+    """Whether the state waits for the run: the stock operator does with ``wait_for_completion`` or
+    ``deferrable`` (which implies waiting in these operators), or a sensor of the run follows it."""
+    return (
+        bool(getattr(op, "wait_for_completion", True))
+        or bool(getattr(op, "deferrable", False))
+        or ctx.waited_by is not None
+    )
 
 
 class _Waiting:

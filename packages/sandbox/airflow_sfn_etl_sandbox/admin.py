@@ -26,6 +26,10 @@ served before any AWS call is decoded. :class:`~.client.SandboxClient` wraps the
     ``service operation -> status (ms)`` (:mod:`.request_log`); answers the switches. The
     environment variable ``SFN_ETL_SANDBOX_REQUEST_LOG=1`` turns it on when the sandbox starts.
 
+``GET /_sandbox/calls``, ``POST`` ``{"recording": bool}``, ``DELETE``
+    The call record (:mod:`.request_log`): each answered AWS call with its parameters, method, path,
+    query, ``x-amz-*`` headers and XML body, while recording is on.
+
 An unknown name answers HTTP 404 ``{"error": "no sandbox admin endpoint ...; known: [...]"}``.
 moto's own ``/moto-api/`` endpoints (e.g. ``POST /moto-api/reset``, moto's state only) are
 served by moto unchanged.

@@ -140,6 +140,15 @@ class SandboxClient:
         """Turn the per-request log (``service operation -> status (ms)``) on or off; returns the switches."""
         return dict(self._request("POST", "/_sandbox/log", {"requests": bool(on)}))
 
+    def record_calls(self, on: bool = True) -> None:
+        """Start (emptying the record) or stop keeping every answered AWS call (``/_sandbox/calls``)."""
+        self._request("POST", "/_sandbox/calls", {"recording": bool(on)})
+
+    def recorded_calls(self) -> list[dict[str, Any]]:
+        """The calls kept since recording started: ``{"service", "operation", "status", "region",
+        "access_key", "params", "headers"}`` each."""
+        return list(self._request("GET", "/_sandbox/calls")["calls"])
+
     def log_switches(self) -> dict[str, Any]:
         """``{"requests": bool}``: whether the per-request log is on."""
         return dict(self._request("GET", "/_sandbox/log"))

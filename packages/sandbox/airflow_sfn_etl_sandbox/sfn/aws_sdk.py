@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import unquote
 
 from botocore.exceptions import UnknownServiceError
 from botocore.model import ListShape, MapShape, OperationNotFoundError, StructureShape
@@ -33,6 +34,8 @@ class SandboxAwsSdkService(StateTaskServiceAwsSdk):
       them to boto3 as they are and the call fails with ``KeyError``; here they are mapped onto
       the API's member names (moto's ``_to_boto_request``, which moto leaves unused).
     - The answer's member names start upper case (``ExecutionArn``), as AWS renders SDK results.
+    - S3's ``CopySource`` is given URL-encoded, as the S3 API takes it (AWS passes it on as it is);
+      boto3 encodes a text ``CopySource`` itself, so it gets the decoded text and sends it encoded once.
     - moto leaves boto3's ``datetime`` objects in the result (e.g. ``getCrawler``'s
       ``CreationTime``), which breaks DescribeExecution's output and any later JSON use; they are
       ISO-8601 strings, as AWS gives them.
@@ -51,6 +54,8 @@ class SandboxAwsSdkService(StateTaskServiceAwsSdk):
         operation = self._operation_model()
         if operation is not None and operation.input_shape is not None:
             self._to_boto_request(parameters, operation.input_shape)
+        if self._get_boto_service_name() == "s3" and isinstance(parameters.get("CopySource"), str):
+            parameters["CopySource"] = unquote(parameters["CopySource"])
 
     def _eval_service_task(self, env: Any, resource_runtime_part: Any, normalised_parameters: dict,
                            state_credentials: Any) -> None:
