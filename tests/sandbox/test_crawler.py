@@ -649,3 +649,32 @@ def test_merge_new_columns_deprecates_a_table_whose_delimiter_changed(glue, s3, 
     table = glue.get_table(DatabaseName=database, Name="dep")["Table"]
     assert table["Parameters"]["DEPRECATED_BY_CRAWLER"] == "1" and table["Parameters"]["delimiter"] == ","
     assert _columns(glue, database, "dep") == before
+
+
+def test_key_value_folders_sharing_no_column_are_separate_tables(glue, s3, bucket):
+    """Glue's grouping page: year=2017 holding {"A": 1, "B": 2} and year=2018 holding {"C": 3, "D": 4}
+    are crawled as tables year_2017 and year_2018 by default, as one table with CombineCompatibleSchemas."""
+    s3.put_object(Bucket=bucket, Key="grp/table1/year=2017/data1.json", Body=b'{"A": 1, "B": 2}\n')
+    s3.put_object(Bucket=bucket, Key="grp/table1/year=2018/data2.json", Body=b'{"C": 3, "D": 4}\n')
+    name, database = make_crawler(glue, f"s3://{bucket}/grp/table1/")
+    assert crawl(glue, name)["LastCrawl"]["Status"] == "SUCCEEDED"
+    tables = {t["Name"]: t for t in glue.get_tables(DatabaseName=database)["TableList"]}
+    assert sorted(tables) == ["year_2017", "year_2018"]
+    assert [c["Name"] for c in tables["year_2017"]["StorageDescriptor"]["Columns"]] == ["a", "b"]
+    assert tables["year_2018"]["StorageDescriptor"]["Location"] == f"s3://{bucket}/grp/table1/year=2018/"
+    assert tables["year_2018"]["PartitionKeys"] == []
+
+    grouping = {"TableGroupingPolicy": "CombineCompatibleSchemas"}
+    combined, combined_db = make_crawler(glue, f"s3://{bucket}/grp/table1/", Configuration=_config(Grouping=grouping))
+    assert crawl(glue, combined)["LastCrawl"]["Status"] == "SUCCEEDED"
+    (table,) = glue.get_tables(DatabaseName=combined_db)["TableList"]
+    assert table["Name"] == "table1"
+    assert [c["Name"] for c in table["StorageDescriptor"]["Columns"]] == ["a", "b", "c", "d"]
+    assert [k["Name"] for k in table["PartitionKeys"]] == ["year"]
+
+    # folders that share a column stay partitions of one table
+    s3.put_object(Bucket=bucket, Key="grp/t2/year=2017/data1.json", Body=b'{"A": 1, "B": 2}\n')
+    s3.put_object(Bucket=bucket, Key="grp/t2/year=2018/data2.json", Body=b'{"A": 3, "D": 4}\n')
+    shared, shared_db = make_crawler(glue, f"s3://{bucket}/grp/t2/")
+    crawl(glue, shared)
+    assert [t["Name"] for t in glue.get_tables(DatabaseName=shared_db)["TableList"]] == ["t2"]

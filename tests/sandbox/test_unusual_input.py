@@ -305,3 +305,112 @@ def test_stock_s3_sensors_poke_before_and_after_the_data_appears(env):
     env.s3.put_object(Bucket=env.data, Key="landing/b.csv", Body=b"id\n2\n")
     assert unchanged.poke({}) is False
     assert unchanged.previous_objects == {"landing/readme.txt", "landing/a.csv", "landing/b.csv"}
+
+
+# --------------------------------------------------------------------------- OpenCSVSerDe escapes and quotes
+
+#: line -> fields, by the rules of opencsv 2.3's CSVParser, which Hive's OpenCSVSerDe reads each line with:
+#: the escape character is dropped and makes a following quote or escape character literal inside quotes
+#: or a field, and escapes nothing else (not the separator); a doubled quote is one quote; a quote inside
+#: a field (not next to a separator) is text, unless only white space precedes it there
+ESCAPES = {
+    r"1,a\,b": ["1", "a", "b"],
+    r"2,\N,x": ["2", "N", "x"],
+    r'3,"q\"uote",y': ["3", 'q"uote', "y"],
+    '4,"dou""ble",z': ["4", 'dou"ble', "z"],
+    r'5,"\\t\\n",w': ["5", r"\t\n", "w"],
+    '6,ab"c"d,e': ["6", 'ab"c"d', "e"],
+    '7,  "sp",f': ["7", "sp", "f"],
+    r'8,"a,b\\",g': ["8", "a,b\\", "g"],
+}
+
+
+def test_open_csv_escape_character_follows_opencsv(env):
+    body = ("\n".join(ESCAPES) + "\n").encode()
+    env.s3.put_object(Bucket=env.data, Key="escapes/p.csv", Body=body)
+    _ddl(env, "t", "escapes", ["id", "v", "w"], OPEN_CSV, 0)
+    assert env.query("SELECT id, v, w FROM t ORDER BY id")[1:] == list(ESCAPES.values())
+
+
+def test_open_csv_escaping_tab_and_newline_as_athena_documents(env):
+    """Athena's csv-serde page: with ``"escapeChar" = "\\\\"`` the field ``" \\\\t\\\\t\\\\n 123 \\\\t\\\\t\\\\n "``
+    reads ``\\t\\t\\n 123 \\t\\t\\n`` (the page shows the values without their surrounding spaces)."""
+    body = b'" \\\\t\\\\t\\\\n 123 \\\\t\\\\t\\\\n ",abc\n" 456 ",xyz\n'
+    env.s3.put_object(Bucket=env.data, Key="escapetab/p.csv", Body=body)
+    env.run(f"CREATE EXTERNAL TABLE t (f1 string, s2 string) {OPEN_CSV} "
+            "WITH SERDEPROPERTIES ('separatorChar' = ',', 'escapeChar' = '\\\\') "
+            f"LOCATION 's3://{env.data}/escapetab/'")
+    rows = env.query("SELECT f1, s2 FROM t")[1:]
+    assert [[f1.strip(), s2] for f1, s2 in rows] == [["\\t\\t\\n 123 \\t\\t\\n", "abc"], ["456", "xyz"]]
+    assert rows[1][0] == " 456 "  # the SerDe keeps the spaces inside the quotes
+
+
+# --------------------------------------------------------------------------- typed columns per SerDe
+
+
+def test_open_csv_date_and_timestamp_in_unix_form_as_athena_documents(env):
+    """Athena's csv-serde example: ``18276`` in a date column is 2020-01-15, ``1579059880000`` in a
+    timestamp column is 2020-01-15 03:44:40.000; booleans are recognised."""
+    env.s3.put_object(Bucket=env.data, Key="unixcsv/p.csv", Body=b'"p1","18276","1579059880000","TRUE"\n'
+                                                                   b'"p2","0","-1000","false"\n')
+    _ddl(env, "t", "unixcsv", ["profile_id", "d", "ts", "b"], OPEN_CSV, 0,
+         types={"d": "date", "ts": "timestamp", "b": "boolean"})
+    assert env.query("SELECT profile_id, d, ts, b FROM t ORDER BY profile_id")[1:] == [
+        ["p1", "2020-01-15", "2020-01-15 03:44:40.000", "true"],
+        ["p2", "1970-01-01", "1969-12-31 23:59:59.000", "false"],
+    ]
+
+
+@pytest.mark.parametrize(("hive", "value"), [("date", "2020-01-15"), ("timestamp", "2020-01-15 03:44:40"),
+                                             ("boolean", "yes"), ("date", ""), ("decimal(5,2)", "abc")])
+def test_open_csv_value_in_an_undocumented_form_fails_or_reads_null(env, hive, value):
+    folder = f"csvform_{uuid.uuid4().hex[:6]}"
+    env.s3.put_object(Bucket=env.data, Key=f"{folder}/p.csv", Body=f'"1","{value}"\n'.encode())
+    _ddl(env, "t", folder, ["id", "v"], OPEN_CSV, 0, types={"v": hive})
+    reason = env.run("SELECT id, v FROM t", expect="FAILED")["Status"]["StateChangeReason"]
+    assert reason.startswith(f"HIVE_BAD_DATA: Error parsing field value '{value}' for field 1: ")
+    assert "not emulated by the sandbox" in reason
+    env.run("DROP TABLE t")
+    _ddl(env, "t", folder, ["id", "v"], OPEN_CSV, 0, types={"v": hive}, props="'use.null.for.invalid.data'='true'")
+    assert env.query("SELECT id, v FROM t")[1:] == [["1", None]]
+
+
+#: LazySimpleSerDe text -> value, by Hive's readers (Trino's text reader copies them): a date is
+#: y-M-d after trimming, what follows a space ignored, fields past their range carried into the next
+#: (java.time's LENIENT resolver); a timestamp is at least 8 bytes, y-M-d[ H:m:s[.f]] or ISO
+#: yyyy-MM-ddTHH:mm[:ss[.f]]; a decimal is what Java's BigDecimal reads, rounded half up, NULL past the
+#: precision; anything else is NULL
+LAZY_DATES = {"2020-01-15": "2020-01-15", " 2020-1-5 ": "2020-01-05", "2020-01-15 10:00:00": "2020-01-15",
+              "2020-13-01": "2021-01-01", "2020-02-30": "2020-03-01", "15/01/2020": None, "2020-01": None}
+LAZY_TIMESTAMPS = {"2020-01-15 03:44:40": "2020-01-15 03:44:40.000", "2020-01-15": "2020-01-15 00:00:00.000",
+                   "2020-01-15 03:44:40.5": "2020-01-15 03:44:40.500", "2020-01-15T03:44": "2020-01-15 03:44:00.000",
+                   "2020-01-15 24:00:00": "2020-01-16 00:00:00.000", "2020-1-1": "2020-01-01 00:00:00.000",
+                   "20-1-1": None, "1579059880000": None, "01/15/2020 03:44": None}
+LAZY_DECIMALS = {"1.005": "1.01", "-0.125": "-0.13", "1e2": "100.00", ".5": "0.50", "7": "7.00",
+                 " 1.5": None, "abc": None, "1234.5": None, "999.995": None}
+
+
+@pytest.mark.parametrize(("hive", "cases"), [("date", LAZY_DATES), ("timestamp", LAZY_TIMESTAMPS),
+                                             ("decimal(5,2)", LAZY_DECIMALS)])
+def test_lazy_simple_typed_columns_parse_as_hive(env, hive, cases):
+    folder = f"lazytyped_{uuid.uuid4().hex[:6]}"
+    body = "".join(f"{i}|{text}\n" for i, text in enumerate(cases)).encode()
+    env.s3.put_object(Bucket=env.data, Key=f"{folder}/p.txt", Body=body)
+    env.run(f"CREATE EXTERNAL TABLE t (id int, v {hive}) ROW FORMAT DELIMITED FIELDS TERMINATED BY '|' "
+            f"LOCATION 's3://{env.data}/{folder}/'")
+    assert env.query("SELECT v FROM t ORDER BY id")[1:] == [[v] for v in cases.values()]
+
+
+def test_lazy_simple_timestamp_formats_millis(env):
+    env.s3.put_object(Bucket=env.data, Key="tsmillis/p.txt", Body=b"1|1579059880000\n2|2020-01-15 03:44:40\n3|x\n")
+    env.run("CREATE EXTERNAL TABLE t (id int, ts timestamp) ROW FORMAT DELIMITED FIELDS TERMINATED BY '|' "
+            "WITH SERDEPROPERTIES ('timestamp.formats'='millis') "
+            f"LOCATION 's3://{env.data}/tsmillis/'")
+    assert env.query("SELECT ts FROM t ORDER BY id")[1:] == [
+        ["2020-01-15 03:44:40.000"], ["2020-01-15 03:44:40.000"], [None]]
+    env.run("DROP TABLE t")
+    env.run("CREATE EXTERNAL TABLE t (id int, ts timestamp) ROW FORMAT DELIMITED FIELDS TERMINATED BY '|' "
+            "WITH SERDEPROPERTIES ('timestamp.formats'='yyyyMMdd') "
+            f"LOCATION 's3://{env.data}/tsmillis/'")
+    reason = env.run("SELECT ts FROM t", expect="FAILED")["Status"]["StateChangeReason"]
+    assert reason.startswith("NOT_SUPPORTED: The timestamp.formats pattern 'yyyyMMdd'")

@@ -2,15 +2,15 @@
 
 Objects are classified as Glue's built-in classifiers do (:func:`..schema.classify`) and their
 schemas merged (:func:`..schema.merge_schemas`). A folder of files is a table named after the
-folder; ``key=value`` folders are partitions; sub-folders whose files all have a compatible
-schema (same format and column names) are partitions of one table, otherwise each sub-folder is
-crawled as its own table. ``_``/``.`` files, ``$folder$`` markers and ``.crc``/``.metadata``
-files are skipped, as are objects matching a target's ``Exclusions`` (Glue's glob patterns,
-:func:`glob_regex`). An object no built-in classifier recognises is skipped too, with a log line, as
-Glue skips it. Only ``S3Targets`` are emulated. The crawler's :class:`.settings.CrawlerSettings`
-change the grouping (``CombineCompatibleSchemas``, ``TableLevelConfiguration``) and, when it
-crawls new folders only, which objects are read. Problems raise :class:`..runs.RunFailed` (the
-crawl's ``ErrorMessage``).
+folder; ``key=value`` folders are partitions (unless they share no column name); sub-folders whose
+files all have a compatible schema (same format and column names) are partitions of one table,
+otherwise each sub-folder is crawled as its own table. ``_``/``.`` files, ``$folder$`` markers and
+``.crc``/``.metadata`` files are skipped, as are objects matching a target's ``Exclusions`` (Glue's
+glob patterns, :func:`glob_regex`). An object no built-in classifier recognises is skipped too, with
+a log line, as Glue skips it. Only ``S3Targets`` are emulated. The crawler's
+:class:`.settings.CrawlerSettings` change the grouping (``CombineCompatibleSchemas``,
+``TableLevelConfiguration``) and, when it crawls new folders only, which objects are read. Problems
+raise :class:`..runs.RunFailed` (the crawl's ``ErrorMessage``).
 """
 
 from __future__ import annotations
@@ -245,8 +245,9 @@ def _merged(classify_key: _Classifier, bucket: str, keys: list[str]) -> FileSche
 def _group(classify_key: _Classifier, bucket: str, root: str, rels: list[str], combine: bool) -> list[TablePlan]:
     """Tables under ``root`` from the relative keys below it.
 
-    Files directly in ``root`` and ``key=value`` folders make one table at ``root``. Other
-    sub-folders are partitions of that table when all hold compatible schemas (same format and
+    Files directly in ``root`` and ``key=value`` folders make one table at ``root`` (unless ``combine``,
+    ``key=value`` folders sharing no column name are separate tables, :func:`_disjoint_partitions`).
+    Other sub-folders are partitions of that table when all hold compatible schemas (same format and
     compression and, unless ``combine``, column names), else each sub-folder is crawled as its own table.
     """
     plain: OrderedDict[str, list[str]] = OrderedDict()
@@ -258,7 +259,13 @@ def _group(classify_key: _Classifier, bucket: str, root: str, rels: list[str], c
         else:
             own.append(rel)
     if not plain:
-        return _table(classify_key, bucket, root, own)
+        split = None if combine else _disjoint_partitions(classify_key, bucket, root, own)
+        if split is None:
+            return _table(classify_key, bucket, root, own)
+        plans = []
+        for folder, files in split.items():
+            plans.extend(_group(classify_key, bucket, f"{root}{folder}/", files, combine))
+        return plans
     schemas = {d: _merged(classify_key, bucket, [f"{root}{d}/{r}" for r in files]) for d, files in plain.items()}
     signatures = {_schema_signature(s, combine) for s in schemas.values() if s is not None}
     own_schema = _merged(classify_key, bucket, [root + r for r in own]) if own else None
@@ -270,6 +277,37 @@ def _group(classify_key: _Classifier, bucket: str, root: str, rels: list[str], c
     for folder, files in plain.items():
         plans.extend(_group(classify_key, bucket, f"{root}{folder}/", files, combine))
     return plans
+
+
+def _disjoint_partitions(classify_key: _Classifier, bucket: str, root: str,
+                         own: list[str]) -> OrderedDict[str, list[str]] | None:
+    """``key=value`` folders that share no column name, each with the keys below it; None otherwise.
+
+    Glue makes partitions of sibling folders whose schemas are similar enough (its knowledge center
+    names a "partition threshold" above 70%), else separate tables named after the folders: its
+    grouping page shows ``year=2017`` holding ``A, B`` and ``year=2018`` holding ``C, D`` crawled as
+    tables ``year_2017`` and ``year_2018``. How the similarity is measured is not documented; folders
+    with no column in common are below any such threshold, so they are split, and all others stay
+    partitions of one table.
+    """
+    folders: OrderedDict[str, list[str]] = OrderedDict()
+    for rel in own:
+        first, sep, rest = rel.partition("/")
+        if not sep:
+            return None  # files beside the folders: one table at root
+        folders.setdefault(first, []).append(rest)
+    if len(folders) < 2:
+        return None
+    names: list[set[str]] = []
+    for folder, files in folders.items():
+        schema = _merged(classify_key, bucket, [f"{root}{folder}/{r}" for r in files])
+        if schema is None:
+            return None
+        names.append({n.lower() for n, _ in schema.columns})
+    for i, a in enumerate(names):
+        if any(a & b for b in names[i + 1:]):
+            return None
+    return folders
 
 
 def _at_level(classify_key: _Classifier, bucket: str, root: str, rels: list[str], level: int) -> list[TablePlan]:

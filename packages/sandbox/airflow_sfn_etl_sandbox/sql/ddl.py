@@ -117,6 +117,9 @@ def create_external_table(stmt: exp.Create, ctx: Context) -> Result:
                     serde_params[key] = _unescape(_lit(p.args[arg]))
             if "field.delim" in serde_params:
                 serde_params["serialization.format"] = serde_params["field.delim"]
+        elif isinstance(p, exp.SerdeProperties):  # ROW FORMAT DELIMITED ... WITH SERDEPROPERTIES (...)
+            for item in p.expressions:
+                serde_params[_lit(item.this)] = _lit(item.args.get("value"))
         elif isinstance(p, exp.FileFormatProperty):
             fmt = p.this
             if isinstance(fmt, exp.InputOutputFormat):

@@ -156,32 +156,153 @@ def _register(
 
 _INTEGERS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT")
 
+#: Java's ``String.trim``: characters up to U+0020 at either end
+_JAVA_TRIM = r"regexp_replace({}, '^[\x00-\x20]+|[\x00-\x20]+$', '', 'g')"
+#: a number as Java's ``BigDecimal(String)`` reads it
+_BIG_DECIMAL = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"
+#: Hive's date (``DATE_PARSER``): year, month and day, resolved leniently (month 13 is January of the next year)
+_HIVE_DATE = r"([+-]?[0-9]{1,10})-([0-9]{1,2})-([0-9]{1,2})"
+#: Hive's default timestamp: a date, optionally `` H:m:s[.fraction]``
+_HIVE_TIMESTAMP = _HIVE_DATE + r"(?: ([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2})(?:\.([0-9]{1,9}))?)?"
+#: ISO-8601 local date-time (``DateTimeFormatter.ISO_LOCAL_DATE_TIME``), Hive's second try
+_ISO_TIMESTAMP = r"([+-]?[0-9]{4,10})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]{0,9}))?)?"
+
+
+def _lenient_datetime(text: str, pattern: str, time: bool) -> str:
+    """DuckDB SQL for ``text`` matched by ``pattern`` (groups: year, month, day[, hour, minute, second,
+    fraction]) resolved as ``java.time``'s LENIENT resolver does: each field past its range carries into
+    the next larger one. NULL when it does not match (or falls outside DuckDB's range)."""
+
+    def group(n: int) -> str:
+        return f"CAST(NULLIF(regexp_extract({text}, '^{pattern}$', {n}), '') AS BIGINT)"
+
+    value = f"make_date(CAST({group(1)} AS INTEGER), 1, 1) + to_months({group(2)} - 1) + to_days({group(3)} - 1)"
+    if time:
+        fraction = f"rpad(regexp_extract({text}, '^{pattern}$', 7), 9, '0')"
+        value += (
+            f" + to_hours(coalesce({group(4)}, 0)) + to_minutes(coalesce({group(5)}, 0))"
+            f" + to_seconds(coalesce({group(6)}, 0))"
+            f" + to_microseconds(CAST(left({fraction}, 6) AS BIGINT))"
+        )
+        return f"CASE WHEN regexp_full_match({text}, '{pattern}') THEN try(CAST({value} AS TIMESTAMP)) END"
+    return f"CASE WHEN regexp_full_match({text}, '{pattern}') THEN try(CAST({value} AS DATE)) END"
+
+
+def _timestamp_formats(table: catalog.TableInfo) -> list[str]:
+    """The ``timestamp.formats`` SerDe property as Hive splits it: on ``,``, ``\\`` escaping ``,`` or ``\\``."""
+    text = {**table.parameters, **table.serde_params}.get("timestamp.formats")
+    if text is None:
+        return []
+    out, buffer, i = [], "", 0
+    while i < len(text):
+        c = text[i]
+        if c == "\\":
+            if i + 1 >= len(text) or text[i + 1] not in ",\\":
+                raise coded(
+                    "HIVE_INVALID_METADATA",
+                    f"Invalid 'timestamp.formats' property value '{text}': Illegal escaped character at {i}",
+                )
+            buffer += text[i + 1]
+            i += 1
+        elif c == ",":
+            if buffer:
+                out.append(buffer)
+            buffer = ""
+        else:
+            buffer += c
+        i += 1
+    if buffer:
+        out.append(buffer)
+    return out
+
+
+def _lazy_timestamp(table: catalog.TableInfo, col: str) -> str:
+    """A LazySimpleSerDe timestamp (Hive's ``LazyTimestamp``, as Trino's text reader copies it): a value
+    shorter than 8 bytes is NULL; trimmed, it is tried against each ``timestamp.formats`` pattern (only
+    ``millis``, milliseconds since 1970, is emulated), then as ``yyyy-M-d[ H:m:s[.fffffffff]]``, then as
+    ISO-8601 ``yyyy-MM-ddTHH:mm[:ss[.f]]``, fields resolved leniently; nothing else parses (NULL).
+    Fractions finer than microseconds are cut (DuckDB's timestamps hold microseconds)."""
+    trimmed = _JAVA_TRIM.format(col)
+    tries = []
+    for fmt in _timestamp_formats(table):
+        if fmt.lower() != "millis":
+            raise coded(
+                "NOT_SUPPORTED",
+                f"The timestamp.formats pattern '{fmt}' of table {table.qualified} is not emulated by the sandbox "
+                "(only 'millis' is); declare the column string and parse it with date_parse",
+            )
+        tries.append(
+            f"CASE WHEN regexp_full_match({trimmed}, '-?[0-9]+(\\.[0-9]+)?') THEN "
+            f"try(epoch_ms(CAST(regexp_extract({trimmed}, '^-?[0-9]+') AS BIGINT))) END"
+        )
+    tries.append(_lenient_datetime(trimmed, _HIVE_TIMESTAMP, True))
+    tries.append(_lenient_datetime(trimmed, _ISO_TIMESTAMP, True))
+    return f"CASE WHEN strlen({col}) >= 8 THEN coalesce({', '.join(tries)}) END"
+
+
+def _csv_invalid(table: catalog.TableInfo, col: str, index: int, detail: str) -> str:
+    """What an OpenCSVSerde value that does not convert gives: NULL with ``use.null.for.invalid.data``,
+    else the query fails ``HIVE_BAD_DATA: Error parsing field value '...' for field N: <detail>``."""
+    if table.parameters.get("use.null.for.invalid.data", "").strip().lower() == "true":
+        return "NULL"
+    value = f"replace({col}, '''', '''''')"
+    return (
+        "error('HIVE_BAD_DATA: Error parsing field value ''' || " + value + " || ''' for field "
+        + str(index) + ": ' || " + detail + ")"
+    )
+
 
 def _text_value(table: catalog.TableInfo, col: str, duck: str, index: int) -> str:
     """A text field of a text table as a value of its column's type, as the table's SerDe reads it.
 
-    LazySimpleSerDe (Hive's ``LazyInteger`` / ``LazyBoolean``, which Trino's text reader copies bug
-    for bug): an integer is an optional sign and digits, a fraction after ``.`` (digits only) is
-    dropped, anything else (spaces, exponents, out of range, empty) is NULL; a boolean is ``true`` or
-    ``false`` in any case, else NULL. OpenCSVSerde: Athena documents that a value of a numeric column
-    that does not parse (an empty field too) fails the query with ``HIVE_BAD_DATA: Error parsing field
-    value``, unless the table property ``use.null.for.invalid.data`` is true (then it is NULL).
+    LazySimpleSerDe (Hive's ``Lazy*`` readers, which Trino's text reader copies bug for bug): an
+    integer is an optional sign and digits, a fraction after ``.`` (digits only) is dropped, anything
+    else (spaces, exponents, out of range, empty) is NULL; a boolean is ``true`` or ``false`` in any
+    case, else NULL; a date is ``y-M-d`` (trimmed, anything after a space ignored, resolved leniently);
+    a timestamp as :func:`_lazy_timestamp`; a decimal as Java's ``BigDecimal`` reads it, rounded half up
+    to the column's scale, NULL when it is no number or needs more digits than the column's precision.
+
+    OpenCSVSerde: Athena documents that a value of a numeric column that does not parse (an empty field
+    too) fails the query with ``HIVE_BAD_DATA: Error parsing field value``, unless the table property
+    ``use.null.for.invalid.data`` is true (then it is NULL); it documents booleans, a ``date`` as the
+    number of days since 1970-01-01 and a ``timestamp`` as milliseconds since 1970-01-01 00:00 UTC and
+    no other form. Values of those columns in other forms fail the same way, naming the form the sandbox
+    reads (Athena's reading of them is not emulated). Decimals read as LazySimpleSerDe's, failing so
+    where that reading is NULL.
+
     Other types are converted as DuckDB converts text (a value that does not convert is NULL).
     """
-    if table.data_format == "csv" and duck in (*_INTEGERS, "DOUBLE", "FLOAT"):
+    if table.data_format == "csv":
+        integer = "regexp_full_match({0}, '[+-]?[0-9]+') AND TRY_CAST({0} AS {1}) IS NOT NULL"
+        string = "'For input string: \"' || replace(" + col + ", '''', '''''') || '\"'"
+        read: tuple[str, str, str] | None = None
         if duck in _INTEGERS:
-            valid = f"regexp_full_match({col}, '[+-]?[0-9]+') AND TRY_CAST({col} AS {duck}) IS NOT NULL"
-        else:
-            valid = f"TRY_CAST({col} AS {duck}) IS NOT NULL"
-        if table.parameters.get("use.null.for.invalid.data", "").strip().lower() == "true":
-            invalid = "NULL"
-        else:
-            value = f"replace({col}, '''', '''''')"
-            invalid = (
-                "error('HIVE_BAD_DATA: Error parsing field value ''' || " + value + " || ''' for field "
-                + str(index) + ": For input string: \"' || " + value + " || '\"')"
-            )
-        return f"CASE WHEN {col} IS NULL THEN NULL WHEN {valid} THEN CAST({col} AS {duck}) ELSE {invalid} END"
+            read = (integer.format(col, duck), f"CAST({col} AS {duck})", string)
+        elif duck in ("DOUBLE", "FLOAT"):
+            read = (f"TRY_CAST({col} AS {duck}) IS NOT NULL", f"CAST({col} AS {duck})", string)
+        elif duck == "BOOLEAN":
+            read = (f"lower({col}) IN ('true', 'false')", f"lower({col}) = 'true'",
+                    "'not true or false; other boolean values of an OpenCSVSerDe table are not emulated "
+                    "by the sandbox'")
+        elif duck == "DATE":
+            days = f"try(DATE '1970-01-01' + CAST({col} AS INTEGER))"
+            read = (integer.format(col, "INTEGER") + f" AND {days} IS NOT NULL",
+                    f"DATE '1970-01-01' + CAST({col} AS INTEGER)",
+                    "'not a number of days since 1970-01-01, the only DATE form Athena documents for the "
+                    "OpenCSVSerDe; reading other forms is not emulated by the sandbox'")
+        elif duck == "TIMESTAMP":
+            read = (integer.format(col, "BIGINT") + f" AND try(epoch_ms(CAST({col} AS BIGINT))) IS NOT NULL",
+                    f"epoch_ms(CAST({col} AS BIGINT))",
+                    "'not a number of milliseconds since 1970-01-01, the only TIMESTAMP form Athena "
+                    "documents for the OpenCSVSerDe; reading other forms is not emulated by the sandbox'")
+        elif duck.startswith("DECIMAL"):
+            read = (f"regexp_full_match({col}, '{_BIG_DECIMAL}') AND TRY_CAST({col} AS {duck}) IS NOT NULL",
+                    f"CAST({col} AS {duck})",
+                    f"'not a number that fits {duck.lower()}; reading it is not emulated by the sandbox'")
+        if read is not None:
+            valid, value, detail = read
+            invalid = _csv_invalid(table, col, index, detail)
+            return f"CASE WHEN {col} IS NULL THEN NULL WHEN {valid} THEN {value} ELSE {invalid} END"
     if table.data_format == "text" and duck in _INTEGERS:
         whole = f"regexp_replace(regexp_replace({col}, '\\..*$', ''), '^([+-]?)$', '\\10')"
         return (
@@ -190,6 +311,12 @@ def _text_value(table: catalog.TableInfo, col: str, duck: str, index: int) -> st
         )
     if table.data_format == "text" and duck == "BOOLEAN":
         return f"CASE lower({col}) WHEN 'true' THEN true WHEN 'false' THEN false END"
+    if table.data_format == "text" and duck == "DATE":
+        return _lenient_datetime(f"split_part({_JAVA_TRIM.format(col)}, ' ', 1)", _HIVE_DATE, False)
+    if table.data_format == "text" and duck == "TIMESTAMP":
+        return _lazy_timestamp(table, col)
+    if table.data_format == "text" and duck.startswith("DECIMAL"):
+        return f"CASE WHEN regexp_full_match({col}, '{_BIG_DECIMAL}') THEN TRY_CAST({col} AS {duck}) END"
     return f"TRY_CAST({col} AS {duck})"
 
 

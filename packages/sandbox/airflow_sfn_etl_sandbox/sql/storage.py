@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.json as pajson
 import pyarrow.parquet as pq
@@ -169,48 +168,183 @@ def clear_cache(spill: bool = False) -> None:
                 shutil.rmtree(root, ignore_errors=True)
 
 
-def _read_ragged(data: bytes, table: TableInfo) -> pa.Table:
-    """A text file whose rows have differing field counts, read as Hive's SerDes read it.
+def _hive_lines(data: bytes, skip: int) -> list[str]:
+    """The lines of a text file as Hive's line reader returns them: a UTF-8 byte order mark opening the
+    file skipped, lines ended by ``\\n``, ``\\r\\n`` or ``\\r``, a final terminator opening no further line,
+    the first ``skip`` lines (``skip.header.line.count``) left out."""
+    text = data.decode("utf-8", errors="replace").removeprefix("\ufeff")
+    lines = _LINE_END.split(text)
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines[skip:]
 
-    LazySimpleSerDe and OpenCSVSerde keep every row: fields past the table's columns are ignored
-    and missing trailing fields are NULL. A blank line is a row too, as Hive's line reader returns it:
-    LazySimpleSerDe reads it as one empty field (the first column ``''``, the others NULL),
-    OpenCSVSerde as no fields (every column NULL). A UTF-8 byte order mark opening the file is no
-    part of its first value (the line reader skips it).
+
+_LINE_END = re.compile(r"\r\n|\n|\r")
+
+
+def _read_ragged(data: bytes, table: TableInfo) -> pa.Table:
+    """A ``LazySimpleSerDe`` text file whose rows have differing field counts, read as Hive reads it.
+
+    Every row is kept: fields past the table's columns are ignored and missing trailing fields are
+    NULL. A blank line is a row too: one empty field (the first column ``''``, the others NULL).
     """
-    read, parse, convert = _text_options(table)
+    read, parse, _ = _text_options(table)
     params = _serde_properties(table)
     text = data.decode("utf-8", errors="replace").removeprefix("\ufeff")
-    blank: list[str]
-    if table.data_format == "csv":
-        quote = parse.quote_char or None
-        reader = csv.reader(
-            io.StringIO(text, newline=""),
-            delimiter=parse.delimiter,
-            quotechar=quote or '"',
-            quoting=csv.QUOTE_MINIMAL if quote else csv.QUOTE_NONE,
-            escapechar=parse.escape_char or None,
-            doublequote=True,
-        )
-        null, blank = None, []
-    else:
-        reader = csv.reader(
-            io.StringIO(text, newline=""),
-            delimiter=parse.delimiter,
-            quoting=csv.QUOTE_NONE,
-            escapechar=parse.escape_char or None,
-        )
-        null, blank = params.get("serialization.null.format", "\\N"), [""]
-    pkeys = {k for k, _ in table.partition_keys}
-    width = len([c for c, _ in table.columns if c not in pkeys])
+    reader = csv.reader(
+        io.StringIO(text, newline=""),
+        delimiter=parse.delimiter,
+        quoting=csv.QUOTE_NONE,
+        escapechar=parse.escape_char or None,
+    )
+    null = params.get("serialization.null.format", "\\N")
+    width = _data_width(table)
     columns: list[list[str | None]] = [[] for _ in range(width)]
     for n, fields in enumerate(reader):
         if n < read.skip_rows:
             continue
-        fields = fields or blank
+        fields = fields or [""]
         for i in range(width):
             value = fields[i] if i < len(fields) else None
             columns[i].append(None if value is not None and value == null else value)
+    return pa.table([pa.array(c, pa.string()) for c in columns], names=[f"f{i}" for i in range(width)])
+
+
+def _data_width(table: TableInfo) -> int:
+    pkeys = {k for k, _ in table.partition_keys}
+    return len([c for c, _ in table.columns if c not in pkeys])
+
+
+@dataclass(frozen=True)
+class _CsvChars:
+    """The OpenCSVSerDe's separator, quote and escape characters, as Athena's reader takes them from
+    the SerDe properties ``separatorChar``, ``quoteChar``, ``escapeChar``: the first character of each,
+    by default ``,`` ``"`` ``\\``; an ``escapeChar`` of ``"`` reads as ``\\`` (Hive's deserializer does so)."""
+
+    separator: str
+    quote: str
+    escape: str
+
+    @classmethod
+    def of(cls, table: TableInfo) -> _CsvChars:
+        params = _serde_properties(table)
+        chars = []
+        for key, default in (("separatorChar", ","), ("quoteChar", '"'), ("escapeChar", "\\")):
+            value = params.get(key, default)
+            if not value:
+                raise coded(
+                    "NOT_SUPPORTED",
+                    f"CSV not supported: the SerDe property '{key}' of table {table.qualified} is empty; "
+                    "give it one character",
+                )
+            chars.append(value[0])
+        separator, quote, escape = chars
+        if escape == '"':
+            escape = "\\"
+        for a, b, what in ((separator, quote, "Separator and quote"), (separator, escape, "Separator and escape"),
+                           (quote, escape, "Quote and escape")):
+            if a == b:
+                raise coded(
+                    "NOT_SUPPORTED",
+                    f"CSV not supported: {what} character cannot be the same (table {table.qualified})",
+                )
+        return cls(separator, quote, escape)
+
+
+def _open_csv_line(line: str, chars: _CsvChars, width: int, tokens: re.Pattern[str]) -> tuple[list[str | None], bool]:
+    """One line's fields as the OpenCSVSerDe splits it, and whether the line ends inside quotes.
+
+    Hive's OpenCSVSerDe hands each line to opencsv 2.3's ``CSVParser`` (Athena reads through the same
+    rules; Trino's ``CsvDeserializer`` is a port of them), which differs from RFC 4180 readers:
+
+    - the escape character is dropped; inside quotes, or after other characters of a field, it makes a
+      following quote or escape character literal (``"a\\"b"`` is ``a"b``); before anything else (the
+      separator included) it escapes nothing: ``a\\,b`` is two fields ``a`` and ``b``, ``\\N`` is ``N``;
+    - a doubled quote inside quotes or a field is one quote;
+    - a quote that neither opens nor closes a field (not in the line's first three characters, and
+      neither preceded nor followed by the separator) is kept as text, unless only white space precedes
+      it in the field (then that white space is dropped); every quote toggles quoting;
+    - a blank line is a row of NULLs; fields past ``width`` are not read; a field left open by a
+      quote at the end of the line is NULL (the caller refuses such lines).
+    """
+    values: list[str | None] = [None] * width
+    if not line or not width:
+        return values, False
+    sep, quote, escape = chars.separator, chars.quote, chars.escape
+    buffer: list[str] = []
+    column, in_quotes, in_field = 0, False, False
+    position, end = 0, len(line)
+    while position < end and column < width:
+        run = tokens.match(line, position)
+        if run is not None:  # ordinary characters, appended as they are
+            buffer.append(run.group())
+            in_field = True
+            position = run.end()
+            continue
+        c = line[position]
+        after = line[position + 1] if position + 1 < end else None
+        if c == escape:
+            if (in_quotes or in_field) and after is not None and after in (quote, escape):
+                buffer.append(after)
+                position += 1
+        elif c == quote:
+            if (in_quotes or in_field) and after == quote:
+                buffer.append(after)
+                position += 1
+            else:
+                if position > 2 and line[position - 1] != sep and after is not None and after != sep:
+                    text = "".join(buffer)
+                    if text and not text.strip(_JAVA_WHITESPACE):
+                        buffer = []
+                    else:
+                        buffer.append(c)
+                in_quotes = not in_quotes
+            in_field = not in_field
+        elif c == sep and not in_quotes:
+            values[column] = "".join(buffer)
+            column += 1
+            buffer = []
+            in_field = False
+        else:
+            buffer.append(c)
+            in_field = True
+        position += 1
+    if column < width and not in_quotes:
+        values[column] = "".join(buffer)
+    return values, in_quotes and column < width
+
+
+#: what Java's ``Character.isWhitespace`` counts as white space (ASCII and the common Unicode spaces)
+_JAVA_WHITESPACE = (
+    " \t\n\x0b\x0c\r\x1c\x1d\x1e\x1f"
+    "\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2008\u2009\u200a\u2028\u2029\u205f\u3000"
+)
+
+
+def _read_open_csv(data: bytes, table: TableInfo, f: S3File) -> pa.Table:
+    """A text file of an ``OpenCSVSerde`` table, line by line as Athena reads it (see :func:`_open_csv_line`).
+
+    Athena documents that the OpenCSVSerDe does not support line breaks inside quoted values: a line
+    ending inside quotes means such a value (or a quote never closed), whose rows Athena does not
+    document, so the query fails naming it.
+    """
+    chars = _CsvChars.of(table)
+    width = _data_width(table)
+    tokens = re.compile("[^" + re.escape(chars.separator + chars.quote + chars.escape) + "]+")
+    skip = int(table.parameters.get("skip.header.line.count", "0") or 0)
+    columns: list[list[str | None]] = [[] for _ in range(width)]
+    for line in _hive_lines(data, skip):
+        values, open_quote = _open_csv_line(line, chars, width, tokens)
+        if open_quote:
+            raise coded(
+                "NOT_SUPPORTED",
+                f"{f.uri} has a line that ends inside a quoted value (a quoted value holding a line break, or a "
+                f"quote never closed). The OpenCSVSerDe of table {table.qualified} does not support embedded line "
+                "breaks (Athena reads CSV files line by line); the rows Athena makes of such a file are not "
+                "emulated by the sandbox",
+            )
+        for i, value in enumerate(values):
+            columns[i].append(value)
     return pa.table([pa.array(c, pa.string()) for c in columns], names=[f"f{i}" for i in range(width)])
 
 
@@ -236,14 +370,11 @@ def _text_options(
     ncols = len(table.columns) + 64
     types = {f"f{i}": pa.string() for i in range(ncols)}
     if table.data_format == "csv":
-        sep = params.get("separatorChar", ",")
-        quote = params.get("quoteChar", '"')
-        escape = params.get("escapeChar", "\\")
+        # a plain split: files holding the quote or escape character are read by _read_open_csv
         parse = pacsv.ParseOptions(
-            delimiter=sep,
-            quote_char=quote or False,
-            escape_char=escape or False,
-            newlines_in_values=True,
+            delimiter=_CsvChars.of(table).separator,
+            quote_char=False,
+            escape_char=False,
             ignore_empty_lines=False,
             invalid_row_handler=_ragged,
         )
@@ -275,18 +406,9 @@ def _has_blank_line(data: bytes) -> bool:
     return lines.startswith(b"\n") or b"\n\n" in lines
 
 
-def _refuse_quoted_line_breaks(t: pa.Table, table: TableInfo, f: S3File) -> None:
-    """OpenCSVSerde does not support line breaks inside quoted values (AWS documents it): Hive reads
-    the file line by line, so such a value's record is cut in two. Which rows Athena then returns is
-    not documented, so the query fails here rather than guess."""
-    for col in t.columns:
-        if pa.types.is_string(col.type) and pc.any(pc.match_substring_regex(col, "[\r\n]")).as_py():
-            raise coded(
-                "NOT_SUPPORTED",
-                f"{f.uri} has a quoted value holding a line break. The OpenCSVSerDe of table {table.qualified} "
-                "does not support embedded line breaks (Athena reads CSV files line by line); the rows Athena "
-                "makes of such a file are not emulated by the sandbox",
-            )
+def _holds_quote_or_escape(data: bytes, table: TableInfo) -> bool:
+    chars = _CsvChars.of(table)
+    return chars.quote.encode() in data or chars.escape.encode() in data
 
 
 def _decode(table: TableInfo, f: S3File) -> pa.Table:
@@ -301,17 +423,18 @@ def _decode(table: TableInfo, f: S3File) -> pa.Table:
         elif fmt in ("text", "csv"):
             if not data:
                 return pa.table({})
-            ragged: list[int] = []
-            try:
-                t = pacsv.read_csv(io.BytesIO(data), *_text_options(table, ragged))
-            except pa.ArrowInvalid as exc:
-                if "Empty CSV file" not in str(exc):  # no line after skip.header.line.count
-                    raise
-                ragged.append(1)
-            if ragged or _has_blank_line(data):
-                t = _read_ragged(data, table)
-            if fmt == "csv":
-                _refuse_quoted_line_breaks(t, table, f)
+            if fmt == "csv" and _holds_quote_or_escape(data, table):
+                t = _read_open_csv(data, table, f)
+            else:
+                ragged: list[int] = []
+                try:
+                    t = pacsv.read_csv(io.BytesIO(data), *_text_options(table, ragged))
+                except pa.ArrowInvalid as exc:
+                    if "Empty CSV file" not in str(exc):  # no line after skip.header.line.count
+                        raise
+                    ragged.append(1)
+                if ragged or _has_blank_line(data):
+                    t = _read_open_csv(data, table, f) if fmt == "csv" else _read_ragged(data, table)
         elif fmt == "json":
             if not data.strip():
                 return pa.table({})
