@@ -21,7 +21,11 @@ left as DuckDB types it; docs/sandbox.md lists that gap.
 
 from __future__ import annotations
 
+import decimal
+import math
 import re
+import struct
+from functools import lru_cache
 from typing import Any
 
 from sqlglot import exp
@@ -76,11 +80,52 @@ _SQL_ERROR = re.compile(r"Invalid Input Error: ([A-Z_]+): (.*)", re.S)
 def trino_error(text: str) -> QueryError | None:
     """The Trino failure that a rewritten expression raised through DuckDB's ``error()``, if it is one."""
     m = _SQL_ERROR.search(text)
-    if m and m.group(1) in ("INVALID_CAST_ARGUMENT", "DIVISION_BY_ZERO", "HIVE_BAD_DATA", "NOT_SUPPORTED"):
-        return QueryError(f"{m.group(1)}: {m.group(2).strip()}", m.group(1))
+    codes = ("INVALID_CAST_ARGUMENT", "DIVISION_BY_ZERO", "HIVE_BAD_DATA", "NOT_SUPPORTED", "NUMERIC_VALUE_OUT_OF_RANGE")
+    if m and m.group(1) in codes:
+        message = _JAVA_NUMBER.sub(lambda j: java_number(j.group(2), j.group(1) == "real"), m.group(2).strip())
+        return QueryError(f"{m.group(1)}: {message}", m.group(1))
     if "Division by zero in expression" in text:
         return QueryError("DIVISION_BY_ZERO: Division by zero", "DIVISION_BY_ZERO")
     return None
+
+
+#: A double or real in a failure's text, as DuckDB writes it, to be shown as Java writes it.
+_JAVA_NUMBER = re.compile(r"\{java-(double|real):([^}]*)\}")
+
+
+def _as_float32(value: float) -> float:
+    return float(struct.unpack("<f", struct.pack("<f", value))[0])
+
+
+def java_number(text: str, real: bool = False) -> str:
+    """A double (or a real) as Java's ``Double.toString`` (``Float.toString``) writes it, as Trino's messages do.
+
+    ``text`` is DuckDB's text of the value (its shortest round-trip digits, or ``inf`` / ``nan``).
+    """
+    value = float(text)
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    if value == 0:
+        return "-0.0" if math.copysign(1.0, value) < 0 else "0.0"
+    shortest = repr(value)
+    if real:  # the fewest digits that read back as the same float
+        target = _as_float32(value)
+        shortest = next(t for t in (f"{value:.{p}g}" for p in range(1, 10)) if _as_float32(float(t)) == target)
+    sign, digits_tuple, exponent = decimal.Decimal(shortest).normalize().as_tuple()
+    digits = "".join(map(str, digits_tuple))
+    point = len(digits) + int(exponent)  # value = 0.<digits> * 10**point
+    if 1e-3 <= abs(value) < 1e7:
+        if point <= 0:
+            body = "0." + "0" * -point + digits
+        elif point >= len(digits):
+            body = digits + "0" * (point - len(digits)) + ".0"
+        else:
+            body = digits[:point] + "." + digits[point:]
+    else:
+        body = f"{digits[0]}.{digits[1:] or '0'}E{point - 1}"
+    return ("-" if sign else "") + body
 
 
 def decimal_of(t: str | None) -> tuple[int, int] | None:
@@ -259,16 +304,84 @@ def _strict_cast(value: exp.Expr, target: str, to: exp.DataType, try_: bool) -> 
     )
 
 
+def _call_of(name: str, *args: exp.Expr) -> exp.Expr:
+    return exp.Anonymous(this=name, expressions=[a.copy() for a in args])
+
+
+def _float_to_integer(value: exp.Expr, source: str, target: str, to: exp.DataType, try_: bool) -> exp.Expr:
+    """A double or real cast to an integer type as Trino casts it (DoubleOperators / RealOperators).
+
+    Rounded half away from zero (``MathFunctions.round``: ``CAST(2.5e0 AS integer)`` is 3; DuckDB rounds
+    half to even); NaN fails ``Cannot cast double NaN to integer``; a value out of the type's range fails
+    ``Out of range for integer: 3.0E9``; a double out of the bigint range fails ``Unable to cast 1.0E19 to
+    bigint``; a real cast to a bigint saturates at the bigint range (Java's ``(long)`` of the rounded value).
+    """
+    rounded = _call_of("round", value)
+    shown = exp.DPipe(
+        this=exp.DPipe(this=exp.Literal.string(f"{{java-{source}:"), expression=exp.cast(value.copy(), _dt("VARCHAR"))),
+        expression=exp.Literal.string("}"),
+    )
+
+    def failure(code: str, message: str) -> exp.Expr:
+        if try_:
+            return exp.Cast(this=exp.null(), to=to.copy())
+        return _failure(code, message, shown, to)
+
+    nan = _call_of("isnan", value)
+    low, high = -_INT_RANGE[target], _INT_RANGE[target] - 1
+    ifs: list[exp.If] = []
+    if target == "bigint" and source == "double":
+        # Guava's DoubleMath.roundToLong(value, HALF_UP): NaN, infinities and values past the range fail
+        outside = exp.or_(
+            nan,
+            exp.LT(this=rounded.copy(), expression=exp.Literal.number(f"{float(low)!r}")),
+            exp.GTE(this=rounded.copy(), expression=exp.Literal.number(f"{float(-low)!r}")),
+        )
+        ifs.append(exp.If(this=outside, true=failure("INVALID_CAST_ARGUMENT", "Unable to cast {} to bigint")))
+    elif target == "bigint":
+        ifs += [
+            exp.If(this=nan, true=failure("INVALID_CAST_ARGUMENT", "Cannot cast real NaN to bigint")),
+            exp.If(
+                this=exp.GTE(this=rounded.copy(), expression=exp.Literal.number(f"{float(-low)!r}")),
+                true=exp.cast(exp.Literal.number(high), to.copy()),
+            ),
+            exp.If(
+                this=exp.LT(this=rounded.copy(), expression=exp.Literal.number(f"{float(low)!r}")),
+                true=exp.cast(exp.Literal.number(low), to.copy()),
+            ),
+        ]
+    else:
+        ifs += [
+            exp.If(this=nan, true=failure("INVALID_CAST_ARGUMENT", f"Cannot cast {source} NaN to {target}")),
+            exp.If(
+                this=exp.or_(
+                    exp.LT(this=rounded.copy(), expression=exp.Literal.number(low)),
+                    exp.GT(this=rounded.copy(), expression=exp.Literal.number(high)),
+                ),
+                true=failure("NUMERIC_VALUE_OUT_OF_RANGE", f"Out of range for {target}: {{}}"),
+            ),
+        ]
+    return exp.Case(ifs=ifs, default=exp.Cast(this=rounded, to=to.copy()))
+
+
 def _runtime_strict_cast(value: exp.Expr, target: str, to: exp.DataType, try_: bool) -> exp.Expr | None:
-    """A cast of a value whose type is known only to DuckDB: Trino's parsing when that type is VARCHAR."""
+    """A cast of a value whose type is known only to DuckDB: Trino's parsing when that type is VARCHAR,
+    Trino's rounding when it is a DOUBLE or FLOAT cast to an integer type."""
     strict = _strict_cast(exp.cast(value.copy(), _dt("VARCHAR")), target, to, try_)
     if strict is None:
         return None
     plain = (exp.TryCast if try_ else exp.Cast)(this=value.copy(), to=to.copy())
-    is_text = exp.EQ(
-        this=exp.Anonymous(this="typeof", expressions=[value.copy()]), expression=exp.Literal.string("VARCHAR")
-    )
-    return exp.Case(ifs=[exp.If(this=is_text, true=strict)], default=plain)
+
+    def typed(name: str) -> exp.Expr:
+        return exp.EQ(this=_call_of("typeof", value), expression=exp.Literal.string(name))
+
+    ifs = [exp.If(this=typed("VARCHAR"), true=strict)]
+    if target in _INTEGRAL:
+        for duck, source in (("DOUBLE", "double"), ("FLOAT", "real")):
+            # the value's text read back as its own type: the branch binds whatever DuckDB's type is
+            as_float = exp.cast(exp.cast(value.copy(), _dt("VARCHAR")), _dt(duck))
+            ifs.append(exp.If(this=typed(duck), true=_float_to_integer(as_float, source, target, to, try_)))
+    return exp.Case(ifs=ifs, default=plain)
 
 
 class _Function:
@@ -596,6 +709,8 @@ class Semantics:
         strict = None
         if _family(source) == "string":
             strict = _strict_cast(node.this, target, node.to, isinstance(node, exp.TryCast))
+        elif source in ("double", "real") and target in _INTEGRAL:
+            strict = _float_to_integer(node.this, source, target, node.to, isinstance(node, exp.TryCast))
         elif source is None:  # DuckDB knows the type: Trino's parsing if it is a string
             strict = _runtime_strict_cast(node.this, target, node.to, isinstance(node, exp.TryCast))
         if strict is not None:
