@@ -33,6 +33,9 @@ class Context:
     #: rows of the tables read that were decoded in memory, and the Parquet files read from disk
     input_rows: int = 0
     input_files: list[str] = field(default_factory=list)
+    #: Trino's failure for each function call DuckDB may refuse to bind, by DuckDB's function name
+    #: (``semantics`` records them; a DuckDB "No function matches" failure is answered with it)
+    function_failures: dict[str, list[Any]] = field(default_factory=dict)
 
     def check_cancelled(self) -> None:
         if self.cancelled.is_set():

@@ -420,7 +420,9 @@ def run_query(
                 if not union_by_name and any(spilled for _, spilled in registered):
                     union_by_name = True  # the spilled files may disagree on their schema: read by name
                     continue
-                raise storage.spill_error(str(exc)) or wrap_duckdb_error(exc) from exc
+                raise (
+                    storage.spill_error(str(exc)) or semantics.function_error(str(exc), ctx) or wrap_duckdb_error(exc)
+                ) from exc
     finally:
         ctx.connections.remove(con)
         con.close()

@@ -21,7 +21,11 @@ left as DuckDB types it; docs/sandbox.md lists that gap.
 
 from __future__ import annotations
 
+import decimal
+import math
 import re
+import struct
+from functools import lru_cache
 from typing import Any
 
 from sqlglot import exp
@@ -46,6 +50,7 @@ from .typecheck import (
     _literal_type,
     _mismatch,
     _operator_position,
+    _start,
     _token_after,
     trino_name,
 )
@@ -71,16 +76,63 @@ DIVIDE_MACRO = (
 )
 #: Marker in an ``error()`` text raised by a rewritten expression: DuckDB's failure is Trino's.
 _SQL_ERROR = re.compile(r"Invalid Input Error: ([A-Z_]+): (.*)", re.S)
+_SQL_ERROR_CODES = (
+    "INVALID_CAST_ARGUMENT",
+    "DIVISION_BY_ZERO",
+    "HIVE_BAD_DATA",
+    "NOT_SUPPORTED",
+    "NUMERIC_VALUE_OUT_OF_RANGE",
+)
 
 
 def trino_error(text: str) -> QueryError | None:
     """The Trino failure that a rewritten expression raised through DuckDB's ``error()``, if it is one."""
     m = _SQL_ERROR.search(text)
-    if m and m.group(1) in ("INVALID_CAST_ARGUMENT", "DIVISION_BY_ZERO", "HIVE_BAD_DATA", "NOT_SUPPORTED"):
-        return QueryError(f"{m.group(1)}: {m.group(2).strip()}", m.group(1))
+    if m and m.group(1) in _SQL_ERROR_CODES:
+        message = _JAVA_NUMBER.sub(lambda j: java_number(j.group(2), j.group(1) == "real"), m.group(2).strip())
+        return QueryError(f"{m.group(1)}: {message}", m.group(1))
     if "Division by zero in expression" in text:
         return QueryError("DIVISION_BY_ZERO: Division by zero", "DIVISION_BY_ZERO")
     return None
+
+
+#: A double or real in a failure's text, as DuckDB writes it, to be shown as Java writes it.
+_JAVA_NUMBER = re.compile(r"\{java-(double|real):([^}]*)\}")
+
+
+def _as_float32(value: float) -> float:
+    return float(struct.unpack("<f", struct.pack("<f", value))[0])
+
+
+def java_number(text: str, real: bool = False) -> str:
+    """A double (or a real) as Java's ``Double.toString`` (``Float.toString``) writes it, as Trino's messages do.
+
+    ``text`` is DuckDB's text of the value (its shortest round-trip digits, or ``inf`` / ``nan``).
+    """
+    value = float(text)
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    if value == 0:
+        return "-0.0" if math.copysign(1.0, value) < 0 else "0.0"
+    shortest = repr(value)
+    if real:  # the fewest digits that read back as the same float
+        target = _as_float32(value)
+        shortest = next(t for t in (f"{value:.{p}g}" for p in range(1, 10)) if _as_float32(float(t)) == target)
+    sign, digits_tuple, exponent = decimal.Decimal(shortest).normalize().as_tuple()
+    digits = "".join(map(str, digits_tuple))
+    point = len(digits) + int(exponent)  # value = 0.<digits> * 10**point
+    if 1e-3 <= abs(value) < 1e7:
+        if point <= 0:
+            body = "0." + "0" * -point + digits
+        elif point >= len(digits):
+            body = digits + "0" * (point - len(digits)) + ".0"
+        else:
+            body = digits[:point] + "." + digits[point:]
+    else:
+        body = f"{digits[0]}.{digits[1:] or '0'}E{point - 1}"
+    return ("-" if sign else "") + body
 
 
 def decimal_of(t: str | None) -> tuple[int, int] | None:
@@ -259,16 +311,84 @@ def _strict_cast(value: exp.Expr, target: str, to: exp.DataType, try_: bool) -> 
     )
 
 
+def _call_of(name: str, *args: exp.Expr) -> exp.Expr:
+    return exp.Anonymous(this=name, expressions=[a.copy() for a in args])
+
+
+def _float_to_integer(value: exp.Expr, source: str, target: str, to: exp.DataType, try_: bool) -> exp.Expr:
+    """A double or real cast to an integer type as Trino casts it (DoubleOperators / RealOperators).
+
+    Rounded half away from zero (``MathFunctions.round``: ``CAST(2.5e0 AS integer)`` is 3; DuckDB rounds
+    half to even); NaN fails ``Cannot cast double NaN to integer``; a value out of the type's range fails
+    ``Out of range for integer: 3.0E9``; a double out of the bigint range fails ``Unable to cast 1.0E19 to
+    bigint``; a real cast to a bigint saturates at the bigint range (Java's ``(long)`` of the rounded value).
+    """
+    rounded = _call_of("round", value)
+    shown = exp.DPipe(
+        this=exp.DPipe(this=exp.Literal.string(f"{{java-{source}:"), expression=exp.cast(value.copy(), _dt("VARCHAR"))),
+        expression=exp.Literal.string("}"),
+    )
+
+    def failure(code: str, message: str) -> exp.Expr:
+        if try_:
+            return exp.Cast(this=exp.null(), to=to.copy())
+        return _failure(code, message, shown, to)
+
+    nan = _call_of("isnan", value)
+    low, high = -_INT_RANGE[target], _INT_RANGE[target] - 1
+    ifs: list[exp.If] = []
+    if target == "bigint" and source == "double":
+        # Guava's DoubleMath.roundToLong(value, HALF_UP): NaN, infinities and values past the range fail
+        outside = exp.or_(
+            nan,
+            exp.LT(this=rounded.copy(), expression=exp.Literal.number(f"{float(low)!r}")),
+            exp.GTE(this=rounded.copy(), expression=exp.Literal.number(f"{float(-low)!r}")),
+        )
+        ifs.append(exp.If(this=outside, true=failure("INVALID_CAST_ARGUMENT", "Unable to cast {} to bigint")))
+    elif target == "bigint":
+        ifs += [
+            exp.If(this=nan, true=failure("INVALID_CAST_ARGUMENT", "Cannot cast real NaN to bigint")),
+            exp.If(
+                this=exp.GTE(this=rounded.copy(), expression=exp.Literal.number(f"{float(-low)!r}")),
+                true=exp.cast(exp.Literal.number(high), to.copy()),
+            ),
+            exp.If(
+                this=exp.LT(this=rounded.copy(), expression=exp.Literal.number(f"{float(low)!r}")),
+                true=exp.cast(exp.Literal.number(low), to.copy()),
+            ),
+        ]
+    else:
+        ifs += [
+            exp.If(this=nan, true=failure("INVALID_CAST_ARGUMENT", f"Cannot cast {source} NaN to {target}")),
+            exp.If(
+                this=exp.or_(
+                    exp.LT(this=rounded.copy(), expression=exp.Literal.number(low)),
+                    exp.GT(this=rounded.copy(), expression=exp.Literal.number(high)),
+                ),
+                true=failure("NUMERIC_VALUE_OUT_OF_RANGE", f"Out of range for {target}: {{}}"),
+            ),
+        ]
+    return exp.Case(ifs=ifs, default=exp.Cast(this=rounded, to=to.copy()))
+
+
 def _runtime_strict_cast(value: exp.Expr, target: str, to: exp.DataType, try_: bool) -> exp.Expr | None:
-    """A cast of a value whose type is known only to DuckDB: Trino's parsing when that type is VARCHAR."""
+    """A cast of a value whose type is known only to DuckDB: Trino's parsing when that type is VARCHAR,
+    Trino's rounding when it is a DOUBLE or FLOAT cast to an integer type."""
     strict = _strict_cast(exp.cast(value.copy(), _dt("VARCHAR")), target, to, try_)
     if strict is None:
         return None
     plain = (exp.TryCast if try_ else exp.Cast)(this=value.copy(), to=to.copy())
-    is_text = exp.EQ(
-        this=exp.Anonymous(this="typeof", expressions=[value.copy()]), expression=exp.Literal.string("VARCHAR")
-    )
-    return exp.Case(ifs=[exp.If(this=is_text, true=strict)], default=plain)
+
+    def typed(name: str) -> exp.Expr:
+        return exp.EQ(this=_call_of("typeof", value), expression=exp.Literal.string(name))
+
+    ifs = [exp.If(this=typed("VARCHAR"), true=strict)]
+    if target in _INTEGRAL:
+        for duck, source in (("DOUBLE", "double"), ("FLOAT", "real")):
+            # the value's text read back as its own type: the branch binds whatever DuckDB's type is
+            as_float = exp.cast(exp.cast(value.copy(), _dt("VARCHAR")), _dt(duck))
+            ifs.append(exp.If(this=typed(duck), true=_float_to_integer(as_float, source, target, to, try_)))
+    return exp.Case(ifs=ifs, default=plain)
 
 
 class _Function:
@@ -292,7 +412,71 @@ _SIGNATURES: dict[type[exp.Expr], _Function] = {
     exp.Day: _Function("day", [("this", _DATE)], "bigint"),
     exp.Sqrt: _Function("sqrt", [("this", _NUM)], "double"),
     exp.Ln: _Function("ln", [("this", _NUM)], "double"),
+    exp.Pow: _Function("power", [("this", _NUM), ("expression", _NUM)], "double"),
+    exp.Exp: _Function("exp", [("this", _NUM)], "double"),
+    exp.Log: _Function("log", [("this", _NUM), ("expression", _NUM)], "double"),
+    exp.Cbrt: _Function("cbrt", [("this", _NUM)], "double"),
+    exp.Sign: _Function("sign", [("this", _NUM)]),
+    exp.Trunc: _Function("truncate", [("this", _NUM)]),
 }
+#: Trino's functions and special forms whose arguments must have one common type (a string and a number do not).
+_COMMON_TYPE: dict[type[exp.Expr], str] = {exp.Greatest: "greatest", exp.Least: "least"}
+#: Arguments that stay string literals for DuckDB: formats and units sqlglot translates from the literal.
+_LITERAL_KEYS = {"format", "unit", "zone", "position"}
+#: Functions whose string literal arguments DuckDB must see as literals (special forms, casts, constructors).
+_KEEP_LITERALS = (
+    exp.Cast, exp.TryCast, exp.Coalesce, exp.Greatest, exp.Least, exp.Nullif, exp.If, exp.Case, exp.Array,
+    exp.Struct, exp.Map, exp.VarMap, exp.Date, exp.FromISO8601Date,
+)
+#: The marker of a string literal bound as a VARCHAR (translate reads it back as the literal).
+BOUND_LITERAL = "athena_bound_literal"
+_NO_MATCH = re.compile(r"No function matches the given name and argument types '([A-Za-z_0-9]+)\(")
+
+
+@lru_cache(maxsize=1)
+def _duckdb_aliases() -> dict[str, str]:
+    """DuckDB's function aliases (name -> the function it names), for matching its binder failures."""
+    import duckdb
+
+    with duckdb.connect() as con:
+        rows = con.sql("SELECT function_name, alias_of FROM duckdb_functions() WHERE alias_of IS NOT NULL").fetchall()
+    return {str(a).lower(): str(b).lower() for a, b in rows}
+
+
+def _duckdb_type_in_trino(duck: str) -> str:
+    """A DuckDB type as a binder failure names it, in Trino's spelling (``DOUBLE`` -> ``double``)."""
+    from .types import athena_result_type
+
+    text = re.sub(r"_LITERAL$", "", duck.strip().upper())
+    text = {"STRING": "VARCHAR", "INTEGER": "INTEGER"}.get(text, text)
+    m = re.fullmatch(r"DECIMAL\((\d+),\s*(\d+)\)", text)
+    return f"decimal({m.group(1)},{m.group(2)})" if m else athena_result_type(text)[0]
+
+
+def function_error(text: str, ctx: Context) -> QueryError | None:
+    """Trino's ``FUNCTION_NOT_FOUND`` for a call DuckDB found no function for, where this pass knows the call.
+
+    A string literal argument is bound as a VARCHAR (Trino converts no varchar implicitly), so DuckDB
+    refuses ``power('2', 2)`` rather than converting the literal; the failure is Trino's for that call.
+    """
+    m = _NO_MATCH.search(text)
+    if not m:
+        return None
+    args = re.search(r"argument types '[^(]*\(([^)]*)\)'", text)
+    first = (args.group(1).split(",")[0] if args else "").strip()
+    calls = ctx.function_failures
+    name = m.group(1).lower()
+    found = calls.get(name) or calls.get(_duckdb_aliases().get(name, ""))
+    if not found:
+        bound = [c for cs in calls.values() for c in cs if c[1]]
+        found = bound if len(bound) == 1 else None
+    if not found:
+        return None
+    failure: QueryError = found[0][0]
+    if "{arg0}" in str(failure):  # a guard on an operand only DuckDB types: its type is in DuckDB's words
+        message = str(failure).replace("{arg0}", _duckdb_type_in_trino(first) if first else "?")
+        return QueryError(message, failure.error_type)
+    return failure
 
 
 def _kinds(t: str | None) -> set[str]:
@@ -511,16 +695,85 @@ class Semantics:
             t = self.annotated.get(id(node))
         self.types[id(node)] = t
         self._check(node, scope)
+        if isinstance(node, exp.Func):
+            self._bind_literals(node)
         return t
+
+    def _bind_literals(self, node: exp.Func) -> None:
+        """Bind a call's string literal arguments as VARCHARs and remember Trino's failure for the call.
+
+        DuckDB converts an untyped string literal to the number (or date) a function takes; Trino converts
+        no varchar implicitly. Bound as a VARCHAR, the literal makes DuckDB refuse the call, and
+        :func:`function_error` answers Trino's ``FUNCTION_NOT_FOUND`` for it.
+        """
+        if isinstance(node, _KEEP_LITERALS) or not isinstance(node.parent, exp.Expr):
+            return
+        try:
+            duck = node.sql("duckdb")
+            trino = node.sql("trino")
+        except SqlglotError:
+            return
+        call = re.match(r"\s*([A-Za-z_][A-Za-z_0-9]*)\s*\(", duck)
+        named = re.match(r"\s*([A-Za-z_][A-Za-z_0-9]*)\s*\(", trino)
+        if call is None or named is None:
+            return  # sqlglot writes it as something other than a call: leave its literals alone
+        args = [
+            a
+            for key, value in node.args.items()
+            if key not in _LITERAL_KEYS
+            for a in (value if isinstance(value, list) else [value])
+            if isinstance(a, exp.Expr)
+        ]
+        types = [self._of(a) for a in args]
+        bound = False
+        for a in args:
+            if isinstance(a, exp.Literal) and a.is_string:
+                new = exp.cast(a.copy(), _dt("VARCHAR"))
+                new.meta[BOUND_LITERAL] = True
+                a.replace(new)
+                self.replaced.append(a)
+                self.types[id(new)] = _literal_type(a)
+                bound = True
+        if any(t is None for t in types):
+            return  # an argument whose type is not known: DuckDB's words stand
+        name = (node.name if isinstance(node, exp.Anonymous) else named.group(1)).lower()
+        shown = ", ".join(t or "?" for t in types)
+        failure = QueryError(
+            f"FUNCTION_NOT_FOUND: {self._function_at(node, name)}Unexpected parameters ({shown}) for function {name}",
+            "FUNCTION_NOT_FOUND",
+        )
+        self.ctx.function_failures.setdefault(call.group(1).lower(), []).append((failure, bound))
 
     def of(self, node: exp.Expr | None, scope: Scope | None = None) -> str | None:
         """The type found for ``node`` (the interface of typecheck's comparison checks)."""
         return self._of(node)
 
+    def _guard(self, operand: exp.Expr | None, other: str | None, message: str) -> None:
+        """An operand only DuckDB types, compared with a string or a number: bound so that DuckDB refuses
+        another kind instead of converting (``ltrim(x, '')`` binds a VARCHAR only, ``add(x, 0)`` a number
+        only); the refusal answers ``message`` (``{arg0}`` for the operand's type)."""
+        fam = _family(other)
+        if operand is None or self._of(operand) is not None or fam not in ("string", "number"):
+            return
+        if isinstance(operand, (exp.Null, exp.Placeholder, exp.Parameter)):
+            return
+        name, extra = ("ltrim", exp.Literal.string("")) if fam == "string" else ("add", exp.Literal.number(0))
+        guarded = exp.Anonymous(this=name, expressions=[operand.copy(), extra])
+        operand.replace(guarded)
+        self.replaced.append(operand)
+        self.types[id(guarded)] = None
+        failure = QueryError(message, "TYPE_MISMATCH")
+        self.ctx.function_failures.setdefault(name, []).append((failure, False))
+
     def _check(self, node: exp.Expr, scope: Scope) -> None:
         """Trino's comparison rules (typecheck's), with the types this pass found for every operand."""
         if isinstance(node, tuple(_OPERATORS)):
             left, right = self._of(node.args.get("this")), self._of(node.args.get("expression"))
+            where = _operator_position(node, self.tokens)
+            symbol = _OPERATORS[type(node)]
+            message = f"TYPE_MISMATCH: {where}Cannot apply operator: "
+            self._guard(node.args.get("this"), right, f"{message}{{arg0}} {symbol} {right}")
+            self._guard(node.args.get("expression"), left, f"{message}{left} {symbol} {{arg0}}")
             if _incompatible(_family(left), _family(right)):
                 raise _mismatch(
                     f"{_operator_position(node, self.tokens)}Cannot apply operator: {left} "
@@ -528,8 +781,27 @@ class Semantics:
                 )
         elif isinstance(node, exp.In):
             _check_in(node, self, scope)  # type: ignore[arg-type]
+            items = [node.this, *node.expressions]
+            known = next((self._of(i) for i in items if _family(self._of(i)) in ("string", "number")), None)
+            for item in items:
+                self._guard(
+                    item,
+                    known,
+                    f"TYPE_MISMATCH: {_start(node)}IN value and list items must be the same type or coercible to a "
+                    f"common type. Cannot find common type between {known} and {{arg0}}, all types (without "
+                    f"duplicates): [{known}, {{arg0}}]",
+                )
         elif isinstance(node, exp.Between):
             _check_between(node, self, scope)  # type: ignore[arg-type]
+            parts = [node.args.get(k) for k in ("this", "low", "high")]
+            known = next((self._of(p) for p in parts if _family(self._of(p)) in ("string", "number")), None)
+            for i, part in enumerate(parts):
+                shown = ["{arg0}" if j == i else (self._of(p) or "?") for j, p in enumerate(parts)]
+                self._guard(
+                    part,
+                    known,
+                    f"TYPE_MISMATCH: {_start(node)}Cannot check if {shown[0]} is BETWEEN {shown[1]} and {shown[2]}",
+                )
 
     def _check_set_operation(self, scope: Scope) -> None:
         query = scope.expression
@@ -588,7 +860,57 @@ class Semantics:
             return self._rounding(node)
         if type(node) in _SIGNATURES:
             return self._call(node, _SIGNATURES[type(node)])
+        if isinstance(node, (exp.Coalesce, exp.Case, exp.If, exp.Greatest, exp.Least, exp.Nullif)):
+            return self._common(node)
         return None
+
+    def _common(self, node: exp.Expr) -> str | None:
+        """Operands Trino coerces to one type (COALESCE, CASE / IF results, greatest, least, NULLIF):
+        a string and a number, a boolean and another kind have none, and Trino fails."""
+        if isinstance(node, exp.Case):
+            items = [i.args.get("true") for i in node.args.get("ifs") or []] + [node.args.get("default")]
+        elif isinstance(node, exp.If):
+            items = [node.args.get("true"), node.args.get("false")]
+        elif isinstance(node, exp.Nullif):
+            items = [node.this, node.expression]
+        else:
+            items = [node.this, *node.expressions]
+        operands = [i for i in items if i is not None]
+        types = [self._of(i) for i in operands]
+        seen: list[str] = []
+        for t in types:
+            if t is not None and t != "unknown" and t not in seen:
+                seen.append(t)
+        fams = [_family(t) for t in seen]
+        clash = next(
+            ((seen[0], seen[i]) for i in range(1, len(seen)) if _incompatible(fams[0], fams[i])), None
+        )
+        if clash is None:
+            known = [t for t in types if t not in (None, "unknown")]
+            return known[0] if known and len(set(known)) == 1 and None not in types else None
+        keywords: dict[type[exp.Expr], str] = {
+            exp.Coalesce: "coalesce",
+            exp.Case: "case",
+            exp.If: "if",
+            exp.Nullif: "nullif",
+        }
+        keyword = keywords.get(type(node), "")
+        where = self._function_at(node, keyword) or _start(node)
+        if isinstance(node, (exp.Greatest, exp.Least)):
+            name = _COMMON_TYPE[type(node)]
+            shown = ", ".join(t or "?" for t in types)
+            raise QueryError(
+                f"FUNCTION_NOT_FOUND: {self._function_at(node, name)}Unexpected parameters ({shown}) for function "
+                f"{name}",
+                "FUNCTION_NOT_FOUND",
+            )
+        if isinstance(node, exp.Nullif):
+            raise _mismatch(f"{where}Types are not comparable with NULLIF: {clash[0]} vs {clash[1]}")
+        what = "All COALESCE operands" if isinstance(node, exp.Coalesce) else "All CASE results"
+        raise _mismatch(
+            f"{where}{what} must be the same type or coercible to a common type. Cannot find common type between "
+            f"{clash[0]} and {clash[1]}, all types (without duplicates): [{', '.join(seen)}]"
+        )
 
     def _cast(self, node: exp.Cast | exp.TryCast) -> str | None:
         target = _norm(node.to.sql("trino"))
@@ -596,6 +918,8 @@ class Semantics:
         strict = None
         if _family(source) == "string":
             strict = _strict_cast(node.this, target, node.to, isinstance(node, exp.TryCast))
+        elif source in ("double", "real") and target in _INTEGRAL:
+            strict = _float_to_integer(node.this, source, target, node.to, isinstance(node, exp.TryCast))
         elif source is None:  # DuckDB knows the type: Trino's parsing if it is a string
             strict = _runtime_strict_cast(node.this, target, node.to, isinstance(node, exp.TryCast))
         if strict is not None:
@@ -610,6 +934,12 @@ class Semantics:
         symbol, kind = _OPERATOR_SYMBOLS[type(node)]
         if left is not None and right is not None and "unknown" not in (left, right):
             bad = fams & {"string", "boolean"} or ("number" in fams and fams & {"date", "timestamp"})
+            if bad and isinstance(node, exp.Mod) and not self._operator_at(node, kind):
+                raise QueryError(  # mod(a, b): Trino's function, not the operator
+                    f"FUNCTION_NOT_FOUND: {self._function_at(node, 'mod')}Unexpected parameters ({left}, {right}) "
+                    "for function mod",
+                    "FUNCTION_NOT_FOUND",
+                )
             if bad:
                 raise QueryError(
                     f"TYPE_MISMATCH: {self._operator_at(node, kind)}Cannot apply operator: {left} {symbol} {right}",

@@ -156,6 +156,13 @@ def joda_to_strftime(pattern: str, meta: dict[str, int] | None = None) -> str:
     return "".join(out)
 
 
+def _unbind(node: exp.Expr) -> exp.Expr:
+    """A string literal that the typing pass bound as a VARCHAR, as the literal (other nodes as they are)."""
+    if isinstance(node, exp.Cast) and node.meta.get("athena_bound_literal"):
+        return node.this
+    return node
+
+
 def _datetime_formats(query: exp.Expr) -> None:
     """``format_datetime`` (Joda patterns) -> DuckDB ``strftime``; ``date_format`` checked for what maps exactly."""
     from .errors import coded
@@ -164,6 +171,7 @@ def _datetime_formats(query: exp.Expr) -> None:
         if str(node.this).lower() != "format_datetime" or len(node.expressions) != 2:
             continue
         value, fmt = node.expressions
+        fmt = _unbind(fmt)
         if not (isinstance(fmt, exp.Literal) and fmt.is_string):
             raise coded(
                 "NOT_SUPPORTED", "format_datetime with a pattern that is not a literal is not emulated by the sandbox"
