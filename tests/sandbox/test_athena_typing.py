@@ -135,6 +135,10 @@ def test_cast_of_a_table_column_fails_on_the_first_bad_value(env):
             "INVALID_FUNCTION_ARGUMENT: 'hour' is not a valid DATE field",
         ),
         (
+            "SELECT date_trunc('hour', DATE '2024-01-02')",
+            "INVALID_FUNCTION_ARGUMENT: 'hour' is not a valid DATE field",
+        ),
+        (
             "SELECT DATE '2024-01-01' + INTERVAL '1' HOUR",
             "INVALID_FUNCTION_ARGUMENT: Cannot add hour, minutes or seconds to a date",
         ),
@@ -218,6 +222,20 @@ def test_literal_arithmetic_types(env):
     assert rows[1] == ["0.7", str(5 // 2), str(int(-7 / 2)), "2.0", "3.5", "2024-01-03", "2024-02-29"]
     assert types == [("decimal", 2, 1), ("integer", 10, 0), ("integer", 10, 0), ("decimal", 2, 1),
                      ("double", 17, 0), ("date", 0, 0), ("date", 0, 0)]
+
+
+def test_date_trunc_of_a_date_is_a_date(env):
+    # Trino: date_trunc(unit, x) has x's type; a timestamp stays a timestamp
+    day = datetime.date(2024, 5, 17)
+    rows, types = _typed(
+        env,
+        "SELECT date_trunc('month', DATE '2024-05-17'), date_trunc('quarter', DATE '2024-05-17'), "
+        "date_trunc('week', DATE '2024-05-17'), date_trunc('month', TIMESTAMP '2024-05-17 10:30:00')",
+    )
+    monday = day - datetime.timedelta(days=day.weekday())
+    assert rows[1] == [day.replace(day=1).isoformat(), datetime.date(2024, 4, 1).isoformat(), monday.isoformat(),
+                       "2024-05-01 00:00:00.000"]
+    assert [t[0] for t in types] == ["date", "date", "date", "timestamp"]
 
 
 def test_maps_print_as_athena_prints_them(env):

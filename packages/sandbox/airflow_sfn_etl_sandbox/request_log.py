@@ -14,8 +14,8 @@ The call record keeps each answered AWS call with what it names, for tests that 
 state machine made with its execution role's policy: ``POST /_sandbox/calls {"recording": true}``
 empties it and starts recording, ``GET /_sandbox/calls`` answers ``{"recording": bool, "calls": [...]}``
 (each ``{"service", "operation", "status", "region", "access_key", "method", "path", "query", "params",
-"headers", "body"}``: the HTTP request line, the decoded parameters, the request's ``x-amz-*`` headers such as ``x-amz-copy-source``, and an XML body
-such as S3 DeleteObjects' keys), ``DELETE`` empties it.
+"headers", "body"}``: the HTTP request line, the decoded parameters, the request's ``x-amz-*``
+headers such as ``x-amz-copy-source``, and an XML body such as S3 DeleteObjects' keys), ``DELETE`` empties it.
 moto's Step Functions interpreter makes its service calls over HTTP to the sandbox with the access key
 ``ak``, so they are recorded as the calls of the state machine. ``operation`` is the decoder's name,
 which for S3 follows the method and path only (a PutObject is named ``CopyObject``); read S3 calls by

@@ -854,6 +854,8 @@ class Semantics:
             return "bigint"
         if isinstance(node, exp.DateAdd):
             return self._date_add(node)
+        if isinstance(node, exp.DateTrunc):
+            return self._date_trunc(node)
         if isinstance(node, (exp.Window, exp.Filter)):
             return self._window(node)
         if isinstance(node, (exp.Round, exp.Floor, exp.Ceil)):
@@ -1104,6 +1106,23 @@ class Semantics:
         name = (unit.name if unit is not None else "").upper()
         if t != "date":
             return t if _family(t) == "timestamp" else None
+        if name not in _DATE_UNITS:
+            raise QueryError(
+                f"INVALID_FUNCTION_ARGUMENT: '{name.lower()}' is not a valid DATE field", "INVALID_FUNCTION_ARGUMENT"
+            )
+        new = exp.cast(node.copy(), _dt("DATE"))
+        node.replace(new)
+        self.replaced.append(node)
+        self.types[id(new)] = "date"
+        return "date"
+
+    def _date_trunc(self, node: exp.DateTrunc) -> str | None:
+        """Trino's ``date_trunc`` answers the type it was given: a date stays a date (DuckDB's is a timestamp)."""
+        t = self._of(node.this)
+        if t != "date":
+            return t if _family(t) == "timestamp" else None
+        unit = node.args.get("unit")
+        name = (unit.name if unit is not None else "").upper()
         if name not in _DATE_UNITS:
             raise QueryError(
                 f"INVALID_FUNCTION_ARGUMENT: '{name.lower()}' is not a valid DATE field", "INVALID_FUNCTION_ARGUMENT"
