@@ -73,7 +73,7 @@ def _task(resource: str, parameters: dict[str, Any], **extra: Any) -> dict[str, 
 def task_services() -> dict[str, Any]:
     factory = importlib.import_module(f"{_SFN}.asl.component.state.exec.state_task.service.state_task_service_factory")
     classes = {name: type(factory.state_task_service_for(name)).__name__
-               for name in ("glue", "athena", "databrew", "aws-sdk")}
+               for name in ("glue", "athena", "databrew", "aws-sdk", "lambda")}
     glue = boto3.client("glue", region_name=REGION)
     glue.create_job(Name="probe-job", Role=ROLE,
                     Command={"Name": "pythonshell", "ScriptLocation": "s3://probe/job.py"})
@@ -87,7 +87,16 @@ def task_services() -> dict[str, Any]:
         "Get": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:glue:getCrawler",
                 "Parameters": {"Name": "probe-crawler"}, "Next": "AsText"},
         "AsText": {"Type": "Pass", "Parameters": {"text.$": "States.JsonToString($.Crawler)"}, "End": True}}})
-    return {"classes": classes, "glue_sync": glue_sync, "athena_sync": athena_sync, "get_crawler": get_crawler}
+    iam = boto3.client("iam", region_name=REGION)
+    role = iam.create_role(RoleName="probe-lambda", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                "Principal": {"Service": "lambda.amazonaws.com"}}]}))["Role"]["Arn"]
+    boto3.client("lambda", region_name=REGION).create_function(  # moto's Docker-free Lambda (see _run)
+        FunctionName="probe-fn", Runtime="python3.11", Role=role, Handler="app.handler",
+        Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18})
+    lambda_invoke = execute(_task("arn:aws:states:::lambda:invoke", {"FunctionName": "probe-fn"}))
+    return {"classes": classes, "glue_sync": glue_sync, "athena_sync": athena_sync, "get_crawler": get_crawler,
+            "lambda_invoke": lambda_invoke}
 
 
 def aws_sdk_error_names() -> dict[str, Any]:
@@ -241,7 +250,7 @@ PROBES: dict[str, Callable[[], dict[str, Any]]] = {
 def _run(names: list[str]) -> dict[str, Any]:
     results: dict[str, Any] = {}
     for name in names:
-        with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        with mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}):
             try:
                 results[name] = PROBES[name]()
             except Exception:

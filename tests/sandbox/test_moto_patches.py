@@ -85,7 +85,9 @@ def test_the_running_sandbox_has_every_patch_once(sandbox):
 def test_task_services(probe):
     unpatched, patched = probe("task_services")
     assert unpatched["classes"] == {"glue": "StateTaskServiceGlue", "athena": "StateTaskServiceUnsupported",
-                                    "databrew": "StateTaskServiceUnsupported", "aws-sdk": "StateTaskServiceAwsSdk"}
+                                    "databrew": "StateTaskServiceUnsupported", "aws-sdk": "StateTaskServiceAwsSdk",
+                                    "lambda": "StateTaskServiceLambda"}
+    assert set(output(unpatched["lambda_invoke"])) == {"Payload", "StatusCode"}  # moto's Docker-free Lambda
     assert unpatched["glue_sync"]["status"] == "FAILED"
     assert "'NoneType' object has no attribute 'interrupt_all'" in unpatched["glue_sync"]["cause"]
     assert unpatched["athena_sync"]["status"] == "FAILED"
@@ -94,7 +96,14 @@ def test_task_services(probe):
     assert "datetime is not JSON serializable" in unpatched["get_crawler"]["cause"]
 
     assert patched["classes"] == {"glue": "SandboxGlueService", "athena": "SandboxAthenaService",
-                                  "databrew": "SandboxDataBrewService", "aws-sdk": "SandboxAwsSdkService"}
+                                  "databrew": "SandboxDataBrewService", "aws-sdk": "SandboxAwsSdkService",
+                                  "lambda": "SandboxLambdaService"}
+    invoked = output(patched["lambda_invoke"])  # + the SDK metadata AWS documents (ExecutedVersion: the sandbox's)
+    assert set(invoked) == {"Payload", "SdkHttpMetadata", "SdkResponseMetadata", "StatusCode"}
+    assert invoked["SdkHttpMetadata"]["HttpStatusCode"] == invoked["StatusCode"] == 200
+    assert invoked["SdkResponseMetadata"]["RequestId"]
+    assert invoked["SdkHttpMetadata"]["AllHttpHeaders"] == {
+        k: [v] for k, v in invoked["SdkHttpMetadata"]["HttpHeaders"].items()}
     job_run = output(patched["glue_sync"])  # .sync answers the job run, timestamps in epoch milliseconds
     assert job_run["JobName"] == "probe-job" and job_run["JobRunState"] == "SUCCEEDED"
     assert isinstance(job_run["StartedOn"], int)

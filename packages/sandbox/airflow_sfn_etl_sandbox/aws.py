@@ -138,15 +138,24 @@ def decode(environ: dict[str, Any], body: bytes) -> Call | None:
                 if hit:
                     operation, path_params = name, hit.groupdict()
                     break
-        if protocol == "rest-json" and body:
+        if protocol == "rest-json" and body and not _body_is_payload(service, operation):
             try:
-                params = json.loads(body)
+                parsed = json.loads(body)
             except ValueError:
-                params = {}
+                parsed = {}
+            params = parsed if isinstance(parsed, dict) else {}
         query = parse_qs(environ.get("QUERY_STRING", ""))
         params.update({k: v[0] for k, v in query.items() if k not in params})
         params.update(path_params)
     return Call(service, operation, region, DEFAULT_ACCOUNT_ID, params, environ, body, path_params)
+
+
+def _body_is_payload(service: str, operation: str) -> bool:
+    """Whether the operation's body is one member as it is (Lambda Invoke's ``Payload``), not JSON params."""
+    if not operation:
+        return False
+    shape = service_model(service).operation_model(operation).input_shape
+    return bool(shape is not None and shape.serialization.get("payload"))
 
 
 def error_response(call: Call | None, err: AwsError) -> Response:

@@ -32,7 +32,7 @@ from .app import SandboxApp
 from .aws import Response
 
 #: Service modules whose handlers make up the sandbox (imported for their @route side effects).
-SERVICE_MODULES = ("athena", "crawler", "glue_jobs", "databrew", "sns", "stepfunctions")
+SERVICE_MODULES = ("athena", "crawler", "glue_jobs", "databrew", "lambda_functions", "sns", "stepfunctions")
 
 DEFAULT_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",

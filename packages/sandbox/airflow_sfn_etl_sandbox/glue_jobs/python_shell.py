@@ -72,20 +72,28 @@ def _glue_lib_dir() -> Path:
     return lib
 
 
-def script_env(run: JobRun) -> dict[str, str]:
-    """The script's environment: this process's, with AWS settings pointing at the sandbox."""
+def sandbox_env(region: str) -> dict[str, str]:
+    """A child process's environment: this process's, with AWS settings pointing at the sandbox.
+
+    Also what Lambda functions run with (:mod:`..lambda_functions.python_runtime`).
+    """
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("AWS_", "AIRFLOW_CONN_AWS"))}
     env.update({
         "AWS_ENDPOINT_URL": runtime.endpoint_url(),
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": run.region,
-        "AWS_REGION": run.region,
+        "AWS_DEFAULT_REGION": region,
+        "AWS_REGION": region,
         "PYTHONUNBUFFERED": "1",
-        "GLUE_JOB_NAME": run.name,
-        "GLUE_JOB_RUN_ID": run.id,
     })
+    return env
+
+
+def script_env(run: JobRun) -> dict[str, str]:
+    """The script's environment: :func:`sandbox_env`, with the ``awsglue`` stand-in on the path."""
+    env = sandbox_env(run.region)
+    env.update({"GLUE_JOB_NAME": run.name, "GLUE_JOB_RUN_ID": run.id})
     extra = str(_glue_lib_dir())
     env["PYTHONPATH"] = extra + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     return env

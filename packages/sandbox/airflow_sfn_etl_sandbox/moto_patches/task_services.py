@@ -14,20 +14,25 @@ a Task state with ``state_task_service_factory.state_task_service_for(service_na
   ``'StateMachineArn'``;
 - ``aws-sdk`` (``StateTaskServiceAwsSdk``) leaves boto3's ``datetime`` objects in the task result
   (e.g. getCrawler's ``CreationTime``), where AWS gives ISO-8601 strings; DescribeExecution then
-  fails with "Object of type datetime is not JSON serializable".
+  fails with "Object of type datetime is not JSON serializable";
+- ``lambda`` (``StateTaskServiceLambda``) answers ``lambda:invoke`` with only the fields of
+  Lambda's InvocationResponse, without AWS's ``SdkHttpMetadata`` and ``SdkResponseMetadata``.
 
 What the patch changes: the factory, in its module and in ``state_task_factory`` (which imports
 it by name), answers the sandbox's classes (:mod:`..sfn`) for ``glue``, ``athena``, ``databrew``
 ``states`` and ``aws-sdk``: ``.sync`` polls the run until it ends, fails the task with
 ``States.TaskFailed`` when the run fails and stops the run when the execution stops waiting for
-it; aws-sdk results carry ISO-8601 timestamps. Every other service keeps moto's class.
+it; aws-sdk results carry ISO-8601 timestamps; ``lambda`` gets
+:class:`..sfn.lambda_invoke.SandboxLambdaService`, which adds the SDK metadata. Every other
+service keeps moto's class.
 
 Upstream: the crash is a one-line guard (``if callback_endpoint is not None``) in
 ``state_task_service_callback.py`` (moto's parser is ported from LocalStack, where the same file
 lives); Athena and DataBrew could be offered as ``StateTaskServiceAthena`` and
 ``StateTaskServiceDataBrew`` beside ``StateTaskServiceGlue``, with a ``_build_sync_resolver``
 that polls GetQueryExecution / DescribeJobRun; the aws-sdk timestamps as an ISO-8601
-conversion of the response in ``StateTaskServiceAwsSdk._eval_service_task``.
+conversion of the response in ``StateTaskServiceAwsSdk._eval_service_task``; the Lambda metadata
+from the boto3 answer's ``ResponseMetadata`` in ``lambda_eval_utils.execute_lambda_function_integration``.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from ..sfn.athena import SandboxAthenaService
 from ..sfn.aws_sdk import SandboxAwsSdkService
 from ..sfn.databrew import SandboxDataBrewService
 from ..sfn.glue import SandboxGlueService
+from ..sfn.lambda_invoke import SandboxLambdaService
 from ..sfn.states import SandboxSfnService
 from .support import SFN_PARSER, MotoChanged, moto_attr, once
 
@@ -51,6 +57,7 @@ SANDBOX_SERVICES: dict[str, type] = {
     "athena": SandboxAthenaService,
     "databrew": SandboxDataBrewService,
     "states": SandboxSfnService,
+    "lambda": SandboxLambdaService,
 }
 
 
