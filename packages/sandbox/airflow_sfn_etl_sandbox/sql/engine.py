@@ -11,7 +11,7 @@ from sqlglot.errors import ParseError, TokenError
 
 from . import ddl, insert, query, typecheck, unload, views
 from .context import Context, Result
-from .errors import QueryError
+from .errors import QueryError, syntax_error
 
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
@@ -58,16 +58,6 @@ def _strip(sql: str) -> str:
         text = text[m.end() :]
 
 
-def _syntax_error(err: ParseError | TokenError, sql: str) -> QueryError:
-    if isinstance(err, ParseError) and err.errors:
-        first = err.errors[0]
-        token = first.get("highlight") or ""
-        col = max(1, int(first.get("col", 1)) - len(token) + 1)
-        desc = first.get("description", "syntax error")
-        return QueryError(f"line {first.get('line', 1)}:{col}: mismatched input '{token}'. {desc}", "SYNTAX_ERROR")
-    return QueryError(f"line 1:1: {err}", "SYNTAX_ERROR")
-
-
 def _explain(m: re.Match[str], ctx: Context) -> Result:
     """``EXPLAIN (TYPE VALIDATE) q`` answers ``Valid`` true or fails as ``q`` would fail to plan; ``EXPLAIN q``
     (``TYPE LOGICAL`` / ``DISTRIBUTED``, ``FORMAT TEXT``) answers DuckDB's plan of ``q``, a row per line."""
@@ -91,7 +81,7 @@ def _explain(m: re.Match[str], ctx: Context) -> Result:
         typecheck.reject_double_colon(tokens)
         statements = [s for s in dialect.parser().parse(tokens, body) if s is not None]
     except (ParseError, TokenError) as err:
-        raise _syntax_error(err, body) from err
+        raise syntax_error(err, body) from err
     if len(statements) != 1 or not isinstance(statements[0], exp.Query):
         raise QueryError(
             "NOT_SUPPORTED: EXPLAIN of a statement other than a query is not emulated by the sandbox", "NOT_SUPPORTED"
@@ -142,7 +132,7 @@ def execute(sql: str, ctx: Context) -> Result:
         typecheck.reject_double_colon(tokens)
         statements = [s for s in dialect.parser().parse(tokens, text) if s is not None]
     except (ParseError, TokenError) as err:
-        raise _syntax_error(err, text) from err
+        raise syntax_error(err, text) from err
     if len(statements) != 1:
         raise QueryError(f"Only one sql statement is allowed. Got: {text}", "SYNTAX_ERROR")
     stmt = statements[0]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlglot.errors import ParseError, TokenError
+
 #: AthenaError.ErrorCategory values.
 SYSTEM, USER, OTHER = 1, 2, 3
 
@@ -33,3 +35,14 @@ def at(meta: dict[str, int] | None) -> str:
 def coded(code: str, text: str, meta: dict[str, int] | None = None, category: int = USER) -> QueryError:
     """A :class:`QueryError` with message ``CODE: line L:C: text``."""
     return QueryError(f"{code}: {at(meta)}{text}", code, category)
+
+
+def syntax_error(err: ParseError | TokenError, sql: str) -> QueryError:
+    """Athena's ``SYNTAX_ERROR`` for a statement sqlglot cannot parse as Trino."""
+    if isinstance(err, ParseError) and err.errors:
+        first = err.errors[0]
+        token = first.get("highlight") or ""
+        col = max(1, int(first.get("col", 1)) - len(token) + 1)
+        desc = first.get("description", "syntax error")
+        return QueryError(f"line {first.get('line', 1)}:{col}: mismatched input '{token}'. {desc}", "SYNTAX_ERROR")
+    return QueryError(f"line 1:1: {err}", "SYNTAX_ERROR")

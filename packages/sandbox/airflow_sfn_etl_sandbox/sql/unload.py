@@ -27,7 +27,7 @@ from sqlglot.errors import ParseError, TokenError
 
 from . import storage
 from .context import Context, Result
-from .errors import QueryError, coded
+from .errors import QueryError, coded, syntax_error
 from .results import render
 
 #: ``UNLOAD (query) TO 'location' [WITH (properties)]``; the query is everything up to the last ``) TO '``.
@@ -128,9 +128,7 @@ def unload(m: re.Match[str], ctx: Context) -> Result:
         tokens = dialect.tokenize(body)
         statements = [s for s in dialect.parser().parse(tokens, body) if s is not None]
     except (ParseError, TokenError) as err:
-        from .engine import _syntax_error
-
-        raise _syntax_error(err, body) from err
+        raise syntax_error(err, body) from err
     if len(statements) != 1 or not isinstance(statements[0], exp.Query):
         raise QueryError("line 1:1: UNLOAD takes a query: UNLOAD (SELECT ...) TO 's3://...'", "SYNTAX_ERROR")
     from . import typecheck
