@@ -420,11 +420,13 @@ def test_a_missed_heartbeat_is_states_heartbeat_timeout(aws: dict[str, Any]) -> 
 
 def test_heartbeats_keep_the_task_alive_until_its_answer(aws: dict[str, Any]) -> None:
     queue = queue_with_arn(aws)
-    execution = start(aws, callback_machine(queue, HeartbeatSeconds=2, TimeoutSeconds=60), {"job": "nightly"})
+    # a heartbeat every 2 s for 16 s of work, twice the heartbeat interval: the margin of each
+    # heartbeat (6 s) leaves room for a loaded machine between the token's message and the first one
+    execution = start(aws, callback_machine(queue, HeartbeatSeconds=8, TimeoutSeconds=120), {"job": "nightly"})
     token = next_token_from(aws, queue)
-    for _ in range(4):  # four seconds of work, twice the heartbeat interval
+    for _ in range(8):
         aws["stepfunctions"].send_task_heartbeat(taskToken=token)
-        time.sleep(1)
+        time.sleep(2)
     aws["stepfunctions"].send_task_success(taskToken=token, output=json.dumps("done"))
 
     described = wait_done(aws, execution)
