@@ -13,6 +13,14 @@ Lambda functions returned. Run ids are written ``<glue:job>`` and query ids ``<a
 message or argument carrying one compares by what it names. Both engines must leave the same, and
 that must equal what the DAG is written to do, computed from the raw CSV text with DuckDB.
 
+The DAGs with trigger rules (all_done, one_failed, none_failed, all_done_min_one_success, a teardown)
+also run with one task made to fail by the sandbox's fault rules: both engines must then run the same
+cleanup, alert or teardown, and end the run the same way.
+
+Both engines run the same in-memory DAG, its retry delays and poll intervals shortened to a second
+(a failing path still makes every retry), compiled before Airflow runs it; ``test_corpus.py`` compiles
+the files as written.
+
 DAGs that invoke Lambda functions run only when the sandbox runs Lambda functions' Python code
 (:func:`sandbox_runs_lambda`); their expected results are written with the handlers' code below.
 """
@@ -39,9 +47,9 @@ import jinja2
 import pyarrow.parquet as pq
 import pytest
 
-from airflow_sfn_etl.asl import definition
-from airflow_sfn_etl.asl.loader import compile_dag_file
+from airflow_sfn_etl.asl import compile_dag, definition
 from airflow_sfn_etl.operators.glue import RUN_KEY_ARGUMENT
+from airflow_sfn_etl_sandbox.client import SandboxClient
 from tests.asl.test_corpus_engines import ACCOUNT, CORPUS, corpus_bag
 
 __all__ = ["corpus_bag"]  # the fixture, shared with the comparison of the DAGs that take params
@@ -51,7 +59,7 @@ pytestmark = [pytest.mark.e2e]
 BUCKET, RESULTS, RAW, CLEAN = "corpus-bucket", "corpus-results", "corpus-raw", "corpus-clean"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/corpus"
 #: A run's retry delay (the DAGs' own are 10 s to 2 min): a failing path still makes every retry.
-RETRY_DELAY = timedelta(seconds=0.5)
+RETRY_DELAY = timedelta(seconds=1)
 
 #: The Glue jobs the DAGs name; each runs a Python shell script that does nothing.
 JOBS = [
@@ -573,14 +581,14 @@ def _lambda_outputs(events: list[dict[str, Any]]) -> list[Any]:
     return out
 
 
-@pytest.mark.parametrize(("file", "dag_id"), _cases())
-def test_a_corpus_dag_naming_its_resources_leaves_the_same_on_airflow_and_on_step_functions(
-    file: str, dag_id: str, world: World, sandbox_env: Any, corpus_bag: Any, monkeypatch: Any
-) -> None:
+def _run_both(
+    world: World, corpus_bag: Any, monkeypatch: Any, file: str, dag_id: str, params: dict[str, Any]
+) -> tuple[tuple[str, dict[str, Any]], tuple[str, dict[str, Any]]]:
+    """Run the DAG on Airflow, then its compiled machine on Step Functions, each after a reset of what
+    a run leaves: ((Airflow's run state, outcome), (the execution's status, outcome))."""
     bundle = {"name": "corpus", "classpath": "airflow.dag_processing.bundles.local.LocalDagBundle",
               "kwargs": {"path": str(CORPUS), "refresh_interval": 0}}
     monkeypatch.setenv("AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST", json.dumps([bundle]))
-    expected, params, _ = EXPECTED[(file, dag_id)]
     dag = copy.deepcopy(corpus_bag.get_dag(dag_id))
     for task in dag.tasks:
         task.retry_delay = RETRY_DELAY
@@ -588,18 +596,26 @@ def test_a_corpus_dag_naming_its_resources_leaves_the_same_on_airflow_and_on_ste
             # Deferring needs aiobotocore, which the test environment lacks: the task waits in the
             # worker instead (the same calls, polled by the operator rather than by a trigger).
             task.deferrable = False
+        for wait in ("poke_interval", "poll_interval", "waiter_delay"):
+            # The DAGs poll every 6 to 30 s; a second finds the same end sooner.
+            if isinstance(getattr(task, wait, None), (int, float)) and getattr(task, wait) > 1:
+                setattr(task, wait, 1)
+
+    # The DAG as Airflow runs it (its waits shortened as above; test_corpus.py compiles the files),
+    # compiled before the run (operators keep what they resolved while running).
+    document = definition(compile_dag(dag))
 
     before = world.prepare()
     run = dag.test(run_conf=params)
-    assert str(run.state) == "success", {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
     on_airflow = world.outcome(before, _lambda_xcom(run, dag))
     assert all(key.startswith(f"{dag_id}/{run.run_id}/") for key in world.run_keys), world.run_keys
+    airflow_state = (str(run.state), {ti.task_id: str(ti.state) for ti in run.get_task_instances()})
 
     before = world.prepare()
     arn = world.sfn.create_state_machine(
         name=f"{dag_id.replace('_', '-')}-{len(world.sfn.list_state_machines()['stateMachines'])}",
         roleArn=f"arn:aws:iam::{ACCOUNT}:role/sfn",
-        definition=json.dumps(definition(compile_dag_file(str(CORPUS / file), dag_id))),
+        definition=json.dumps(document),
     )["stateMachineArn"]
     # The execution's input is the run's params, the DAG's defaults included (as StepFunctionRunOperator
     # passes them).
@@ -611,9 +627,63 @@ def test_a_corpus_dag_naming_its_resources_leaves_the_same_on_airflow_and_on_ste
             break
         time.sleep(0.2)
     events = world.sfn.get_execution_history(executionArn=execution, maxResults=1000)["events"]
-    assert described["status"] == "SUCCEEDED", (described, events[-3:])
     on_step_functions = world.outcome(before, _lambda_outputs(events))
     assert world.run_keys == []
+    return (airflow_state[0], on_airflow), (described["status"], on_step_functions)
 
+
+@pytest.mark.parametrize(("file", "dag_id"), _cases())
+def test_a_corpus_dag_naming_its_resources_leaves_the_same_on_airflow_and_on_step_functions(
+    file: str, dag_id: str, world: World, sandbox_env: Any, corpus_bag: Any, monkeypatch: Any
+) -> None:
+    expected, params, _ = EXPECTED[(file, dag_id)]
+    (state, on_airflow), (status, on_step_functions) = _run_both(
+        world, corpus_bag, monkeypatch, file, dag_id, params)
+    assert (state, status) == ("success", "SUCCEEDED")
+    assert on_step_functions == on_airflow
+    assert on_airflow == _sorted(expected())
+
+
+def _failed(job: str) -> list[Any]:
+    return [job, {}, "FAILED"]
+
+
+#: (file, dag_id, what fails) -> (what the DAG is written to leave then, how the run ends). Airflow's
+#: run ends by its leaf tasks: it succeeds when they all succeeded or were skipped (a task after an
+#: all_done / one_failed cleanup is such a leaf), and a teardown leaf does not count.
+FAILURES: dict[tuple[str, str, str, str], tuple[Callable[[], dict[str, Any]], str]] = {
+    ("trigger_rules_dag.py", "corpus_on_failure", "glue_job", "load_job"): (lambda: _nothing(
+        glue=[_glue("extract_job"), _failed("load_job")], sns=[["corpus-alerts", None, "the load failed"]],
+    ), "success"),
+    ("trigger_rules_dag.py", "corpus_all_done", "glue_job", "corpus_job"): (lambda: _nothing(
+        glue=[_failed("corpus_job")], athena=[_query("DROP TABLE IF EXISTS corpus_db.staging")],
+        sns=[["corpus-topic", None, "cleanup done"]],
+    ), "success"),
+    ("more_trigger_rules_dag.py", "corpus_none_failed", "glue_job", "corpus_publish"): (lambda: _nothing(
+        glue=[_glue(j) for j in ("corpus_extract", "corpus_orders", "corpus_customers", "corpus_join")]
+        + [_failed("corpus_publish")],
+        sns=[["corpus-topic", None, "done"]],
+    ), "success"),
+    ("more_trigger_rules_dag.py", "corpus_crawl_then_cleanup", "crawler", "corpus_crawler"): (lambda: _nothing(
+        sns=[["corpus-topic", None, "crawl ended"]],
+    ), "success"),
+    ("setup_teardown_dag.py", "corpus_setup_teardown", "glue_job", "corpus_load"): (lambda: _nothing(
+        glue=[_failed("corpus_load")],
+        athena=[_query(f"CREATE EXTERNAL TABLE corpus_db.staging (id int) LOCATION 's3://{BUCKET}/staging/'"),
+                _query("DROP TABLE IF EXISTS corpus_db.staging")],
+    ), "failed"),
+}
+
+
+@pytest.mark.parametrize(("file", "dag_id", "target", "name"), sorted(FAILURES), ids=lambda v: str(v))
+def test_a_corpus_dag_whose_task_fails_leaves_the_same_on_airflow_and_on_step_functions(
+    file: str, dag_id: str, target: str, name: str, world: World, sandbox_env: Any, corpus_bag: Any,
+    monkeypatch: Any,
+) -> None:
+    SandboxClient(sandbox_env.endpoint_url).fail(target, name, message=f"{name} fails for the test")
+    expected, state = FAILURES[(file, dag_id, target, name)]
+    (airflow_state, on_airflow), (status, on_step_functions) = _run_both(
+        world, corpus_bag, monkeypatch, file, dag_id, {})
+    assert (airflow_state, status) == (state, {"success": "SUCCEEDED", "failed": "FAILED"}[state])
     assert on_step_functions == on_airflow
     assert on_airflow == _sorted(expected())
