@@ -5,8 +5,8 @@ be equal, and is checked against what the DAG is written to do.
 
 The DAGs run here take every resource name from their params, so each run gets resources of its own
 (the housekeeping DAG names its bucket, which the test creates). The other compiling corpus DAGs name
-crawlers, DataBrew jobs, Lambda functions or tables by literal names with data the sandbox would need
-set up for them; they are compiled and validated by ``test_corpus.py``.
+crawlers, DataBrew jobs, Glue jobs, Lambda functions or tables by literal names: the sibling module
+``test_corpus_engines_named.py`` provisions those and compares them the same way.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from airflow_sfn_etl.operators.glue import GlueJobOperator
 with DAG(dag_id="corpus_setup_teardown", schedule=None, start_date=datetime(2026, 1, 1)):
     create = AthenaQueryOperator(
         task_id="create_staging",
-        query="CREATE TABLE corpus_db.staging (id int) LOCATION 's3://corpus-bucket/staging/'",
+        query="CREATE EXTERNAL TABLE corpus_db.staging (id int) LOCATION 's3://corpus-bucket/staging/'",
         output_location="s3://corpus-results/",
     )
     load = GlueJobOperator(task_id="load", job_name="corpus_load")

@@ -24,7 +24,7 @@ with DAG(
     clean_raw = GlueDataBrewStartJobOperator(task_id="clean_raw", job_name="clean-raw-orders", deferrable=True)
     count_clean = AthenaOperator(
         task_id="count_clean",
-        query="SELECT count_clean(*) FROM clean_raw.orders",
+        query="SELECT count(*) FROM clean_raw.orders",
         database="clean",
         output_location="s3://corpus-results/athena/",
         execution_timeout=timedelta(minutes=10),
