@@ -104,7 +104,7 @@ def handler(event, context):
 def handler(event, context):
     return {"published": sorted(event["sources"]), "count": len(event["sources"])}
 """,
-    ("eu-west-1", "corpus-prepare"): """
+    ("us-east-1", "corpus-prepare"): """
 def handler(event, context):
     if set(event) != {"bucket", "mode"}:
         raise ValueError("unexpected event %r" % (event,))
@@ -545,11 +545,11 @@ EXPECTED: dict[tuple[str, str], tuple[Callable[[], dict[str, Any]], dict[str, An
         athena=[_query("SELECT count(*) FROM corpus_db.events",
                        _rows(["_col0"], "SELECT count(*) FROM corpus_db.events"))],
         sns=[["corpus-topic", "Corpus", "done"]], **{"tables made": _crawled("corpus_crawler")},
-        lambda_results=[{"prepared": f"s3://{BUCKET}/", "mode": "full"}],
+        **{"lambda results": [{"prepared": f"s3://{BUCKET}/", "mode": "full"}]},
     ), {"bucket": BUCKET, "topic_arn": f"arn:aws:sns:us-east-1:{ACCOUNT}:corpus-topic"}, True),
     ("user_lambda_fanout_dag.py", "corpus_lambda_fanout"): (lambda: _nothing(
-        lambda_results=[{"prepared": s} for s in ("crm", "erp", "web")]
-        + [{"published": ["crm", "erp", "web"], "count": 3}],
+        **{"lambda results": [{"prepared": s} for s in ("crm", "erp", "web")]
+           + [{"published": ["crm", "erp", "web"], "count": 3}]},
     ), {}, True),
 }
 
@@ -566,8 +566,9 @@ def _lambda_xcom(run: Any, dag: Any) -> list[Any]:
     from airflow.providers.amazon.aws.operators.lambda_function import LambdaInvokeFunctionOperator
 
     lambda_tasks = {t.task_id for t in dag.tasks if t.task_type == LambdaInvokeFunctionOperator.__name__}
-    return [json.loads(ti.xcom_pull(task_ids=ti.task_id, map_indexes=ti.map_index))
-            for ti in run.get_task_instances() if ti.task_id in lambda_tasks]
+    pulled = [ti.xcom_pull(task_ids=ti.task_id, map_indexes=ti.map_index)
+              for ti in run.get_task_instances() if ti.task_id in lambda_tasks]
+    return [json.loads(value) if isinstance(value, str) else value for value in pulled]
 
 
 def _lambda_outputs(events: list[dict[str, Any]]) -> list[Any]:

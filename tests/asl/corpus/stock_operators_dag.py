@@ -22,7 +22,7 @@ with DAG(
     crawl = GlueCrawlerRunOperator(task_id="crawl", crawler_name="corpus_crawler", poll_interval=10)
     prepare = LambdaInvokeFunctionOperator(
         task_id="prepare",
-        function_name="arn:aws:lambda:eu-west-1:123456789012:function:corpus-prepare",
+        function_name="arn:aws:lambda:us-east-1:123456789012:function:corpus-prepare",
         payload='{"bucket": "{{ params.bucket }}", "mode": "full"}',
     )
     transform = GlueJobOperator(
