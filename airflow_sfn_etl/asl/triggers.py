@@ -139,14 +139,9 @@ def _outcome(rule: str, k: int, first_upstream: int, first_setup: int | None) ->
 
 
 def _ancestors(tasks: dict[str, Any], task_id: str) -> set[str]:
-    seen: set[str] = set()
-    stack = list(tasks[task_id].upstream_task_ids)
-    while stack:
-        node = stack.pop()
-        if node not in seen:
-            seen.add(node)
-            stack.extend(tasks[node].upstream_task_ids)
-    return seen
+    """Every task upstream of ``task_id``, directly or not (Airflow's own walk of the DAG)."""
+    relatives: set[str] = tasks[task_id].get_flat_relative_ids(upstream=True)
+    return relatives
 
 
 def _item_tasks(item: object) -> set[str]:

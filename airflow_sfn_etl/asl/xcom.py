@@ -174,14 +174,9 @@ def _producing_state(fragment: Fragment, producer: str) -> Task | None:
 
 
 def _upstream(tasks: dict[str, Any], task_id: str) -> set[str]:
-    seen: set[str] = set()
-    stack = list(tasks[task_id].upstream_task_ids)
-    while stack:
-        node = stack.pop()
-        if node not in seen:
-            seen.add(node)
-            stack.extend(tasks[node].upstream_task_ids)
-    return seen
+    """Every task upstream of ``task_id``, directly or not (Airflow's own walk of the DAG)."""
+    relatives: set[str] = tasks[task_id].get_flat_relative_ids(upstream=True)
+    return relatives
 
 
 def _locations(items: Sequence[object], prefix: tuple[int, ...] = ()) -> dict[str, tuple[int, ...]]:

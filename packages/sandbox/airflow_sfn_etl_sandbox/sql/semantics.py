@@ -1101,28 +1101,19 @@ class Semantics:
         return result
 
     def _date_add(self, node: exp.DateAdd) -> str | None:
-        t = self._of(node.this)
-        unit = node.args.get("unit")
-        name = (unit.name if unit is not None else "").upper()
-        if t != "date":
-            return t if _family(t) == "timestamp" else None
-        if name not in _DATE_UNITS:
-            raise QueryError(
-                f"INVALID_FUNCTION_ARGUMENT: '{name.lower()}' is not a valid DATE field", "INVALID_FUNCTION_ARGUMENT"
-            )
-        new = exp.cast(node.copy(), _dt("DATE"))
-        node.replace(new)
-        self.replaced.append(node)
-        self.types[id(new)] = "date"
-        return "date"
+        return self._date_stays_a_date(node)
 
     def _date_trunc(self, node: exp.DateTrunc) -> str | None:
         """Trino's ``date_trunc`` answers the type it was given: a date stays a date (DuckDB's is a timestamp)."""
+        return self._date_stays_a_date(node)
+
+    def _date_stays_a_date(self, node: exp.DateAdd | exp.DateTrunc) -> str | None:
+        """``date_add`` / ``date_trunc`` of a date by a date unit is a date in Trino; a time unit fails."""
         t = self._of(node.this)
-        if t != "date":
-            return t if _family(t) == "timestamp" else None
         unit = node.args.get("unit")
         name = (unit.name if unit is not None else "").upper()
+        if t != "date":
+            return t if _family(t) == "timestamp" else None
         if name not in _DATE_UNITS:
             raise QueryError(
                 f"INVALID_FUNCTION_ARGUMENT: '{name.lower()}' is not a valid DATE field", "INVALID_FUNCTION_ARGUMENT"
