@@ -84,6 +84,29 @@ def wait_run(glue, name: str, run_id: str, timeout: float = 30.0) -> dict:
     raise AssertionError(f"run {run_id} of {name} did not finish in {timeout}s")
 
 
+def output_lines(sandbox_env, run_id: str) -> list[str]:
+    """The lines a Python shell run printed so far (none before its log stream exists)."""
+    try:
+        events = sandbox_env.client("logs").get_log_events(
+            logGroupName="/aws-glue/python-jobs/output", logStreamName=run_id)["events"]
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ResourceNotFoundException":
+            raise
+        return []
+    return [e["message"] for e in events]
+
+
+def wait_output(sandbox_env, run_id: str, prefix: str, timeout: float = 30.0) -> str:
+    """Wait for the run to print a line starting with ``prefix``; return it."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        for line in output_lines(sandbox_env, run_id):
+            if line.startswith(prefix):
+                return line
+        time.sleep(0.1)
+    raise AssertionError(f"run {run_id} printed no line starting {prefix!r} in {timeout}s")
+
+
 def wait_state(glue, name: str, run_id: str, wanted: str, timeout: float = 15.0) -> None:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -129,6 +152,7 @@ def test_batch_stop_job_run_kills_the_process(sandbox_env, glue, s3, bucket):
     name = make_job(glue, s3, bucket, SLEEPS)
     run_id = glue.start_job_run(JobName=name)["JobRunId"]
     wait_state(glue, name, run_id, "RUNNING")
+    pid = int(wait_output(sandbox_env, run_id, "sleeping as pid ").rsplit(" ", 1)[1])
 
     answer = glue.batch_stop_job_run(JobName=name, JobRunIds=[run_id, "jr_unknown"])
 
@@ -136,11 +160,9 @@ def test_batch_stop_job_run_kills_the_process(sandbox_env, glue, s3, bucket):
     assert [e["JobRunId"] for e in answer["Errors"]] == ["jr_unknown"]
     run = wait_run(glue, name, run_id)
     assert run["JobRunState"] == "STOPPED"
-    lines = [e["message"] for e in sandbox_env.client("logs").get_log_events(
-        logGroupName="/aws-glue/python-jobs/output", logStreamName=run_id)["events"]]
-    assert lines and lines[0].startswith("sleeping as pid ") and "woke up" not in lines
+    assert "woke up" not in output_lines(sandbox_env, run_id)
     with pytest.raises(ProcessLookupError):  # the script's process is gone, not left sleeping
-        os.kill(int(lines[0].rsplit(" ", 1)[1]), 0)
+        os.kill(pid, 0)
 
 
 def test_max_concurrent_runs_is_enforced(glue, s3, bucket):
