@@ -59,7 +59,7 @@ class Triggerer:
 
 
 def test_twenty_concurrent_crawler_flow_runs(aws, admin):
-    admin.delay("crawler", h.CRAWLER, seconds=8)  # long enough for many waits to overlap on a busy machine
+    admin.delay("crawler", h.CRAWLER, seconds=20)  # long enough for many waits to overlap on a busy machine
     pool = ThreadPoolExecutor(max_workers=SLOTS)
     triggerer = Triggerer()
     lock = threading.Lock()
