@@ -21,18 +21,14 @@ Both engines run the same in-memory DAG, its retry delays and poll intervals sho
 (a failing path still makes every retry), compiled before Airflow runs it; ``test_corpus.py`` compiles
 the files as written.
 
-DAGs that invoke Lambda functions run only when the sandbox runs Lambda functions' Python code
-(:func:`sandbox_runs_lambda`); their expected results are written with the handlers' code below.
+DAGs that invoke Lambda functions run their handlers (written below) on the sandbox's Lambda runtime.
 """
 
 from __future__ import annotations
 
 import copy
-import functools
 import io
 import json
-import subprocess
-import sys
 import tempfile
 import time
 import zipfile
@@ -111,7 +107,6 @@ def handler(event, context):
     return {"prepared": "s3://%s/" % event["bucket"], "mode": event["mode"]}
 """,
 }
-LAMBDA_PROBE = "def handler(event, context):\n    return {'echo': event}\n"
 TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
 
@@ -129,48 +124,6 @@ def _lambda_role(sb: Any) -> str:
         return str(iam.get_role(RoleName="corpus-lambda")["Role"]["Arn"])
     except iam.exceptions.NoSuchEntityException:
         return str(iam.create_role(RoleName="corpus-lambda", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"])
-
-
-PROBE = """
-import io, json, sys, zipfile
-from airflow_sfn_etl_sandbox import Sandbox
-buffer = io.BytesIO()
-with zipfile.ZipFile(buffer, "w") as archive:
-    archive.writestr("handler.py", sys.argv[1])
-with Sandbox() as sb:
-    role = sb.client("iam").create_role(RoleName="probe", AssumeRolePolicyDocument=sys.argv[2])["Role"]["Arn"]
-    client = sb.client("lambda")
-    client.create_function(FunctionName="probe", Runtime="python3.12", Role=role, Handler="handler.handler",
-                           Code={"ZipFile": buffer.getvalue()})
-    answer = client.invoke(FunctionName="probe", Payload=b'{"n": 1}')
-    print(json.dumps({"status": answer["StatusCode"], "error": answer.get("FunctionError"),
-                      "payload": answer["Payload"].read().decode()}))
-"""
-
-
-@functools.cache
-def sandbox_runs_lambda() -> bool:
-    """Whether the sandbox runs a Python Lambda function's code: a python3.12 function from a ZipFile,
-    invoked once on a sandbox of its own (in a separate process: a sandbox's state is per process),
-    answers 200 without FunctionError, with what its handler returns (moto without its Docker runtime
-    answers 200 with the Docker error as the payload)."""
-    done = subprocess.run([sys.executable, "-c", PROBE, LAMBDA_PROBE, TRUST],
-                          capture_output=True, text=True, timeout=120, check=False)
-    if done.returncode != 0:
-        return False
-    answer = json.loads(done.stdout.strip().splitlines()[-1])
-    try:
-        payload = json.loads(answer["payload"])
-    except ValueError:
-        return False
-    return bool(answer["status"] == 200 and answer["error"] is None and payload == {"echo": {"n": 1}})
-
-
-#: Evaluated when a marked test is set up, not when the module is collected.
-needs_lambda = pytest.mark.skipif(
-    "not sandbox_runs_lambda()",
-    reason="the sandbox does not run Lambda functions' Python code (moto needs its Docker runtime)",
-)
 
 
 def _key(value: Any) -> str:
@@ -477,33 +430,33 @@ def _sql_file() -> dict[str, Any]:
     )
 
 
-#: (file, dag_id) -> (what the DAG is written to leave, params to run it with, needs Lambda).
-EXPECTED: dict[tuple[str, str], tuple[Callable[[], dict[str, Any]], dict[str, Any], bool]] = {
+#: (file, dag_id) -> (what the DAG is written to leave, params to run it with).
+EXPECTED: dict[tuple[str, str], tuple[Callable[[], dict[str, Any]], dict[str, Any]]] = {
     ("taskflow_dag.py", "corpus_taskflow"): (lambda: _nothing(
         glue=[_glue("corpus_job", {"--out": f"s3://{BUCKET}/out/"})],
         athena=[_query("SELECT count(*) AS n FROM corpus_db.events",
                        _rows(["n"], "SELECT count(*) FROM corpus_db.events"))],
         sns=[["corpus-topic", None, "Corpus flow finished"]],
-    ), {}, False),
+    ), {}),
     ("trigger_rules_dag.py", "corpus_all_done"): (lambda: _nothing(
         glue=[_glue("corpus_job")], athena=[_query("DROP TABLE IF EXISTS corpus_db.staging")],
         sns=[["corpus-topic", None, "cleanup done"]],
-    ), {}, False),
+    ), {}),
     # The load succeeds, so the one_failed alert is skipped on Airflow and not entered on Step Functions.
     ("trigger_rules_dag.py", "corpus_on_failure"): (lambda: _nothing(
         glue=[_glue("extract_job"), _glue("load_job")],
-    ), {}, False),
+    ), {}),
     ("mapped_dag.py", "corpus_mapped"): (lambda: _nothing(
         glue=[_glue("orders"), _glue("customers"), _glue("items"),
               _glue("daily", {"--day": "1"}), _glue("daily", {"--day": "2"})],
         sns=[["corpus-topic", None, "loaded"]],
-    ), {}, False),
-    ("mapped_athena_dag.py", "corpus_mapped_athena"): (_mapped_athena, {"results": f"s3://{RESULTS}/athena/"}, False),
+    ), {}),
+    ("mapped_athena_dag.py", "corpus_mapped_athena"): (_mapped_athena, {"results": f"s3://{RESULTS}/athena/"}),
     ("mapped_glue_kwargs_dag.py", "corpus_mapped_glue_kwargs"): (lambda: _nothing(
         glue=[_glue("corpus_loader", {"--table": "orders", "--mode": "full"}),
               _glue("corpus_loader", {"--table": "customers", "--mode": "full"}),
               _glue("corpus_loader", {"--table": "items", "--mode": "delta"})],
-    ), {}, False),
+    ), {}),
     ("crossed_dependencies_dag.py", "corpus_crossed_dependencies"): (lambda: _nothing(
         glue=[_glue("load_orders"), _glue("load_customers"), _glue("export_customers")],
         athena=[_query("CREATE TABLE corpus_db.report AS SELECT * FROM corpus_db.orders JOIN corpus_db.customers "
@@ -513,51 +466,50 @@ EXPECTED: dict[tuple[str, str], tuple[Callable[[], dict[str, Any]], dict[str, An
             "rows": [list(r) for r in sorted(_duck().execute(
                 "SELECT * FROM corpus_db.orders JOIN corpus_db.customers USING (id)").fetchall())],
         }}},
-    ), {}, False),
+    ), {}),
     # The staging table is made, then dropped by the teardown: none is left.
     ("setup_teardown_dag.py", "corpus_setup_teardown"): (lambda: _nothing(
         glue=[_glue("corpus_load"), _glue("corpus_transform")],
         athena=[_query(f"CREATE EXTERNAL TABLE corpus_db.staging (id int) LOCATION 's3://{BUCKET}/staging/'"),
                 _query("DROP TABLE IF EXISTS corpus_db.staging")],
-    ), {}, False),
+    ), {}),
     ("more_trigger_rules_dag.py", "corpus_none_failed"): (lambda: _nothing(
         glue=[_glue(j) for j in ("corpus_extract", "corpus_orders", "corpus_customers", "corpus_join",
                                  "corpus_publish")],
         sns=[["corpus-topic", None, "done"]],
-    ), {}, False),
+    ), {}),
     ("more_trigger_rules_dag.py", "corpus_crawl_then_cleanup"): (lambda: _nothing(
         sns=[["corpus-topic", None, "crawl ended"]], **{"tables made": _crawled("corpus_crawler")},
-    ), {}, False),
+    ), {}),
     ("xcom_dag.py", "corpus_xcom"): (lambda: _nothing(
         athena=[_query(COUNT_ORDERS, _rows(["_col0"], COUNT_ORDERS))],
         glue=[_glue("corpus_export", {"--count_query": f"<athena:{COUNT_ORDERS}>", "--crawler": "corpus_crawler"})],
         sns=[["corpus-topic", None, f"export run <glue:corpus_export> after query <athena:{COUNT_ORDERS}>"]],
         **{"tables made": _crawled("corpus_crawler")},
-    ), {}, False),
+    ), {}),
     ("stock_crawler_databrew_dag.py", "corpus_crawler_databrew"): (lambda: _nothing(
         athena=[_query("SELECT count(*) FROM clean_raw.orders", [["_col0"], [str(len(_clean_rows()))]])],
         databrew=["SUCCEEDED"], **{"tables made": _crawled("raw_zone"), "clean rows": _clean_rows()},
-    ), {}, False),
+    ), {}),
     ("user_athena_sql_file_dag.py", "corpus_athena_sql_file"): (
-        _sql_file, SQL_PARAMS | {"results": f"s3://{RESULTS}/summary/"}, False),
+        _sql_file, SQL_PARAMS | {"results": f"s3://{RESULTS}/summary/"}),
     ("stock_operators_dag.py", "corpus_stock_operators"): (lambda: _nothing(
         glue=[_glue("corpus_job", {"--out": f"s3://{BUCKET}/out/"})],
         athena=[_query("SELECT count(*) FROM corpus_db.events",
                        _rows(["_col0"], "SELECT count(*) FROM corpus_db.events"))],
         sns=[["corpus-topic", "Corpus", "done"]], **{"tables made": _crawled("corpus_crawler")},
         **{"lambda results": [{"prepared": f"s3://{BUCKET}/", "mode": "full"}]},
-    ), {"bucket": BUCKET, "topic_arn": f"arn:aws:sns:us-east-1:{ACCOUNT}:corpus-topic"}, True),
+    ), {"bucket": BUCKET, "topic_arn": f"arn:aws:sns:us-east-1:{ACCOUNT}:corpus-topic"}),
     ("user_lambda_fanout_dag.py", "corpus_lambda_fanout"): (lambda: _nothing(
         **{"lambda results": [{"prepared": s} for s in ("crm", "erp", "web")]
            + [{"published": ["crm", "erp", "web"], "count": 3}]},
-    ), {}, True),
+    ), {}),
 }
 
 
 def _cases() -> list[Any]:
     return [
-        pytest.param(file, dag_id, marks=[needs_lambda] if lam else [], id=dag_id)
-        for (file, dag_id), (_, _, lam) in EXPECTED.items()
+        pytest.param(file, dag_id, id=dag_id) for file, dag_id in EXPECTED
     ]
 
 
@@ -637,7 +589,7 @@ def _run_both(
 def test_a_corpus_dag_naming_its_resources_leaves_the_same_on_airflow_and_on_step_functions(
     file: str, dag_id: str, world: World, sandbox_env: Any, corpus_bag: Any, monkeypatch: Any
 ) -> None:
-    expected, params, _ = EXPECTED[(file, dag_id)]
+    expected, params = EXPECTED[(file, dag_id)]
     (state, on_airflow), (status, on_step_functions) = _run_both(
         world, corpus_bag, monkeypatch, file, dag_id, params)
     assert (state, status) == ("success", "SUCCEEDED")
